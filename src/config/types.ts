@@ -1,0 +1,99 @@
+/** The validated configuration every command works from. Produced only by config/load.ts. */
+
+export type KeyType = 'ecdsa-p256' | 'ecdsa-p384' | 'rsa-2048' | 'rsa-3072' | 'rsa-4096';
+export const KEY_TYPES: readonly KeyType[] = ['ecdsa-p256', 'ecdsa-p384', 'rsa-2048', 'rsa-3072', 'rsa-4096'];
+
+export type TsigAlgorithm =
+  | 'hmac-md5.sig-alg.reg.int'
+  | 'hmac-sha1'
+  | 'hmac-sha224'
+  | 'hmac-sha256'
+  | 'hmac-sha384'
+  | 'hmac-sha512';
+
+export interface TsigKey {
+  /** Key name as a fully qualified domain name without the trailing dot, lower case. */
+  name: string;
+  algorithm: TsigAlgorithm;
+  /** The decoded secret. Never logged, never put into an error message. */
+  secret: Buffer;
+}
+
+/** host:port of a DNS server; host is an IP address or a hostname. */
+export interface ServerAddress {
+  host: string;
+  port: number;
+}
+
+export interface Rfc2136Config {
+  server: ServerAddress;
+  /** Absent for servers that authorize updates by IP address only. */
+  tsig?: TsigKey;
+  /** Zone to update; found by SOA queries to the server when absent. */
+  zone?: string;
+  /** Always use TCP (otherwise UDP with TCP fallback on truncation). */
+  tcp: boolean;
+  /** TTL of the TXT records we add, seconds. */
+  ttl: number;
+  /** Per-attempt timeout, milliseconds. */
+  timeoutMs: number;
+  /** Attempts per message (UDP retransmissions / TCP reconnects). */
+  retries: number;
+}
+
+export interface Route53Config {
+  region?: string;
+  profile?: string;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  sessionToken?: string;
+  roleArn?: string;
+  externalId?: string;
+  hostedZoneId?: string;
+  privateZone: boolean;
+  endpoint?: string;
+  ttl: number;
+}
+
+export interface DnsConfig {
+  provider: 'rfc2136' | 'route53';
+  /** Servers used for lookups instead of the system resolver (NS sets, addresses, CNAMEs). */
+  resolvers?: ServerAddress[];
+  /** Seconds to wait until every authoritative nameserver serves every challenge value. */
+  propagationTimeout: number;
+  /** Milliseconds between propagation polls. */
+  propagationInterval: number;
+  /** Skip the authoritative propagation check (private zones the machine cannot query). */
+  propagationCheck: boolean;
+  /** Port the authoritative nameservers answer on (53 everywhere but in labs). */
+  nameserverPort: number;
+  rfc2136?: Rfc2136Config;
+  route53?: Route53Config;
+}
+
+export interface CertificateConfig {
+  /** Lineage name: directory under live/ and archive/. */
+  name: string;
+  /** Domains in the order given; the first is the certificate's common name. */
+  domains: string[];
+  keyType: KeyType;
+}
+
+export interface Config {
+  /** Where the configuration came from (for messages). */
+  source: string;
+  email?: string;
+  /** ACME directory URL. */
+  server: string;
+  /** PEM file with extra CAs trusted for the ACME server's HTTPS. */
+  caBundle?: string;
+  stateDir: string;
+  keyType: KeyType;
+  certificates: CertificateConfig[];
+  dns: DnsConfig;
+  /** Warnings found while loading (deprecated or ignored keys); printed by the CLI. */
+  warnings: string[];
+}
+
+export const LETSENCRYPT_DIRECTORY = 'https://acme-v02.api.letsencrypt.org/directory';
+export const LETSENCRYPT_STAGING_DIRECTORY = 'https://acme-staging-v02.api.letsencrypt.org/directory';

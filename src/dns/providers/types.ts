@@ -1,0 +1,37 @@
+/**
+ * The seam every DNS provider plugs into (lego's Present/CleanUp contract).
+ *
+ * A provider only writes. Whether the records are visible is decided elsewhere
+ * (dns/propagation.ts asks every authoritative nameserver), so a provider MUST NOT sleep
+ * or poll public resolvers itself; it MAY wait for its own API to report the change as
+ * applied (Route53's GetChange).
+ */
+export interface TxtRecord {
+  /** Owner name to write at, lower case, no trailing dot (after CNAME delegation is followed). */
+  fqdn: string;
+  /** The exact TXT value; base and wildcard challenges share an fqdn and differ by value. */
+  value: string;
+}
+
+export interface ProbeResult {
+  ok: boolean;
+  /** What was tried, for check-dns output. */
+  detail: string;
+}
+
+export interface DnsProvider {
+  readonly name: string;
+  /**
+   * Add all records, in as few requests as the API allows (one per zone).
+   * MUST keep every existing value at the same names (foreign values, sibling challenges).
+   * On failure it MUST leave nothing of this batch behind, or throw after the caller can clean up.
+   */
+  present(records: TxtRecord[]): Promise<void>;
+  /**
+   * Remove exactly these values and nothing else. MUST be safe to call for records that were
+   * never added or are already gone (cleanup after a partial failure).
+   */
+  cleanup(records: TxtRecord[]): Promise<void>;
+  /** For check-dns: can we write at this name? Adds and removes a probe value. */
+  probe?(fqdn: string): Promise<ProbeResult>;
+}
