@@ -34,6 +34,7 @@ export type ErrorCode =
   | 'STORE_IO'
   | 'LOCKED'
   | 'HOOK_FAILED'
+  | 'INTERRUPTED'
   | 'INTERNAL';
 
 export interface ErrorDetails {

@@ -1,0 +1,61 @@
+import type * as Acme from 'acme-client';
+import { acmeError } from './errors.js';
+
+/** What the ACME module needs from storage: the account key and URL per CA directory. */
+export interface AccountStore {
+  loadAccount(directoryUrl: string): Promise<{ keyPem: string; url?: string } | undefined>;
+  saveAccountKey(directoryUrl: string, keyPem: string): Promise<void>;
+  saveAccountUrl(directoryUrl: string, url: string, email?: string): Promise<void>;
+}
+
+export interface AccountOptions {
+  directoryUrl: string;
+  email?: string;
+  /** Fast polling suits a local CA; the growth keeps it polite with a real one. */
+  backoff: { attempts: number; minMs: number; maxMs: number };
+  /** Register again with the stored key (the CA forgot the account, e.g. a restarted test CA). */
+  reRegister?: boolean;
+}
+
+/**
+ * An ACME client bound to this machine's account at the CA: the key is created once, stored
+ * (0600) before it is ever used, and reused; the account URL is remembered so later runs skip
+ * the newAccount round trip.
+ */
+export async function openAccount(
+  acme: typeof Acme,
+  store: AccountStore,
+  opts: AccountOptions,
+): Promise<Acme.Client> {
+  let stored = await store.loadAccount(opts.directoryUrl);
+  if (!stored) {
+    const keyPem = (await acme.crypto.createPrivateEcdsaKey('P-256')).toString();
+    await store.saveAccountKey(opts.directoryUrl, keyPem);
+    stored = { keyPem };
+  }
+  const client = new acme.Client({
+    directoryUrl: opts.directoryUrl,
+    accountKey: stored.keyPem,
+    accountUrl: opts.reRegister ? undefined : stored.url,
+    backoffAttempts: opts.backoff.attempts,
+    backoffMin: opts.backoff.minMs,
+    backoffMax: opts.backoff.maxMs,
+  });
+  if (!stored.url || opts.reRegister) {
+    try {
+      await client.createAccount({
+        termsOfServiceAgreed: true,
+        contact: opts.email ? [`mailto:${opts.email}`] : undefined,
+      });
+    } catch (error) {
+      throw acmeError('ACME_ACCOUNT', `could not register an account at ${opts.directoryUrl}`, error, opts.directoryUrl);
+    }
+    await store.saveAccountUrl(opts.directoryUrl, client.getAccountUrl(), opts.email);
+  }
+  return client;
+}
+
+/** The CA answered that the account behind the stored URL does not exist. */
+export function isUnknownAccount(error: unknown): boolean {
+  return error instanceof Error && /accountDoesNotExist/.test(error.message);
+}

@@ -1,0 +1,34 @@
+import { Agent } from 'node:https';
+import { rootCertificates } from 'node:tls';
+import type { AxiosInstance } from 'axios';
+
+export interface HttpSettings {
+  /** Extra CA certificates (PEM) trusted for the ACME server's HTTPS, besides the system's. */
+  caBundlePem?: string;
+  /** Per request, milliseconds: acme-client has none by default and would hang forever. */
+  timeoutMs: number;
+}
+
+interface AcmeSettings {
+  retryMaxAttempts: number;
+  retryDefaultDelay: number;
+}
+
+/**
+ * acme-client talks through one shared axios instance; this is the only place that configures it.
+ * Its default retry policy waits 5, 10, 15, 20, 25 s on a refused connection: an unreachable CA
+ * should be reported within seconds, so three attempts a second apart.
+ */
+export function configureAcmeHttp(axios: AxiosInstance, settings: HttpSettings): void {
+  axios.defaults.timeout = settings.timeoutMs;
+  if (settings.caBundlePem) {
+    axios.defaults.httpsAgent = new Agent({ ca: [...rootCertificates, settings.caBundlePem], keepAlive: true });
+  } else {
+    axios.defaults.httpsAgent = new Agent({ keepAlive: true });
+  }
+  const acme = (axios.defaults as { acmeSettings?: AcmeSettings }).acmeSettings;
+  if (acme) {
+    acme.retryMaxAttempts = 3;
+    acme.retryDefaultDelay = 1;
+  }
+}

@@ -1,0 +1,39 @@
+import { GxitError, messageOf } from '../errors.js';
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+/** The only place where an error becomes an exit code. */
+export function exitCodeFor(error: unknown): number {
+  if (error instanceof GxitError && (error.kind === 'config' || error.kind === 'usage')) return EXIT_USAGE;
+  return EXIT_FAILURE;
+}
+
+/** One line: what failed (with its subject) and what to do. */
+export function formatError(error: unknown): string {
+  if (error instanceof GxitError) {
+    return error.fix ? `error: ${error.message} (${error.fix})` : `error: ${error.message}`;
+  }
+  return `error: ${messageOf(error)} (this is unexpected: run again with --verbose and report it)`;
+}
+
+/** The error as data, for --json. */
+export function errorData(error: unknown): { code: string; message: string; subject?: string; fix?: string } {
+  if (error instanceof GxitError) {
+    return { code: error.code, message: error.message, subject: error.subject, fix: error.fix };
+  }
+  return { code: 'INTERNAL', message: messageOf(error) };
+}
+
+/** Stack and cause chain, shown only with --verbose. */
+export function formatVerbose(error: unknown): string {
+  const lines: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; current !== undefined && depth < 5; depth++) {
+    lines.push(current instanceof Error ? (current.stack ?? current.message) : String(current));
+    current = current instanceof Error ? current.cause : undefined;
+    if (current !== undefined) lines.push('caused by:');
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,137 @@
+import type { ServerAddress } from '../config/types.js';
+import { GxitError } from '../errors.js';
+import { RRType, type DnsMessage } from './message.js';
+import { authoritativeNameservers, type Nameserver } from './nameservers.js';
+import type { TxtRecord } from './providers/types.js';
+import { formatServer, type QueryFn } from './resolver.js';
+import { findZone } from './zone.js';
+
+export interface PropagationOptions {
+  query: QueryFn;
+  resolvers: ServerAddress[];
+  /** Port the authoritative servers answer on. */
+  nameserverPort: number;
+  timeoutMs: number;
+  /** First poll interval; it grows by half each round up to maxIntervalMs. */
+  intervalMs: number;
+  maxIntervalMs?: number;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  onProgress?: (pending: PendingCheck[]) => void;
+}
+
+export interface PendingCheck {
+  fqdn: string;
+  nameserver: string;
+  missing: string[];
+}
+
+/** TXT values a reply serves at exactly this name (a CNAME at the name is not a TXT). */
+export function txtValuesAt(reply: DnsMessage, fqdn: string): Set<string> {
+  const values = new Set<string>();
+  for (const rr of reply.answers) {
+    if (rr.type !== RRType.TXT || rr.name !== fqdn) continue;
+    values.add(Array.isArray(rr.data) ? rr.data.join('') : String(rr.data));
+  }
+  return values;
+}
+
+/** Values still missing from a reply; all of them when the server did not answer authoritatively. */
+export function missingValues(reply: DnsMessage | undefined, fqdn: string, expected: string[]): string[] {
+  if (!reply || reply.rcode !== 0 || !reply.aa) return expected;
+  const served = txtValuesAt(reply, fqdn);
+  return expected.filter((value) => !served.has(value));
+}
+
+/** Expected values per owner name. */
+export function groupByName(records: TxtRecord[]): Map<string, string[]> {
+  const byName = new Map<string, string[]>();
+  for (const { fqdn, value } of records) byName.set(fqdn, [...(byName.get(fqdn) ?? []), value]);
+  return byName;
+}
+
+interface Check {
+  fqdn: string;
+  expected: string[];
+  nameserver: Nameserver;
+  missing: string[];
+}
+
+/** One nameserver serves the values when any of its addresses answers with all of them. */
+async function poll(query: QueryFn, check: Check): Promise<string[]> {
+  let best = check.expected;
+  for (const address of check.nameserver.addresses) {
+    const reply = await query(address, check.fqdn, RRType.TXT).catch(() => undefined);
+    const missing = missingValues(reply, check.fqdn, check.expected);
+    if (missing.length === 0) return missing;
+    if (missing.length < best.length) best = missing;
+  }
+  return best;
+}
+
+/**
+ * Waits until every authoritative nameserver of each record's zone serves every expected value,
+ * asking them all concurrently and often: no fixed sleep, and no trust in the first server that
+ * answers (a lagging secondary is exactly what makes a CA see no record).
+ */
+export async function waitForPropagation(records: TxtRecord[], opts: PropagationOptions): Promise<void> {
+  const now = opts.now ?? Date.now;
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const deadline = now() + opts.timeoutMs;
+
+  const zoneServers = new Map<string, Promise<Nameserver[]>>();
+  const nameserversOf = (zone: string): Promise<Nameserver[]> => {
+    let found = zoneServers.get(zone);
+    if (!found) {
+      found = authoritativeNameservers(opts.query, opts.resolvers, zone, opts.nameserverPort);
+      zoneServers.set(zone, found);
+    }
+    return found;
+  };
+  const perName = await Promise.all(
+    [...groupByName(records)].map(async ([fqdn, expected]): Promise<Check[]> => {
+      const zone = await findZone(opts.query, opts.resolvers, fqdn, { recursionDesired: true });
+      const nameservers = await nameserversOf(zone);
+      return nameservers.map((nameserver) => {
+        if (nameserver.addresses.length === 0) {
+          throw new GxitError('DNS_NO_NAMESERVERS', `nameserver ${nameserver.name} of zone ${zone} has no address`, {
+            subject: nameserver.name,
+            fix: 'add A/AAAA records (or glue) for the nameserver, or check dns.resolvers',
+          });
+        }
+        return { fqdn, expected, nameserver, missing: expected };
+      });
+    }),
+  );
+  const checks = perName.flat();
+
+  let interval = opts.intervalMs;
+  for (;;) {
+    const open = checks.filter((c) => c.missing.length > 0);
+    await Promise.all(open.map(async (c) => { c.missing = await poll(opts.query, c); }));
+    const pending = checks.filter((c) => c.missing.length > 0);
+    if (pending.length === 0) return;
+    opts.onProgress?.(pending.map(describe));
+    if (now() + interval > deadline) throw propagationTimeout(pending, opts.timeoutMs);
+    await sleep(interval);
+    interval = Math.min(Math.round(interval * 1.5), opts.maxIntervalMs ?? 1000);
+  }
+}
+
+function describe(c: Check): PendingCheck {
+  const where = c.nameserver.addresses.map(formatServer).join(', ');
+  return { fqdn: c.fqdn, nameserver: `${c.nameserver.name} (${where})`, missing: c.missing };
+}
+
+function propagationTimeout(pending: Check[], timeoutMs: number): GxitError {
+  const first = describe(pending[0] as Check);
+  const others = pending.length > 1 ? ` (and ${pending.length - 1} more)` : '';
+  return new GxitError(
+    'DNS_PROPAGATION_TIMEOUT',
+    `${first.nameserver} did not serve the TXT record at ${first.fqdn} within ${Math.round(timeoutMs / 1000)} s${others}`,
+    {
+      subject: first.fqdn,
+      fix: 'check that every nameserver of the zone receives updates (NOTIFY/transfers from the primary), or raise dns.propagation_timeout',
+    },
+  );
+}

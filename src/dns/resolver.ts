@@ -1,0 +1,60 @@
+import { getServers } from 'node:dns';
+import type { ServerAddress } from '../config/types.js';
+import type { DnsMessage } from './message.js';
+
+/**
+ * A DNS question sent to one chosen server. Everything in dns/ that looks things up takes one
+ * of these as a parameter, so decisions can be tested with a fake and the socket stays at the edge.
+ */
+export type QueryFn = (
+  server: ServerAddress,
+  name: string,
+  type: number,
+  opts?: { recursionDesired?: boolean },
+) => Promise<DnsMessage>;
+
+/** Lookup servers: the configured resolvers, else the system's (from /etc/resolv.conf). */
+export function lookupServers(configured: ServerAddress[] | undefined): ServerAddress[] {
+  if (configured && configured.length > 0) return configured;
+  return getServers().map(parseServerAddress);
+}
+
+/** "1.2.3.4", "1.2.3.4:5353", "::1", "[::1]:53", "ns.example.org:53" -> host and port. */
+export function parseServerAddress(text: string, defaultPort = 53): ServerAddress {
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
+  if (bracketed) return { host: bracketed[1] as string, port: bracketed[2] ? Number(bracketed[2]) : defaultPort };
+  const colons = text.split(':').length - 1;
+  if (colons === 1) {
+    const [host, port] = text.split(':') as [string, string];
+    return { host, port: Number(port) };
+  }
+  return { host: text, port: defaultPort };
+}
+
+export function formatServer(server: ServerAddress): string {
+  return server.host.includes(':') ? `[${server.host}]:${server.port}` : `${server.host}:${server.port}`;
+}
+
+/** Lower case, no trailing dot: the one spelling of a name used across the code. */
+export function normalizeName(name: string): string {
+  return name.replace(/\.$/, '').toLowerCase();
+}
+
+/** Ask the servers in turn until one answers (any rcode); the last error if none does. */
+export async function queryFirst(
+  query: QueryFn,
+  servers: ServerAddress[],
+  name: string,
+  type: number,
+  opts?: { recursionDesired?: boolean },
+): Promise<DnsMessage> {
+  let lastError: unknown = new Error('no lookup servers configured');
+  for (const server of servers) {
+    try {
+      return await query(server, name, type, opts);
+    } catch (error) {
+      lastError = error;
+    }
+  }
+  throw lastError;
+}

@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import type { ServerAddress } from '../../../src/config/types.js';
+import { RRType } from '../../../src/dns/message.js';
+import { groupByName, missingValues, waitForPropagation } from '../../../src/dns/propagation.js';
+import type { QueryFn } from '../../../src/dns/resolver.js';
+import { findZone, suffixes } from '../../../src/dns/zone.js';
+import { answer, fakeQuery, labZone, reply, type FakeZone } from './fake-dns.js';
+
+const resolvers = [{ host: '127.0.0.2', port: 53 }];
+
+describe('zone finding', () => {
+  it('lists every suffix, longest first', () => {
+    expect(suffixes('_acme-challenge.Galaxy.example.org.')).toEqual([
+      '_acme-challenge.galaxy.example.org', 'galaxy.example.org', 'example.org', 'org',
+    ]);
+  });
+
+  it('finds the apex even below a wildcard CNAME', async () => {
+    const zone = await findZone(fakeQuery([labZone]), resolvers, '_acme-challenge.ep.interactivetool.galaxy.example.org', { recursionDesired: false });
+    expect(zone).toBe('example.org');
+  });
+
+  it('prefers the longest apex (a delegated sub-zone on the same server)', async () => {
+    const sub: FakeZone = { apex: 'galaxy.example.org', records: [{ name: 'galaxy.example.org', type: RRType.SOA, data: {} as never }] };
+    const zone = await findZone(fakeQuery([labZone, sub]), resolvers, '_acme-challenge.galaxy.example.org', { recursionDesired: false });
+    expect(zone).toBe('galaxy.example.org');
+  });
+
+  it('names the name and server when no zone is found', async () => {
+    await expect(findZone(fakeQuery([]), resolvers, 'x.unknown.test', { recursionDesired: false })).rejects.toMatchObject({
+      code: 'DNS_ZONE_NOT_FOUND',
+      subject: 'x.unknown.test',
+      message: expect.stringContaining('127.0.0.2:53'),
+    });
+  });
+});
+
+describe('missingValues', () => {
+  const fqdn = '_acme-challenge.example.org';
+  it('ignores TXT records at other names and CNAMEs', () => {
+    const r = reply([
+      { name: fqdn, type: RRType.TXT, data: ['aaa'] },
+      { name: 'other.example.org', type: RRType.TXT, data: ['bbb'] },
+      { name: fqdn, type: RRType.CNAME, data: 'x.example.org' },
+    ]);
+    expect(missingValues(r, fqdn, ['aaa', 'bbb'])).toEqual(['bbb']);
+  });
+  it('joins character-strings of one value', () => {
+    expect(missingValues(reply([{ name: fqdn, type: RRType.TXT, data: ['ab', 'cd'] }]), fqdn, ['abcd'])).toEqual([]);
+  });
+  it('treats a non-authoritative or failed answer as serving nothing', () => {
+    const served = reply([{ name: fqdn, type: RRType.TXT, data: ['aaa'] }]);
+    expect(missingValues({ ...served, aa: false }, fqdn, ['aaa'])).toEqual(['aaa']);
+    expect(missingValues({ ...served, rcode: 2 }, fqdn, ['aaa'])).toEqual(['aaa']);
+    expect(missingValues(undefined, fqdn, ['aaa'])).toEqual(['aaa']);
+  });
+  it('groups base and wildcard values at one name', () => {
+    expect(groupByName([{ fqdn: 'a', value: '1' }, { fqdn: 'a', value: '2' }, { fqdn: 'b', value: '3' }])).toEqual(
+      new Map([['a', ['1', '2']], ['b', ['3']]]),
+    );
+  });
+});
+
+/** Two nameservers; the secondary starts serving the record only after some polls. */
+function twoServerZone(secondaryLagPolls: number): { query: QueryFn; polls: Map<string, number> } {
+  const zone: FakeZone = {
+    apex: 'example.org',
+    records: [
+      ...labZone.records,
+      { name: 'example.org', type: RRType.NS, data: 'ns2.example.org' },
+      { name: 'ns2.example.org', type: RRType.A, data: '127.0.0.3' },
+      { name: '_acme-challenge.galaxy.example.org', type: RRType.TXT, data: ['token-1'] },
+    ],
+  };
+  const polls = new Map<string, number>();
+  const query: QueryFn = async (server: ServerAddress, name: string, type: number) => {
+    if (type !== RRType.TXT) return answer([zone], name, type);
+    const n = (polls.get(server.host) ?? 0) + 1;
+    polls.set(server.host, n);
+    if (server.host === '127.0.0.3' && n <= secondaryLagPolls) return reply([]);
+    return answer([zone], name, type);
+  };
+  return { query, polls };
+}
+
+describe('waitForPropagation', () => {
+  const records = [{ fqdn: '_acme-challenge.galaxy.example.org', value: 'token-1' }];
+  const fastClock = () => {
+    let t = 0;
+    return { now: () => t, sleep: async (ms: number) => { t += ms; } };
+  };
+
+  it('waits for every authoritative nameserver, not the first that answers', async () => {
+    const { query, polls } = twoServerZone(3);
+    await waitForPropagation(records, { query, resolvers, nameserverPort: 53, timeoutMs: 10_000, intervalMs: 50, ...fastClock() });
+    expect(polls.get('127.0.0.3')).toBe(4);
+    // a satisfied server is not asked again
+    expect(polls.get('127.0.0.2')).toBe(1);
+  });
+
+  it('times out naming the lagging nameserver and the record', async () => {
+    const { query } = twoServerZone(Number.POSITIVE_INFINITY);
+    await expect(
+      waitForPropagation(records, { query, resolvers, nameserverPort: 53, timeoutMs: 2_000, intervalMs: 50, ...fastClock() }),
+    ).rejects.toMatchObject({
+      code: 'DNS_PROPAGATION_TIMEOUT',
+      subject: '_acme-challenge.galaxy.example.org',
+      message: expect.stringContaining('ns2.example.org (127.0.0.3:53)'),
+    });
+  });
+
+  it('queries nameservers on the configured port', async () => {
+    const log: Array<{ server: string; name: string; type: number }> = [];
+    const zone: FakeZone = { ...labZone, records: [...labZone.records, { name: '_acme-challenge.galaxy.example.org', type: RRType.TXT, data: ['token-1'] }] };
+    await waitForPropagation(records, { query: fakeQuery([zone], log), resolvers, nameserverPort: 5353, timeoutMs: 1000, intervalMs: 10, ...fastClock() });
+    expect(log.filter((l) => l.type === RRType.TXT).map((l) => l.server)).toEqual(['127.0.0.2:5353']);
+  });
+});
