@@ -1,12 +1,16 @@
 import { Agent } from 'node:https';
 import { rootCertificates } from 'node:tls';
-import type { AxiosInstance } from 'axios';
 
 export interface HttpSettings {
   /** Extra CA certificates (PEM) trusted for the ACME server's HTTPS, besides the system's. */
   caBundlePem?: string;
   /** Per request, milliseconds: acme-client has none by default and would hang forever. */
   timeoutMs: number;
+}
+
+/** The part of acme-client's axios instance that is configured here. */
+export interface AcmeAxios {
+  defaults: { timeout?: number; httpsAgent?: unknown };
 }
 
 interface AcmeSettings {
@@ -19,7 +23,7 @@ interface AcmeSettings {
  * Its default retry policy waits 5, 10, 15, 20, 25 s on a refused connection: an unreachable CA
  * should be reported within seconds, so three attempts a second apart.
  */
-export function configureAcmeHttp(axios: AxiosInstance, settings: HttpSettings): void {
+export function configureAcmeHttp(axios: AcmeAxios, settings: HttpSettings): void {
   axios.defaults.timeout = settings.timeoutMs;
   if (settings.caBundlePem) {
     axios.defaults.httpsAgent = new Agent({ ca: [...rootCertificates, settings.caBundlePem], keepAlive: true });

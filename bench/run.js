@@ -1,0 +1,150 @@
+#!/usr/bin/env node
+/**
+ * npm run bench [-- --runs N] [-- --no-peers] [-- --peer-defaults]
+ *
+ * Issues the two-name Galaxy certificate (base + *.ep.interactivetool wildcard) on a private lab
+ * (real BIND + Pebble on loopback) several times and prints the wall time of each whole
+ * `gxit-cert issue --force` process and the median. Where Debian's certbot (with the rfc2136
+ * plugin) and lego are installed, it runs them on the same lab in the same run and prints ratios.
+ * Their default 60 s sleeps are only measured with --peer-defaults (about two minutes more).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { startLab } from '../test/lab/lab.mjs';
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const { values: args } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '7' },
+    'no-peers': { type: 'boolean', default: false },
+    'peer-defaults': { type: 'boolean', default: false },
+  },
+});
+const runs = Math.max(1, Number(args.runs));
+const domains = ['galaxy.example.org', '*.ep.interactivetool.galaxy.example.org'];
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const fmt = (ms) => `${(ms / 1000).toFixed(3)} s`;
+
+function timed(cmd, argv, env = {}) {
+  const t0 = performance.now();
+  const r = spawnSync(cmd, argv, { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 300_000 });
+  const ms = performance.now() - t0;
+  return { ms, ok: r.status === 0, out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
+}
+
+function which(cmd) {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).status === 0;
+}
+
+const dir = mkdtempSync(path.join(tmpdir(), 'gxit-bench-'));
+const lab = await startLab({ dir, dnsIp: '127.0.30.2', pebbleIp: '127.0.30.1', acmePort: 14000, managementPort: 15000 });
+const results = [];
+try {
+  const config = await lab.writeConfig(path.join(dir, 'config.yml'));
+  const cli = path.join(root, 'bin', 'gxit-cert.js');
+
+  // The first run also registers the ACME account: shown, not part of the median.
+  const first = timed(process.execPath, [cli, 'issue', '--force', '--config', config]);
+  if (!first.ok) throw new Error(`gxit-cert issue failed:\n${first.out}`);
+  console.log(`gxit-cert first run (registers the account): ${fmt(first.ms)}`);
+  const ours = [];
+  for (let i = 0; i < runs; i++) {
+    const r = timed(process.execPath, [cli, 'issue', '--force', '--config', config]);
+    if (!r.ok) throw new Error(`gxit-cert issue failed on run ${i + 1}:\n${r.out}`);
+    ours.push(r.ms);
+  }
+  const ourMedian = median(ours);
+  console.log(`gxit-cert issue --force: ${ours.map(fmt).join(', ')}`);
+  console.log(`gxit-cert median of ${runs}: ${fmt(ourMedian)}`);
+  results.push({ tool: 'gxit-cert', median: ourMedian });
+
+  if (!args['no-peers']) {
+    const key = lab.keys['certbot-training'];
+    const secret = readFileSync(key.secretFile, 'utf8').trim();
+    const peerRuns = Math.min(runs, 3);
+
+    if (which('certbot') && existsSync('/usr/lib/python3/dist-packages/certbot_dns_rfc2136')) {
+      const creds = path.join(dir, 'certbot-rfc2136.ini');
+      writeFileSync(
+        creds,
+        `dns_rfc2136_server = ${lab.dnsIp}\ndns_rfc2136_port = 53\ndns_rfc2136_name = ${key.name}\n` +
+          `dns_rfc2136_secret = ${secret}\ndns_rfc2136_algorithm = HMAC-SHA512\n`,
+        { mode: 0o600 },
+      );
+      const certbot = (sleep, n) => {
+        const times = [];
+        let failures = 0;
+        for (let i = 0; i < n; i++) {
+          const base = path.join(dir, `certbot-${sleep}-${i}`);
+          const r = timed('certbot', [
+            'certonly', '--non-interactive', '--agree-tos', '-m', 'admin@example.org', '--server', lab.directoryUrl,
+            '--config-dir', `${base}/etc`, '--work-dir', `${base}/work`, '--logs-dir', `${base}/logs`,
+            '--dns-rfc2136', '--dns-rfc2136-credentials', creds, '--dns-rfc2136-propagation-seconds', String(sleep),
+            ...domains.flatMap((d) => ['-d', d]),
+          ], { REQUESTS_CA_BUNDLE: lab.caBundle });
+          if (r.ok) times.push(r.ms);
+          else failures++;
+        }
+        return { times, failures };
+      };
+      const quick = certbot(1, peerRuns);
+      report(`certbot (propagation 1 s)`, quick, ourMedian);
+      if (args['peer-defaults']) report('certbot (default 60 s)', certbot(60, 1), ourMedian);
+    } else {
+      console.log('certbot with python3-certbot-dns-rfc2136: not installed, skipped');
+    }
+
+    if (which('lego')) {
+      const lego = (extraEnv, n) => {
+        const times = [];
+        let failures = 0;
+        for (let i = 0; i < n; i++) {
+          const r = timed('lego', [
+            '--accept-tos', '--email', 'admin@example.org', '--server', lab.directoryUrl, '--path', path.join(dir, `lego-${i}-${Object.keys(extraEnv).length}`),
+            '--dns', 'rfc2136', '--dns.resolvers', `${lab.dnsIp}:53`, ...domains.flatMap((d) => ['--domains', d]), 'run',
+          ], {
+            LEGO_CA_CERTIFICATES: lab.caBundle,
+            // lego follows the CNAME that the GxIT wildcard synthesizes at the challenge name and
+            // then writes where the CA never looks; without this it cannot issue on a Galaxy zone.
+            LEGO_DISABLE_CNAME_SUPPORT: 'true',
+            RFC2136_NAMESERVER: `${lab.dnsIp}:53`,
+            RFC2136_TSIG_KEY: key.name,
+            RFC2136_TSIG_SECRET: secret,
+            RFC2136_TSIG_ALGORITHM: 'hmac-sha512.',
+            ...extraEnv,
+          });
+          if (r.ok) times.push(r.ms);
+          else failures++;
+        }
+        return { times, failures };
+      };
+      report('lego (polling 1 s, no sequence gap)', lego({ RFC2136_POLLING_INTERVAL: '1', RFC2136_SEQUENCE_INTERVAL: '1', RFC2136_PROPAGATION_TIMEOUT: '60' }, peerRuns), ourMedian);
+      if (args['peer-defaults']) report('lego (defaults)', lego({}, 1), ourMedian);
+    } else {
+      console.log('lego: not installed, skipped');
+    }
+  }
+} finally {
+  await lab.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+function report(label, { times, failures }, ourMedian) {
+  if (times.length === 0) {
+    console.log(`${label}: every run failed (${failures})`);
+    return;
+  }
+  const m = median(times);
+  const failed = failures ? `, ${failures} failed run(s)` : '';
+  console.log(`${label}: median ${fmt(m)} of ${times.length}${failed} -> gxit-cert is ${(m / ourMedian).toFixed(1)}x faster`);
+}

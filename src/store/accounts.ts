@@ -1,0 +1,127 @@
+/**
+ * ACME accounts under accounts/<slug>/: private_key.pem (0600, created once, never replaced) and
+ * account.json ({ url, directoryUrl, email?, createdAt }, written after registration).
+ */
+import { GxitError, messageOf } from '../errors.js';
+import { ensureDir, errnoOf, readFileIfAny, writeFileAtomic, type StoreFs } from './fs.js';
+import {
+  accountDir,
+  accountJsonPath,
+  accountKeyPath,
+  PRIVATE_MODE,
+  PUBLIC_MODE,
+  sameDirectoryUrl,
+} from './layout.js';
+
+export interface AccountMeta {
+  /** The account URL (the "kid") the CA returned at registration. */
+  url: string;
+  directoryUrl: string;
+  email?: string;
+  /** ISO 8601 time the account URL was first stored. */
+  createdAt: string;
+}
+
+export interface StoredAccount {
+  directoryUrl: string;
+  /** PEM of the account key. */
+  keyPem: string;
+  /** Absent while the key exists but the account was not registered (or not recorded) yet. */
+  meta?: AccountMeta;
+}
+
+export async function readAccount(fs: StoreFs, stateDir: string, directoryUrl: string): Promise<StoredAccount | undefined> {
+  const keyPath = accountKeyPath(stateDir, directoryUrl);
+  const jsonPath = accountJsonPath(stateDir, directoryUrl);
+  const keyPem = await readFileIfAny(fs, keyPath);
+  const json = await readFileIfAny(fs, jsonPath);
+  const meta = json === undefined ? undefined : parseAccountMeta(json, jsonPath, directoryUrl);
+  if (keyPem === undefined) {
+    if (meta === undefined) return undefined;
+    throw new GxitError('STORE_IO', `account ${meta.url} is recorded in ${jsonPath} but its key ${keyPath} is missing`, {
+      subject: keyPath,
+      fix: `Restore ${keyPath} from a backup, or remove ${jsonPath} to register a new account.`,
+    });
+  }
+  return meta === undefined ? { directoryUrl, keyPem } : { directoryUrl, keyPem, meta };
+}
+
+/** Store the account key. Never replaces an existing key: STORE_IO when one is there. */
+export async function writeAccountKey(fs: StoreFs, stateDir: string, directoryUrl: string, pem: string): Promise<void> {
+  const keyPath = accountKeyPath(stateDir, directoryUrl);
+  await ensureDir(fs, accountDir(stateDir, directoryUrl));
+  try {
+    await writeFileAtomic(fs, keyPath, pem, { mode: PRIVATE_MODE, exclusive: true });
+  } catch (error) {
+    if (error instanceof GxitError && errnoOf(error.cause) === 'EEXIST') {
+      throw new GxitError('STORE_IO', `an account key for ${directoryUrl} already exists at ${keyPath}`, {
+        subject: keyPath,
+        fix: 'Reuse the stored key (readAccount); remove the file only to abandon that account.',
+        cause: error.cause,
+      });
+    }
+    throw error;
+  }
+}
+
+/**
+ * Record the account URL after registration. Keeps createdAt when the same URL is recorded again.
+ */
+export async function writeAccountUrl(
+  fs: StoreFs,
+  stateDir: string,
+  directoryUrl: string,
+  account: { url: string; email?: string },
+  now: Date,
+): Promise<AccountMeta> {
+  const jsonPath = accountJsonPath(stateDir, directoryUrl);
+  await ensureDir(fs, accountDir(stateDir, directoryUrl));
+  const previousText = await readFileIfAny(fs, jsonPath);
+  const previous = previousText === undefined ? undefined : parseAccountMeta(previousText, jsonPath, directoryUrl);
+  const meta: AccountMeta = {
+    url: account.url,
+    directoryUrl,
+    ...(account.email === undefined ? {} : { email: account.email }),
+    createdAt: previous !== undefined && previous.url === account.url ? previous.createdAt : now.toISOString(),
+  };
+  await writeFileAtomic(fs, jsonPath, `${JSON.stringify(meta, null, 2)}\n`, { mode: PUBLIC_MODE });
+  return meta;
+}
+
+/** Parse account.json and check it belongs to `directoryUrl` (two URLs can share a slug). */
+export function parseAccountMeta(text: string, path: string, directoryUrl: string): AccountMeta {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw brokenAccount(path, `is not valid JSON (${messageOf(error)})`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw brokenAccount(path, 'does not hold a JSON object');
+  }
+  const record = value as Record<string, unknown>;
+  if (typeof record.url !== 'string' || record.url === '') throw brokenAccount(path, 'has no account "url"');
+  if (typeof record.directoryUrl !== 'string') throw brokenAccount(path, 'has no "directoryUrl"');
+  if (typeof record.createdAt !== 'string') throw brokenAccount(path, 'has no "createdAt"');
+  if (record.email !== undefined && typeof record.email !== 'string') throw brokenAccount(path, 'has an invalid "email"');
+  if (!sameDirectoryUrl(record.directoryUrl, directoryUrl)) {
+    throw new GxitError('STORE_IO', `${path} belongs to ${record.directoryUrl}, not to ${directoryUrl}`, {
+      subject: path,
+      fix: 'Both directory URLs map to the same account folder; use one of them consistently.',
+    });
+  }
+  return {
+    url: record.url,
+    directoryUrl: record.directoryUrl,
+    ...(record.email === undefined ? {} : { email: record.email }),
+    createdAt: record.createdAt,
+  };
+}
+
+function brokenAccount(path: string, what: string): GxitError {
+  return new GxitError('STORE_IO', `account file ${path} ${what}`, {
+    subject: path,
+    fix: `Repair ${path}, or remove it to register the stored key as a new account.`,
+  });
+}
+

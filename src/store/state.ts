@@ -1,0 +1,137 @@
+/**
+ * Lineage state: what renewal/<name>.json holds, and the pure rules to read, merge and write it.
+ *
+ * The file is open for later fields: parsing keeps every key it does not know, and a commit
+ * merges its fields over the previous state, so a field added by a newer module survives an
+ * older writer. New fields MUST be optional.
+ */
+import { KEY_TYPES, type KeyType } from '../config/types.js';
+import { GxitError, messageOf } from '../errors.js';
+
+/** One stored version, appended by every commit. */
+export interface LineageHistoryEntry {
+  version: number;
+  /** ISO 8601 time of the commit. */
+  at: string;
+}
+
+/** Outcome of the last issue/renew run for this lineage (successful or not). */
+export interface LineageRun {
+  /** ISO 8601. */
+  at: string;
+  ok: boolean;
+  /** Short message of the failure, without secrets. */
+  error?: string;
+}
+
+/**
+ * ACME Renewal Information for the live certificate (RFC 9773). The renewal module owns the
+ * meaning of these fields and may add more; all are optional.
+ */
+export interface AriState {
+  /** The ARI certificate identifier (base64url AKI "." base64url serial). */
+  certId?: string;
+  /** The suggested renewal window, ISO 8601. */
+  window?: { start: string; end: string };
+  /** Chosen renewal time inside the window, ISO 8601. */
+  renewAt?: string;
+  explanationUrl?: string;
+  /** When the window was last fetched, ISO 8601. */
+  fetchedAt?: string;
+  /** Do not ask again before this time (Retry-After), ISO 8601. */
+  nextFetchAt?: string;
+}
+
+export interface LineageState {
+  name: string;
+  /** Domains in the order given; the first is the common name. */
+  domains: string[];
+  keyType: KeyType;
+  /** ACME directory URL the certificate was issued by. */
+  server: string;
+  /** The version the live links were switched to by the last commit. */
+  version: number;
+  history?: LineageHistoryEntry[];
+  lastRun?: LineageRun;
+  ari?: AriState;
+}
+
+/**
+ * What a commit states about the new version. Fields given replace the previous ones, fields
+ * absent are kept from the previous state; pass `undefined` explicitly to drop one (e.g. `ari`).
+ * `name`, `version` and `history` are maintained by the commit itself.
+ */
+export type CommitState = Pick<LineageState, 'domains' | 'keyType' | 'server'> &
+  Partial<Omit<LineageState, 'name' | 'version' | 'history' | 'domains' | 'keyType' | 'server'>>;
+
+/** The state written by committing `version` at time `at` over `previous` (pure). */
+export function mergeCommitState(
+  name: string,
+  previous: LineageState | undefined,
+  update: CommitState,
+  version: number,
+  at: Date,
+): LineageState {
+  const history = [...(previous?.history ?? []), { version, at: at.toISOString() }];
+  return { ...previous, ...update, name, version, history };
+}
+
+export function serializeLineageState(state: LineageState): string {
+  return `${JSON.stringify(state, null, 2)}\n`;
+}
+
+/**
+ * Parse and check renewal/<name>.json. Unknown keys are kept. Throws STORE_IO naming the file
+ * and the broken field.
+ */
+export function parseLineageState(text: string, name: string, path: string): LineageState {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw broken(path, `is not valid JSON (${messageOf(error)})`);
+  }
+  if (!isRecord(value)) throw broken(path, 'does not hold a JSON object');
+  if (value.name !== name) throw broken(path, `names lineage ${JSON.stringify(value.name)}, expected "${name}"`);
+  const domains = value.domains;
+  if (!Array.isArray(domains) || domains.length === 0 || !domains.every((d) => typeof d === 'string' && d !== '')) {
+    throw broken(path, 'has no valid "domains" list');
+  }
+  if (typeof value.keyType !== 'string' || !(KEY_TYPES as readonly string[]).includes(value.keyType)) {
+    throw broken(path, `has an unknown "keyType" ${JSON.stringify(value.keyType)}`);
+  }
+  if (typeof value.server !== 'string' || value.server === '') throw broken(path, 'has no "server"');
+  if (!isVersion(value.version)) throw broken(path, `has an invalid "version" ${JSON.stringify(value.version)}`);
+  if (value.history !== undefined) {
+    const ok =
+      Array.isArray(value.history) &&
+      value.history.every((entry) => isRecord(entry) && isVersion(entry.version) && typeof entry.at === 'string');
+    if (!ok) throw broken(path, 'has an invalid "history"');
+  }
+  if (value.lastRun !== undefined) {
+    const run = value.lastRun;
+    const ok =
+      isRecord(run) &&
+      typeof run.at === 'string' &&
+      typeof run.ok === 'boolean' &&
+      (run.error === undefined || typeof run.error === 'string');
+    if (!ok) throw broken(path, 'has an invalid "lastRun"');
+  }
+  if (value.ari !== undefined && !isRecord(value.ari)) throw broken(path, 'has an invalid "ari"');
+  return value as unknown as LineageState;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isVersion(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1;
+}
+
+function broken(path: string, what: string): GxitError {
+  return new GxitError('STORE_IO', `lineage state ${path} ${what}`, {
+    subject: path,
+    fix: `Repair ${path} or move it away; without it the next issue starts the lineage afresh (archive/ keeps the old versions).`,
+  });
+}
