@@ -1,0 +1,161 @@
+/**
+ * RFC 2136 dynamic update, signed with TSIG (RFC 8945): BIND, Knot, PowerDNS, Windows DNS.
+ *
+ * One UPDATE per zone per call, so a batch is applied atomically by the server. Adds are class IN;
+ * deletes name the exact value (class NONE), so foreign values and sibling challenges at the same
+ * name survive. A reply counts as success only when its rcode is NOERROR and, with a key, its
+ * TSIG signature verifies against our request.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Rfc2136Config } from '../../config/types.js';
+import { GxitError, messageOf } from '../../errors.js';
+import { buildUpdate, isInZone, Opcode, parseMessage, type DnsMessage, type UpdateChanges } from '../message.js';
+import { query } from '../query.js';
+import { describeUnverifiedReply, describeUpdateFailure } from '../rcode.js';
+import { formatServer, normalizeName, type QueryFn } from '../resolver.js';
+import { exchange, type ExchangeFn } from '../transport.js';
+import { signMessage, verifyResponse } from '../tsig.js';
+import { findZone } from '../zone.js';
+import type { DnsProvider, ProbeResult, TxtRecord } from './types.js';
+
+export interface Rfc2136Deps {
+  exchange?: ExchangeFn;
+  /** Clock in milliseconds since the epoch (TSIG time signed and reply time check). */
+  now?: () => number;
+}
+
+export const rfc2136Descriptor = {
+  name: 'rfc2136',
+  summary: 'RFC 2136 dynamic update with a TSIG key (BIND, Knot, PowerDNS)',
+} as const;
+
+export function createRfc2136Provider(cfg: Rfc2136Config, deps: Rfc2136Deps = {}): DnsProvider {
+  const send = deps.exchange ?? exchange;
+  const now = deps.now ?? Date.now;
+  const server = formatServer(cfg.server);
+  const transport = { tcp: cfg.tcp, timeoutMs: cfg.timeoutMs, retries: cfg.retries };
+  const soaQuery: QueryFn = (target, name, type, opts) => query(target, name, type, { ...opts, ...transport, exchange: send });
+  const configuredZone = cfg.zone === undefined ? undefined : normalizeName(cfg.zone);
+  // Zone per owner name, for this provider's lifetime (one run); failures are not kept.
+  const zones = new Map<string, Promise<string>>();
+
+  function zoneOf(fqdn: string): Promise<string> {
+    if (configuredZone !== undefined) {
+      if (isInZone(fqdn, configuredZone)) return Promise.resolve(configuredZone);
+      return Promise.reject(
+        new GxitError('DNS_ZONE_NOT_FOUND', `${fqdn} is not inside the configured zone ${configuredZone}`, {
+          subject: fqdn,
+          fix: 'remove dns.rfc2136.zone so the zone of each name is found by SOA queries, or set it to the zone that holds this name',
+        }),
+      );
+    }
+    let zone = zones.get(fqdn);
+    if (!zone) {
+      zone = findZone(soaQuery, [cfg.server], fqdn, { recursionDesired: false });
+      zones.set(fqdn, zone);
+      zone.catch(() => zones.delete(fqdn));
+    }
+    return zone;
+  }
+
+  async function byZone(records: TxtRecord[]): Promise<Map<string, TxtRecord[]>> {
+    const unique = new Map<string, TxtRecord>();
+    for (const r of records) {
+      const fqdn = normalizeName(r.fqdn);
+      unique.set(`${fqdn} ${r.value}`, { fqdn, value: r.value });
+    }
+    const list = [...unique.values()];
+    const owners = await Promise.all(list.map((r) => zoneOf(r.fqdn)));
+    const groups = new Map<string, TxtRecord[]>();
+    list.forEach((r, i) => {
+      const zone = owners[i] as string;
+      groups.set(zone, [...(groups.get(zone) ?? []), r]);
+    });
+    return groups;
+  }
+
+  async function update(zone: string, changes: UpdateChanges): Promise<void> {
+    const names = [...changes.add, ...changes.remove].map((c) => c.name);
+    const request = buildUpdate(zone, changes);
+    const seconds = (): number => Math.floor(now() / 1000);
+    const signed = cfg.tsig ? signMessage(request, cfg.tsig, { timeSigned: seconds() }) : undefined;
+    const raw = await send(cfg.server, signed?.signed ?? request, transport);
+    let reply: DnsMessage;
+    try {
+      reply = parseMessage(raw);
+    } catch (error) {
+      throw new GxitError('DNS_BAD_RESPONSE', `${server} sent a malformed reply to the update for zone ${zone}: ${messageOf(error)}`, {
+        subject: `zone ${zone} at server ${server}`,
+        fix: 'check that dns.rfc2136.server points at a DNS server',
+        cause: error,
+      });
+    }
+    if (reply.opcode !== Opcode.UPDATE) {
+      throw new GxitError('DNS_BAD_RESPONSE', `${server} answered the update for zone ${zone} with opcode ${reply.opcode}`, {
+        subject: `zone ${zone} at server ${server}`,
+        fix: 'check that dns.rfc2136.server points at a DNS server that supports dynamic updates',
+      });
+    }
+    const failure = { server: cfg.server, zone, keyName: cfg.tsig?.name, algorithm: cfg.tsig?.algorithm, names };
+    const verdict = cfg.tsig && signed ? verifyResponse(raw, cfg.tsig, signed.requestMac, { now: seconds() }) : undefined;
+    // A failure is reported as such even unverified: a forged failure can only stop us, never
+    // make us believe a record exists. Success, though, must carry a valid signature.
+    if (verdict && !verdict.ok && verdict.tsigError) throw describeUpdateFailure({ ...failure, rcode: reply.rcode, tsigError: verdict.tsigError });
+    if (reply.rcode !== 0) throw describeUpdateFailure({ ...failure, rcode: reply.rcode });
+    if (verdict && !verdict.ok && cfg.tsig) {
+      throw describeUnverifiedReply({ reason: verdict.reason, detail: verdict.detail, rcode: reply.rcode, server: cfg.server, zone, keyName: cfg.tsig.name });
+    }
+  }
+
+  /** All zones are sent at once; every update has finished (or failed) before an error is thrown. */
+  async function perZone(records: TxtRecord[], changes: (batch: TxtRecord[]) => UpdateChanges): Promise<void> {
+    if (records.length === 0) return;
+    const groups = await byZone(records);
+    const results = await Promise.allSettled([...groups].map(([zone, batch]) => update(zone, changes(batch))));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  const present = (records: TxtRecord[]): Promise<void> =>
+    perZone(records, (batch) => ({ add: batch.map((r) => ({ name: r.fqdn, value: r.value, ttl: cfg.ttl })), remove: [] }));
+
+  const cleanup = (records: TxtRecord[]): Promise<void> =>
+    perZone(records, (batch) => ({ add: [], remove: batch.map((r) => ({ name: r.fqdn, value: r.value })) }));
+
+  async function probe(name: string): Promise<ProbeResult> {
+    const record = { fqdn: normalizeName(name), value: `gxit-cert-probe-${randomBytes(8).toString('hex')}` };
+    const how = `via ${server}${cfg.tsig ? ` with key ${cfg.tsig.name}` : ''}`;
+    let zone: string;
+    try {
+      zone = await zoneOf(record.fqdn);
+    } catch (error) {
+      return { ok: false, detail: explain(error) };
+    }
+    let failure: unknown;
+    let leftover: unknown;
+    try {
+      await present([record]);
+    } catch (error) {
+      failure = error;
+    } finally {
+      // Also after a failed add: a lost reply may hide an applied update.
+      try {
+        await cleanup([record]);
+      } catch (error) {
+        leftover = error;
+      }
+    }
+    if (failure !== undefined) return { ok: false, detail: explain(failure) };
+    if (leftover !== undefined) {
+      return { ok: false, detail: `added TXT "${record.value}" at ${record.fqdn} ${how} but could not remove it: ${explain(leftover)}; remove it by hand` };
+    }
+    return { ok: true, detail: `added and removed TXT "${record.value}" at ${record.fqdn} in zone ${zone} ${how}` };
+  }
+
+  return { name: rfc2136Descriptor.name, present, cleanup, probe };
+}
+
+function explain(error: unknown): string {
+  if (error instanceof GxitError && error.fix) return `${error.message} (${error.fix})`;
+  return messageOf(error);
+}

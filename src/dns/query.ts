@@ -1,0 +1,30 @@
+/** One question to one chosen server (no system resolver involved). Fits resolver.ts's QueryFn. */
+import type { ServerAddress } from '../config/types.js';
+import { GxitError } from '../errors.js';
+import { buildQuery, parseMessage, typeName, type DnsMessage } from './message.js';
+import { formatServer } from './resolver.js';
+import { exchange, type ExchangeFn, type ExchangeOptions } from './transport.js';
+
+export interface QueryOptions extends ExchangeOptions {
+  /** Ask the server to recurse (for resolvers); off by default: authoritative servers ignore it. */
+  recursionDesired?: boolean;
+  /** Transport to use instead of the network (tests). */
+  exchange?: ExchangeFn;
+}
+
+/** Returns the reply whatever its rcode (NXDOMAIN is an answer); throws only on transport or parse failure. */
+export async function query(server: ServerAddress, name: string, type: number, opts: QueryOptions = {}): Promise<DnsMessage> {
+  const { recursionDesired, exchange: send = exchange, ...transport } = opts;
+  const request = buildQuery(name, type, { recursionDesired });
+  const reply = await send(server, request, transport);
+  try {
+    return parseMessage(reply);
+  } catch (error) {
+    if (!(error instanceof GxitError)) throw error;
+    throw new GxitError('DNS_BAD_RESPONSE', `${formatServer(server)} sent a malformed reply to ${name} ${typeName(type)}: ${error.message}`, {
+      subject: `server ${formatServer(server)}`,
+      fix: error.fix,
+      cause: error,
+    });
+  }
+}

@@ -1,0 +1,349 @@
+import { Packet } from 'dns2';
+import { describe, expect, it } from 'vitest';
+import type { Rfc2136Config, ServerAddress, TsigKey } from '../../../src/config/types.js';
+import { GxitError } from '../../../src/errors.js';
+import { isInZone, Opcode, parseMessage, RCode, RRClass, RRType } from '../../../src/dns/message.js';
+import { createRfc2136Provider } from '../../../src/dns/providers/rfc2136.js';
+import type { ExchangeFn } from '../../../src/dns/transport.js';
+import { signMessage, verifyMessage } from '../../../src/dns/tsig.js';
+
+const KEY: TsigKey = { name: 'acme.key.example', algorithm: 'hmac-sha256', secret: Buffer.from('c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0', 'base64') };
+const SERVER: ServerAddress = { host: '192.0.2.53', port: 53 };
+const NOW = 1_790_000_000_000;
+
+/**
+ * A protocol-true fake of an authoritative primary: answers SOA queries for its zones, verifies
+ * TSIG on UPDATEs (BADKEY/BADSIG like BIND), applies class IN adds and class NONE deletes, and
+ * signs its replies over the request MAC. Misbehaviours are switched on per test.
+ */
+class FakePrimary {
+  readonly records = new Map<string, Set<string>>();
+  readonly updates: ReturnType<typeof parseMessage>[] = [];
+  readonly queries: string[] = [];
+  misbehave: {
+    unsigned?: boolean;
+    signWith?: TsigKey;
+    rcode?: number;
+    /** Only this zone fails with `rcode`. */
+    rcodeZone?: string;
+    /** Milliseconds before an update to this zone is applied and answered. */
+    slowZone?: [string, number];
+    loseReplyOnce?: boolean;
+  } = {};
+
+  constructor(
+    readonly zones: string[],
+    readonly key: TsigKey | null = KEY,
+  ) {}
+
+  values(name: string): string[] {
+    return [...(this.records.get(name) ?? [])].sort();
+  }
+
+  readonly exchange: ExchangeFn = async (server, request) => {
+    expect(server).toEqual(SERVER);
+    const msg = parseMessage(request);
+    const q = msg.questions[0]!;
+    if (msg.opcode === Opcode.QUERY) {
+      this.queries.push(q.name);
+      return this.soaReply(request, q.name);
+    }
+    this.updates.push(msg);
+    let rcode = 0;
+    let tsigError = 0;
+    let requestMac: Buffer | undefined;
+    if (this.key) {
+      const verdict = verifyMessage(request, this.key, { now: NOW / 1000 });
+      if (!verdict.ok) {
+        // As BIND: NOTAUTH with the TSIG error in the reply's TSIG record.
+        rcode = RCode.NOTAUTH;
+        tsigError = verdict.reason === 'badkey' ? RCode.BADKEY : verdict.reason === 'badtime' ? RCode.BADTIME : RCode.BADSIG;
+      } else {
+        requestMac = verdict.tsig.mac;
+      }
+    }
+    if (rcode === 0 && !this.zones.includes(q.name)) rcode = RCode.NOTAUTH;
+    if (rcode === 0 && this.misbehave.rcode && (this.misbehave.rcodeZone ?? q.name) === q.name) rcode = this.misbehave.rcode;
+    if (this.misbehave.slowZone?.[0] === q.name) await new Promise((resolve) => setTimeout(resolve, this.misbehave.slowZone?.[1]));
+    if (rcode === 0) {
+      for (const rr of msg.authorities) {
+        if (!isInZone(rr.name, q.name)) throw new Error(`update outside zone: ${rr.name}`);
+        const value = (rr.data as string[]).join('');
+        const set = this.records.get(rr.name) ?? new Set<string>();
+        if (rr.class === RRClass.IN) set.add(value);
+        else if (rr.class === RRClass.NONE) set.delete(value);
+        else throw new Error(`unexpected class ${rr.class}`);
+        this.records.set(rr.name, set);
+      }
+    }
+    const head = Buffer.from(request.subarray(0, 12));
+    head.writeUInt16BE(0x8000 | (Opcode.UPDATE << 11) | (rcode & 0xf), 2);
+    head.writeUInt16BE(1, 4);
+    head.writeUInt16BE(0, 6);
+    head.writeUInt16BE(0, 8);
+    head.writeUInt16BE(0, 10);
+    const zoneSection = encodeQuestion(q.name);
+    const reply = Buffer.concat([head, zoneSection]);
+    if (this.misbehave.loseReplyOnce) {
+      this.misbehave.loseReplyOnce = false;
+      throw new GxitError('DNS_TIMEOUT', 'no reply (lost)');
+    }
+    if (!this.key || this.misbehave.unsigned) return reply;
+    if (tsigError === RCode.BADTIME) {
+      // Signed over the request MAC, with the server's clock in other data (RFC 8945 §5.2.3).
+      const clock = Buffer.alloc(6);
+      clock.writeUIntBE(NOW / 1000, 0, 6);
+      const mac = parseMessage(request).tsig!.mac;
+      return signMessage(reply, this.key, { timeSigned: NOW / 1000, error: tsigError, otherData: clock, requestMac: mac }).signed;
+    }
+    if (tsigError) return emptyMac(signMessage(reply, this.key, { timeSigned: NOW / 1000, error: tsigError }).signed);
+    return signMessage(reply, this.misbehave.signWith ?? this.key, { requestMac, timeSigned: NOW / 1000 }).signed;
+  };
+
+  private soaReply(request: Buffer, name: string): Buffer {
+    const p = new Packet();
+    const inZone = this.zones.filter((z) => isInZone(name, z)).sort((a, b) => b.length - a.length)[0];
+    p.header = new Packet.Header({ id: request.readUInt16BE(0), qr: 1, aa: inZone ? 1 : 0, rcode: inZone ? 0 : RCode.REFUSED });
+    p.questions = [new Packet.Question(name, RRType.SOA, RRClass.IN)];
+    const soa = new Packet.Resource({
+      name: inZone,
+      type: RRType.SOA,
+      class: RRClass.IN,
+      ttl: 60,
+      primary: `ns1.${inZone}`,
+      admin: `hostmaster.${inZone}`,
+      serial: 1,
+      refresh: 1,
+      retry: 1,
+      expiration: 1,
+      minimum: 1,
+    });
+    if (inZone === name) p.answers = [soa];
+    else if (inZone) p.authorities = [soa];
+    return p.toBuffer();
+  }
+}
+
+function encodeQuestion(name: string): Buffer {
+  const labels = name.split('.').map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)]));
+  return Buffer.concat([...labels, Buffer.from([0, 0, RRType.SOA, 0, RRClass.IN])]);
+}
+
+/** Rewrites the (last) TSIG record with an empty MAC, as BIND sends BADSIG and BADKEY. */
+function emptyMac(signed: Buffer): Buffer {
+  const tsig = parseMessage(signed).tsig!;
+  const macEnd = signed.length - 6;
+  const macStart = macEnd - tsig.mac.length;
+  const out = Buffer.concat([signed.subarray(0, macStart), signed.subarray(macEnd)]);
+  out.writeUInt16BE(0, macStart - 2);
+  const rdlenAt = tsig.offset + tsig.keyName.length + 2 + 8;
+  out.writeUInt16BE(out.readUInt16BE(rdlenAt) - tsig.mac.length, rdlenAt);
+  return out;
+}
+
+function config(overrides: Partial<Rfc2136Config> = {}): Rfc2136Config {
+  return { server: SERVER, tsig: KEY, tcp: false, ttl: 60, timeoutMs: 1000, retries: 1, ...overrides };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<GxitError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(GxitError);
+    return error as GxitError;
+  }
+  throw new Error('expected a rejection');
+}
+
+const BASE = '_acme-challenge.example.org';
+const SUB = '_acme-challenge.www.sub.example.org';
+
+describe('rfc2136 provider', () => {
+  it('sends one signed UPDATE per zone, found by SOA queries, and keeps foreign values', async () => {
+    const fake = new FakePrimary(['example.org', 'sub.example.org']);
+    fake.records.set(BASE, new Set(['foreign']));
+    const provider = createRfc2136Provider(config(), { exchange: fake.exchange, now: () => NOW });
+    expect(provider.name).toBe('rfc2136');
+    await provider.present([
+      { fqdn: BASE, value: 'base' },
+      { fqdn: `${BASE}.`, value: 'wildcard' },
+      { fqdn: SUB.toUpperCase(), value: 'sub' },
+      { fqdn: BASE, value: 'base' }, // duplicate: sent once
+    ]);
+    expect(fake.updates.map((u) => u.questions[0]?.name).sort()).toEqual(['example.org', 'sub.example.org']);
+    for (const u of fake.updates) expect(u.tsig?.timeSigned).toBe(NOW / 1000);
+    const main = fake.updates.find((u) => u.questions[0]?.name === 'example.org')!;
+    expect(main.authorities.map((r) => [r.name, r.class, r.ttl, r.data])).toEqual([
+      [BASE, RRClass.IN, 60, ['base']],
+      [BASE, RRClass.IN, 60, ['wildcard']],
+    ]);
+    expect(fake.values(BASE)).toEqual(['base', 'foreign', 'wildcard']);
+    expect(fake.values(SUB)).toEqual(['sub']);
+
+    await provider.cleanup([
+      { fqdn: BASE, value: 'base' },
+      { fqdn: BASE, value: 'wildcard' },
+      { fqdn: SUB, value: 'sub' },
+      { fqdn: SUB, value: 'never-added' },
+    ]);
+    expect(fake.values(BASE)).toEqual(['foreign']);
+    expect(fake.values(SUB)).toEqual([]);
+    const deletes = fake.updates.slice(2).flatMap((u) => u.authorities);
+    expect(deletes.every((r) => r.class === RRClass.NONE && r.ttl === 0)).toBe(true);
+    expect(fake.updates).toHaveLength(4);
+  });
+
+  it('queries every suffix once per name and caches the zone for the run', async () => {
+    const fake = new FakePrimary(['example.org', 'sub.example.org']);
+    const provider = createRfc2136Provider(config(), { exchange: fake.exchange, now: () => NOW });
+    await provider.present([{ fqdn: SUB, value: 'v' }]);
+    expect(fake.queries.sort()).toEqual(['_acme-challenge.www.sub.example.org', 'example.org', 'org', 'sub.example.org', 'www.sub.example.org']);
+    await provider.cleanup([{ fqdn: SUB, value: 'v' }]);
+    expect(fake.queries).toHaveLength(5);
+    expect(fake.updates.map((u) => u.questions[0]?.name)).toEqual(['sub.example.org', 'sub.example.org']);
+  });
+
+  it('uses the configured zone without queries, and refuses names outside it', async () => {
+    const fake = new FakePrimary(['example.org', 'sub.example.org']);
+    const provider = createRfc2136Provider(config({ zone: 'Example.org.' }), { exchange: fake.exchange, now: () => NOW });
+    await provider.present([{ fqdn: BASE, value: 'v' }]);
+    expect(fake.queries).toEqual([]);
+    const error = await rejection(provider.present([{ fqdn: '_acme-challenge.example.com', value: 'v' }]));
+    expect(error.code).toBe('DNS_ZONE_NOT_FOUND');
+    expect(error.message).toContain('example.com');
+    expect(error.fix).toContain('dns.rfc2136.zone');
+  });
+
+  it('says DNS_ZONE_NOT_FOUND when the server holds no zone above the name', async () => {
+    const fake = new FakePrimary(['example.net']);
+    const provider = createRfc2136Provider(config(), { exchange: fake.exchange, now: () => NOW });
+    const error = await rejection(provider.present([{ fqdn: BASE, value: 'v' }]));
+    expect(error.code).toBe('DNS_ZONE_NOT_FOUND');
+    expect(fake.updates).toHaveLength(0);
+  });
+
+  it('rejects an unsigned NOERROR reply to a signed update', async () => {
+    const fake = new FakePrimary(['example.org']);
+    fake.misbehave.unsigned = true;
+    const provider = createRfc2136Provider(config({ zone: 'example.org' }), { exchange: fake.exchange, now: () => NOW });
+    const error = await rejection(provider.present([{ fqdn: BASE, value: 'v' }]));
+    expect(error.code).toBe('DNS_TSIG');
+    expect(error.message).toMatch(/is not signed/);
+  });
+
+  it('rejects a reply signed with another secret', async () => {
+    const fake = new FakePrimary(['example.org']);
+    fake.misbehave.signWith = { ...KEY, secret: Buffer.from('forger') };
+    const provider = createRfc2136Provider(config({ zone: 'example.org' }), { exchange: fake.exchange, now: () => NOW });
+    const error = await rejection(provider.present([{ fqdn: BASE, value: 'v' }]));
+    expect(error.code).toBe('DNS_TSIG');
+    expect(error.message).toMatch(/does not verify/);
+  });
+
+  it('maps rcodes through the catalogue', async () => {
+    const fake = new FakePrimary(['example.org']);
+    fake.misbehave.rcode = RCode.REFUSED;
+    const provider = createRfc2136Provider(config({ zone: 'example.org' }), { exchange: fake.exchange, now: () => NOW });
+    const error = await rejection(provider.present([{ fqdn: BASE, value: 'v' }]));
+    expect(error.code).toBe('DNS_RCODE');
+    expect(error.message).toContain('REFUSED');
+    expect(error.fix).toContain(`key ${KEY.name}`);
+    expect(error.fix).toContain(BASE);
+  });
+
+  it('reports BADSIG with the key name and without the secret', async () => {
+    const fake = new FakePrimary(['example.org']);
+    const wrong = { ...KEY, secret: Buffer.from('the-wrong-secret-value') };
+    const provider = createRfc2136Provider(config({ zone: 'example.org', tsig: wrong }), { exchange: fake.exchange, now: () => NOW });
+    const error = await rejection(provider.present([{ fqdn: BASE, value: 'v' }]));
+    expect(error.code).toBe('DNS_TSIG');
+    expect(error.message).toContain('BADSIG');
+    expect(error.message).toContain(KEY.name);
+    const text = `${error.message} ${error.fix} ${error.subject}`;
+    for (const secret of [wrong.secret, KEY.secret]) {
+      expect(text).not.toContain(secret.toString('base64'));
+      expect(text).not.toContain(secret.toString('utf8'));
+      expect(text).not.toContain(secret.toString('hex'));
+    }
+  });
+
+  it('reports BADKEY and BADTIME from the server', async () => {
+    const fake = new FakePrimary(['example.org']);
+    const unknown = createRfc2136Provider(config({ zone: 'example.org', tsig: { ...KEY, name: 'other.key' } }), { exchange: fake.exchange, now: () => NOW });
+    expect((await rejection(unknown.present([{ fqdn: BASE, value: 'v' }]))).message).toContain('BADKEY');
+    const skewed = createRfc2136Provider(config({ zone: 'example.org' }), { exchange: fake.exchange, now: () => NOW + 3_600_000 });
+    const error = await rejection(skewed.present([{ fqdn: BASE, value: 'v' }]));
+    expect(error.message).toContain('BADTIME');
+    expect(error.fix).toContain('NTP');
+  });
+
+  it('works without a key (address-based authorization)', async () => {
+    const fake = new FakePrimary(['example.org'], null);
+    const provider = createRfc2136Provider(config({ tsig: undefined }), { exchange: fake.exchange, now: () => NOW });
+    await provider.present([{ fqdn: BASE, value: 'v' }]);
+    expect(fake.updates[0]?.tsig).toBeUndefined();
+    expect(fake.values(BASE)).toEqual(['v']);
+  });
+
+  it('finishes every zone before reporting a failure in one', async () => {
+    const fake = new FakePrimary(['example.org', 'sub.example.org']);
+    fake.misbehave = { rcode: RCode.NOTAUTH, rcodeZone: 'sub.example.org', slowZone: ['example.org', 50] };
+    const provider = createRfc2136Provider(config(), { exchange: fake.exchange, now: () => NOW });
+    const error = await rejection(
+      provider.present([
+        { fqdn: BASE, value: 'v' },
+        { fqdn: SUB, value: 'w' },
+      ]),
+    );
+    expect(error.code).toBe('DNS_RCODE');
+    expect(fake.values(BASE)).toEqual(['v']);
+    await provider.cleanup([
+      { fqdn: BASE, value: 'v' },
+    ]);
+    expect(fake.values(BASE)).toEqual([]);
+  });
+
+  it('does nothing for an empty batch', async () => {
+    const fake = new FakePrimary(['example.org']);
+    const provider = createRfc2136Provider(config(), { exchange: fake.exchange, now: () => NOW });
+    await provider.present([]);
+    await provider.cleanup([]);
+    expect(fake.queries).toEqual([]);
+    expect(fake.updates).toEqual([]);
+  });
+
+  describe('probe', () => {
+    it('adds a unique value and removes it again', async () => {
+      const fake = new FakePrimary(['example.org']);
+      fake.records.set(BASE, new Set(['foreign']));
+      const provider = createRfc2136Provider(config(), { exchange: fake.exchange, now: () => NOW });
+      const result = await provider.probe!(BASE);
+      expect(result.ok).toBe(true);
+      expect(result.detail).toMatch(/added and removed TXT "gxit-cert-probe-[0-9a-f]{16}" at _acme-challenge\.example\.org in zone example\.org via 192\.0\.2\.53:53 with key acme\.key\.example/);
+      expect(fake.updates).toHaveLength(2);
+      expect(fake.updates[0]?.authorities[0]?.class).toBe(RRClass.IN);
+      expect(fake.updates[1]?.authorities[0]?.class).toBe(RRClass.NONE);
+      expect(fake.values(BASE)).toEqual(['foreign']);
+    });
+
+    it('removes the value even when the reply to the add was lost', async () => {
+      const fake = new FakePrimary(['example.org']);
+      fake.misbehave.loseReplyOnce = true;
+      const provider = createRfc2136Provider(config({ zone: 'example.org' }), { exchange: fake.exchange, now: () => NOW });
+      const result = await provider.probe!(BASE);
+      expect(result.ok).toBe(false);
+      expect(result.detail).toContain('no reply');
+      expect(fake.updates).toHaveLength(2);
+      expect(fake.values(BASE)).toEqual([]);
+    });
+
+    it('reports a refusal with its fix', async () => {
+      const fake = new FakePrimary(['example.org']);
+      fake.misbehave.rcode = RCode.REFUSED;
+      const provider = createRfc2136Provider(config({ zone: 'example.org' }), { exchange: fake.exchange, now: () => NOW });
+      const result = await provider.probe!(BASE);
+      expect(result).toMatchObject({ ok: false });
+      expect(result.detail).toMatch(/REFUSED.*update-policy/);
+    });
+  });
+});
