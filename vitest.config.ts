@@ -5,5 +5,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // One BIND + Pebble lab for the integration tests (skipped when only unit tests run).
+    globalSetup: ['test/lab/globalSetup.ts'],
   },
 });
