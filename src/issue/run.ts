@@ -136,7 +136,9 @@ async function issueOne(
     );
     for (const { target } of dnsInfo) {
       if (target.wildcardCovered) {
-        reporter.warn(name, `${target.fqdn} is covered by a wildcard CNAME; writing the TXT record at that literal name`);
+        step('dns-present', `${target.fqdn} is covered by a wildcard CNAME: writing at that literal name, not following it`);
+      } else if (target.delegatedVia.length > 0) {
+        step('dns-present', `${target.delegatedVia[0]} is delegated by CNAME: writing at ${target.fqdn}`);
       }
     }
     records = dnsInfo.map(({ challenge, target }) => ({ fqdn: target.fqdn, value: challenge.txtValue }));

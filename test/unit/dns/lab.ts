@@ -151,6 +151,7 @@ export async function startNamed(keys: TsigKey[], zones: NamedZone[]): Promise<N
       `  managed-keys-directory "${dir}";`,
       `  listen-on port ${port} { ${host}; };`,
       '  listen-on-v6 { none; };',
+      '  automatic-interface-scan no;',
       '  recursion no;',
       '  dnssec-validation no;',
       '  notify no;',
