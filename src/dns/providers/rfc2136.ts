@@ -74,7 +74,14 @@ export function createRfc2136Provider(cfg: Rfc2136Config, deps: Rfc2136Deps = {}
     return groups;
   }
 
-  async function update(zone: string, changes: UpdateChanges): Promise<void> {
+  // Records this provider may have put on a server (certmagic: remember exactly what you added).
+  // An UPDATE is atomic, so a reply that rejects it means none of its records were added; a lost
+  // reply leaves them "maybe added", and cleanup deletes them all the same.
+  const maybeAdded = new Set<string>();
+  const keyOf = (r: { fqdn: string; value: string }): string => `${normalizeName(r.fqdn)} ${r.value}`;
+
+  /** Sends one UPDATE; `onRejected` runs when the server definitely did not apply it. */
+  async function update(zone: string, changes: UpdateChanges, onRejected: () => void = () => {}): Promise<void> {
     const names = [...changes.add, ...changes.remove].map((c) => c.name);
     const request = buildUpdate(zone, changes);
     const seconds = (): number => Math.floor(now() / 1000);
@@ -100,27 +107,49 @@ export function createRfc2136Provider(cfg: Rfc2136Config, deps: Rfc2136Deps = {}
     const verdict = cfg.tsig && signed ? verifyResponse(raw, cfg.tsig, signed.requestMac, { now: seconds() }) : undefined;
     // A failure is reported as such even unverified: a forged failure can only stop us, never
     // make us believe a record exists. Success, though, must carry a valid signature.
-    if (verdict && !verdict.ok && verdict.tsigError) throw describeUpdateFailure({ ...failure, rcode: reply.rcode, tsigError: verdict.tsigError });
-    if (reply.rcode !== 0) throw describeUpdateFailure({ ...failure, rcode: reply.rcode });
+    if (verdict && !verdict.ok && verdict.tsigError) {
+      onRejected();
+      throw describeUpdateFailure({ ...failure, rcode: reply.rcode, tsigError: verdict.tsigError });
+    }
+    if (reply.rcode !== 0) {
+      onRejected();
+      throw describeUpdateFailure({ ...failure, rcode: reply.rcode });
+    }
     if (verdict && !verdict.ok && cfg.tsig) {
       throw describeUnverifiedReply({ reason: verdict.reason, detail: verdict.detail, rcode: reply.rcode, server: cfg.server, zone, keyName: cfg.tsig.name });
     }
   }
 
   /** All zones are sent at once; every update has finished (or failed) before an error is thrown. */
-  async function perZone(records: TxtRecord[], changes: (batch: TxtRecord[]) => UpdateChanges): Promise<void> {
+  async function perZone(
+    records: TxtRecord[],
+    changes: (batch: TxtRecord[]) => UpdateChanges,
+    onRejected: (batch: TxtRecord[]) => void = () => {},
+  ): Promise<void> {
     if (records.length === 0) return;
     const groups = await byZone(records);
-    const results = await Promise.allSettled([...groups].map(([zone, batch]) => update(zone, changes(batch))));
+    const results = await Promise.allSettled(
+      [...groups].map(([zone, batch]) => update(zone, changes(batch), () => onRejected(batch))),
+    );
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
   }
 
-  const present = (records: TxtRecord[]): Promise<void> =>
-    perZone(records, (batch) => ({ add: batch.map((r) => ({ name: r.fqdn, value: r.value, ttl: cfg.ttl })), remove: [] }));
+  const present = (records: TxtRecord[]): Promise<void> => {
+    for (const r of records) maybeAdded.add(keyOf(r));
+    return perZone(
+      records,
+      (batch) => ({ add: batch.map((r) => ({ name: r.fqdn, value: r.value, ttl: cfg.ttl })), remove: [] }),
+      (rejected) => rejected.forEach((r) => maybeAdded.delete(keyOf(r))),
+    );
+  };
 
-  const cleanup = (records: TxtRecord[]): Promise<void> =>
-    perZone(records, (batch) => ({ add: [], remove: batch.map((r) => ({ name: r.fqdn, value: r.value })) }));
+  /** Deletes exactly the values this provider may have added; values it never added are left alone. */
+  const cleanup = async (records: TxtRecord[]): Promise<void> => {
+    const ours = records.filter((r) => maybeAdded.has(keyOf(r)));
+    await perZone(ours, (batch) => ({ add: [], remove: batch.map((r) => ({ name: r.fqdn, value: r.value })) }));
+    for (const r of ours) maybeAdded.delete(keyOf(r));
+  };
 
   async function probe(name: string): Promise<ProbeResult> {
     const record = { fqdn: normalizeName(name), value: `gxit-cert-probe-${randomBytes(8).toString('hex')}` };
