@@ -7,5 +7,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // One BIND + Pebble lab for the integration tests (skipped when only unit tests run).
     globalSetup: ['test/lab/globalSetup.ts'],
+    // The closing line "N passed, N failed, N skipped" after the usual report.
+    reporters: ['default', './test/summary-reporter.ts'],
   },
 });
