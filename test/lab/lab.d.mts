@@ -17,7 +17,9 @@ export type LabKeyName =
   | 'key-sha256'
   | 'key-sha384'
   | 'key-sha512'
-  | 'limited';
+  | 'limited'
+  /** May update any record type anywhere: for tests that reshape the zone (CNAME, CAA, A). */
+  | 'lab-admin';
 
 /** A zone added to the lab servers besides example.org. The lab writes $TTL, SOA and NS itself. */
 export interface ExtraZone {

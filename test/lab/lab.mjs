@@ -63,6 +63,8 @@ export const LAB_KEYS = Object.freeze({
   'key-sha384': 'hmac-sha384',
   'key-sha512': 'hmac-sha512',
   limited: 'hmac-sha256',
+  // For tests that reshape the zone at run time (CNAME, CAA, A records): any type, anywhere.
+  'lab-admin': 'hmac-sha256',
 });
 
 /** The only name the `limited.` key may update (TXT only). */
@@ -435,10 +437,10 @@ function primaryConf(dir, dnsIp, secondaryIp, keys, zones, notifyDelay) {
   const keyBlocks = Object.values(keys)
     .map((k) => `key "${k.name}" {\n  algorithm ${k.algorithm};\n  secret "${k.secret}";\n};\n`)
     .join('');
-  const full = Object.values(keys).filter((k) => k.name !== 'limited.');
+  const full = Object.values(keys).filter((k) => k.name !== 'limited.' && k.name !== 'lab-admin.');
   const zoneBlocks = zones
     .map((z) => {
-      const grants = full.map((k) => `    grant ${k.name} zonesub TXT;\n`).join('');
+      const grants = full.map((k) => `    grant ${k.name} zonesub TXT;\n`).join('') + '    grant lab-admin. zonesub ANY;\n';
       const limited = z === LAB_ZONE ? `    grant limited. name ${LIMITED_NAME}. TXT;\n` : '';
       const notify = secondaryIp ? `  notify explicit;\n  also-notify { ${secondaryIp}; };\n  allow-transfer { ${secondaryIp}; };\n` : '  notify no;\n';
       return `zone "${z}" {\n  type primary;\n  file "${z}.db";\n${notify}  update-policy {\n${grants}${limited}  };\n};\n`;
