@@ -67,8 +67,9 @@ export function describeUpdateFailure(f: UpdateFailure): GxitError {
   switch (f.rcode) {
     case RCode.REFUSED:
       return rcode(
-        `refused the update for zone ${f.zone}`,
-        `check that the zone's update-policy (or allow-update) grants ${grantee} TXT updates at ${list(f.names)}`,
+        `refused the update for zone ${f.zone}${f.keyName ? ` signed with key ${f.keyName}` : ''}`,
+        `check that the zone's update-policy (or allow-update) grants ${grantee} TXT updates at ${list(f.names)}` +
+          (f.keyName ? ", and that the key's secret and algorithm match the server's (PowerDNS answers REFUSED to a wrong secret)" : ''),
       );
     case RCode.NOTAUTH:
       return rcode(
