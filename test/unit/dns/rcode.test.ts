@@ -19,7 +19,7 @@ describe('describeUpdateFailure', () => {
     [RCode.NOTAUTH, RCode.BADTIME, 'DNS_TSIG', /clocks .* differ by more than the TSIG fudge \(BADTIME\)/, /NTP/],
     [RCode.NOTAUTH, RCode.BADTRUNC, 'DNS_TSIG', /BADTRUNC/, /algorithm/],
     [RCode.NOTAUTH, 99, 'DNS_TSIG', /TSIG error RCODE99/, /log/],
-    [RCode.REFUSED, undefined, 'DNS_RCODE', /refused the update for zone example\.org signed with key acme-update\.example\.org \(REFUSED\)/, /update-policy .* grants key acme-update\.example\.org TXT updates at _acme-challenge\.example\.org, _acme-challenge\.www\.example\.org$/],
+    [RCode.REFUSED, undefined, 'DNS_RCODE', /refused the update for zone example\.org signed with key acme-update\.example\.org \(REFUSED\)/, /update-policy .* grants key acme-update\.example\.org TXT updates at _acme-challenge\.example\.org, _acme-challenge\.www\.example\.org, and that the key's secret and algorithm match/],
     [RCode.NOTAUTH, undefined, 'DNS_RCODE', /not authoritative for zone example\.org, or key acme-update\.example\.org is not authorized/, /primary server/],
     [RCode.NOTZONE, undefined, 'DNS_RCODE', /not inside zone example\.org \(NOTZONE\)/, /dns\.rfc2136\.zone/],
     [RCode.SERVFAIL, undefined, 'DNS_RCODE', /failed to apply the update to zone example\.org \(SERVFAIL\)/, /journal/],
