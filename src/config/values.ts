@@ -37,7 +37,7 @@ export const TSIG_ALGORITHM_SPELLINGS = 'hmac-sha512, hmac-sha384, hmac-sha256, 
 /**
  * Canonical TSIG algorithm for a name in any case, with or without a trailing dot:
  * "HMAC-SHA512", "hmac-sha512.", "hmac-md5", "HMAC-MD5.SIG-ALG.REG.INT." ... Undefined when unknown.
- * (The DNS code has its own parser; config uses nothing of dns, so this one stays here.)
+ * The DNS code (dns/tsig.ts) uses this parser too.
  */
 export function parseTsigAlgorithm(text: string): TsigAlgorithm | undefined {
   const name = text.trim().toLowerCase().replace(/\.$/, '');

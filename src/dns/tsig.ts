@@ -28,15 +28,9 @@ export const TSIG_ALGORITHMS = Object.keys(DIGESTS) as TsigAlgorithm[];
 /** Default fudge: 300 s, as BIND and RFC 8945 §10 recommend. */
 export const DEFAULT_FUDGE = 300;
 
-/**
- * "HMAC-SHA512", "hmac-sha512.", "hmac-md5", "HMAC-MD5.SIG-ALG.REG.INT." -> the wire name;
- * undefined for anything else (the caller names the config key in its error).
- */
-export function parseAlgorithm(text: string): TsigAlgorithm | undefined {
-  const name = text.trim().toLowerCase().replace(/\.$/, '');
-  if (name === 'hmac-md5') return 'hmac-md5.sig-alg.reg.int';
-  return (TSIG_ALGORITHMS as string[]).includes(name) ? (name as TsigAlgorithm) : undefined;
-}
+/** Algorithm names are parsed where the configuration is read; one parser for both. */
+export { parseTsigAlgorithm as parseAlgorithm } from '../config/values.js';
+import { parseTsigAlgorithm as parseAlgorithm } from '../config/values.js';
 
 export interface TsigFields {
   timeSigned: number;
