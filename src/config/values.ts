@@ -135,7 +135,7 @@ function checkHostname(name: string, minLabels: number): Parsed<string> {
 export function checkLineageName(text: string): Parsed<string> {
   const name = text.trim();
   if (name === '') return fail('is empty');
-  if (name.length > 200) return fail('is longer than 200 characters');
+  if (name.length > 128) return fail('is longer than 128 characters');
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) return fail('must start with a letter or digit and contain only letters, digits, ".", "_" and "-"');
   return ok(name);
 }

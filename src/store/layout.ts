@@ -12,6 +12,7 @@
  *
  * Directories are 0700, private keys 0600, everything else 0644.
  */
+import { checkLineageName as parseLineageName } from '../config/values.js';
 import { join } from 'node:path';
 import { GxitError } from '../errors.js';
 
@@ -137,7 +138,9 @@ export function nextVersion(archiveFileNames: readonly string[], recordedVersion
  * this is the store's own guard against path traversal).
  */
 export function checkLineageName(name: string): void {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(name)) {
+  // The rule is the configuration's; checked again here because a name becomes a path.
+  const parsed = parseLineageName(name);
+  if (!parsed.ok || parsed.value !== name) {
     throw new GxitError('STORE_IO', `lineage name ${JSON.stringify(name)} cannot be used as a directory name`, {
       subject: name,
       fix: 'Use a certificate name of letters, digits, ".", "_" and "-" that starts with a letter or digit.',
