@@ -105,18 +105,16 @@ try {
     }
 
     if (which('lego')) {
-      const lego = (extraEnv, n) => {
+      const lego = (names, extraEnv, n) => {
         const times = [];
         let failures = 0;
         for (let i = 0; i < n; i++) {
           const r = timed('lego', [
-            '--accept-tos', '--email', 'admin@example.org', '--server', lab.directoryUrl, '--path', path.join(dir, `lego-${i}-${Object.keys(extraEnv).length}`),
-            '--dns', 'rfc2136', '--dns.resolvers', `${lab.dnsIp}:53`, ...domains.flatMap((d) => ['--domains', d]), 'run',
+            '--accept-tos', '--email', 'admin@example.org', '--server', lab.directoryUrl,
+            '--path', path.join(dir, `lego-${results.length}-${i}-${Object.keys(extraEnv).length}`),
+            '--dns', 'rfc2136', '--dns.resolvers', `${lab.dnsIp}:53`, ...names.flatMap((d) => ['--domains', d]), 'run',
           ], {
             LEGO_CA_CERTIFICATES: lab.caBundle,
-            // lego follows the CNAME that the GxIT wildcard synthesizes at the challenge name and
-            // then writes where the CA never looks; without this it cannot issue on a Galaxy zone.
-            LEGO_DISABLE_CNAME_SUPPORT: 'true',
             RFC2136_NAMESERVER: `${lab.dnsIp}:53`,
             RFC2136_TSIG_KEY: key.name,
             RFC2136_TSIG_SECRET: secret,
@@ -128,8 +126,14 @@ try {
         }
         return { times, failures };
       };
-      report('lego (polling 1 s, no sequence gap)', lego({ RFC2136_POLLING_INTERVAL: '1', RFC2136_SEQUENCE_INTERVAL: '1', RFC2136_PROPAGATION_TIMEOUT: '60' }, peerRuns), ourMedian);
-      if (args['peer-defaults']) report('lego (defaults)', lego({}, 1), ourMedian);
+      const quick = { RFC2136_POLLING_INTERVAL: '1', RFC2136_SEQUENCE_INTERVAL: '1', RFC2136_PROPAGATION_TIMEOUT: '10' };
+      // lego follows the CNAME that the GxIT wildcard synthesizes at _acme-challenge.ep.interactivetool...
+      // and waits for a record where it never appears: on the Galaxy pair it gives up.
+      report('lego on the Galaxy pair (polling 1 s, gives up after 10 s)', lego(domains, quick, 1), ourMedian);
+      // Its speed on a pair without the synthesized CNAME: base and wildcard share one challenge name.
+      const plain = ['lego.example.org', '*.lego.example.org'];
+      report('lego on x + *.x (polling 1 s, sequence interval 1 s)', lego(plain, quick, peerRuns), ourMedian);
+      if (args['peer-defaults']) report('lego on x + *.x (defaults)', lego(plain, {}, 1), ourMedian);
     } else {
       console.log('lego: not installed, skipped');
     }
