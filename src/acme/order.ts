@@ -23,12 +23,22 @@ export function sanOf(authz: Acme.Authorization): string {
   return authz.wildcard ? `*.${authz.identifier.value}` : authz.identifier.value;
 }
 
-export async function placeOrder(client: Acme.Client, domains: string[]): Promise<PlacedOrder> {
+/** Order fields beyond RFC 8555: `replaces` (RFC 9773 §5), the ARI identifier of the certificate renewed. */
+export interface OrderExtras {
+  replaces?: string;
+}
+
+export async function placeOrder(client: Acme.Client, domains: string[], extras: OrderExtras = {}): Promise<PlacedOrder> {
   const subject = domains.join(', ');
   let order: Acme.Order;
   let authorizations: Acme.Authorization[];
   try {
-    order = await client.createOrder({ identifiers: domains.map((value) => ({ type: 'dns', value })) });
+    // acme-client sends fields it does not know as they are.
+    const request: Parameters<Acme.Client['createOrder']>[0] & OrderExtras = {
+      identifiers: domains.map((value) => ({ type: 'dns', value })),
+      ...(extras.replaces === undefined ? {} : { replaces: extras.replaces }),
+    };
+    order = await client.createOrder(request);
     authorizations = await client.getAuthorizations(order);
   } catch (error) {
     throw acmeError('ACME_ORDER', `the CA refused the order for ${subject}`, error, subject);

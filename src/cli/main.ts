@@ -31,6 +31,57 @@ function program(): Command {
       process.exitCode = await runIssue(opts);
     });
 
+  withCommon(cli.command('check-dns'))
+    .description('check DNS, CAA, credentials and the ACME server before issuing: one line per check with the fix')
+    .action(async (opts: CommonOptions) => {
+      const { runCheckDns } = await import('./check-command.js');
+      process.exitCode = await runCheckDns(opts);
+    });
+
+  withCommon(cli.command('renew'))
+    .description('renew each certificate that is due (ACME renewal information, else a third of its lifetime left), with the hooks')
+    .option('--force', 'renew every configured certificate, due or not')
+    .option('--dry-run', 'order every certificate and discard it: live/ and the state stay unchanged')
+    .option('--run-deploy-hooks', 'with --dry-run: run the deploy hooks too (against the unchanged live files)')
+    .option('-q, --quiet', 'print nothing unless something fails (for cron)')
+    .action(async (opts: CommonOptions & { force?: boolean; dryRun?: boolean; runDeployHooks?: boolean; quiet?: boolean }) => {
+      const { runRenew } = await import('./renew-command.js');
+      process.exitCode = await runRenew(opts);
+    });
+
+  withCommon(cli.command('status'))
+    .description('show each certificate: serial, issuer, expiry, whether it is due and the last run; exit 1 when one is expired or failed')
+    .option('--prometheus <file>', 'also write a node-exporter textfile (atomically)')
+    .action(async (opts: CommonOptions & { prometheus?: string }) => {
+      const { runStatus } = await import('./status-command.js');
+      process.exitCode = await runStatus(opts);
+    });
+
+  cli
+    .command('schedule')
+    .description('keep running and renew on a cron schedule (for a systemd service or a container); stops on SIGTERM')
+    .addOption(new Option('-c, --config <file>', 'configuration file (YAML)').default(DEFAULT_CONFIG))
+    .option('--cron <expression>', 'when to run renew (5 fields, or 6 with seconds); default: daily at a time derived from the host name')
+    .option('--random-delay <seconds>', 'wait up to this long before each run (default: 3600 with the default schedule, 0 with --cron)')
+    .option('-v, --verbose', 'pass --verbose to each renew run')
+    .action(async (opts: { config: string; cron?: string; randomDelay?: string; verbose?: boolean }) => {
+      const { runSchedule } = await import('./schedule-command.js');
+      process.exitCode = await runSchedule(opts);
+    });
+
+  cli
+    .command('install-timer')
+    .description('install a daily renewal: a systemd service + timer, or an /etc/cron.d entry')
+    .addOption(new Option('-c, --config <file>', 'configuration file (YAML)').default(DEFAULT_CONFIG))
+    .option('--systemd', 'write gxit-cert-renew.service and .timer (default where systemd runs)')
+    .option('--cron', 'write /etc/cron.d/gxit-cert (default elsewhere)')
+    .option('--print', 'print the files instead of writing them')
+    .addOption(new Option('--root <dir>', 'prefix for every system path (packaging, tests)').hideHelp())
+    .action(async (opts: { config: string; systemd?: boolean; cron?: boolean; print?: boolean; root?: string }) => {
+      const { runInstallTimer } = await import('./schedule-command.js');
+      process.exitCode = await runInstallTimer(opts);
+    });
+
   return cli;
 }
 

@@ -17,7 +17,7 @@ import { formatProblem } from './problems.js';
 import { get, mapNode, type MapNode, type ScalarNode, type SeqNode, type TreeNode } from './tree.js';
 import { closest, showValue } from './values.js';
 
-export const NATIVE_TOP_LEVEL_KEYS = ['email', 'server', 'ca_bundle', 'state_dir', 'key_type', 'certificates', 'dns'] as const;
+export const NATIVE_TOP_LEVEL_KEYS = ['email', 'server', 'ca_bundle', 'state_dir', 'key_type', 'certificates', 'dns', 'hooks', 'renew_before_days', 'verify_served', 'caa_identities'] as const;
 
 /** Role keys gxit-cert reads, and what they become. */
 export const ANSIBLE_ALIASES: Readonly<Record<string, string>> = {

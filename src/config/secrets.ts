@@ -190,6 +190,7 @@ export function resolveSecrets(draft: ConfigDraft, sources: SecretSources): Secr
     propagationInterval: draft.dns.propagationInterval,
     propagationCheck: draft.dns.propagationCheck,
     nameserverPort: draft.dns.nameserverPort,
+    ...(draft.dns.expectTarget === undefined ? {} : { expectTarget: draft.dns.expectTarget }),
   };
   if (draft.dns.rfc2136 !== undefined) {
     const rfc2136 = resolveRfc2136(draft.dns.rfc2136, context);

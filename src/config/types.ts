@@ -67,6 +67,8 @@ export interface DnsConfig {
   propagationCheck: boolean;
   /** Port the authoritative nameservers answer on (53 everywhere but in labs). */
   nameserverPort: number;
+  /** check-dns: where names under each wildcard must lead (default: the certificate's first non-wildcard name). */
+  expectTarget?: string;
   rfc2136?: Rfc2136Config;
   route53?: Route53Config;
 }
@@ -77,6 +79,22 @@ export interface CertificateConfig {
   /** Domains in the order given; the first is the certificate's common name. */
   domains: string[];
   keyType: KeyType;
+}
+
+/** A hook: a string run by `/bin/sh -c`, or an argv list run without a shell. */
+export type HookCommand = { shell: string } | { argv: string[] };
+
+export interface HooksConfig {
+  /** Before the first order of a run. */
+  pre: HookCommand[];
+  /** After each new certificate is live. */
+  deploy: HookCommand[];
+  /** After a run that placed orders, with the outcome in the environment. */
+  post: HookCommand[];
+  /** After each failed issuance or renewal. */
+  onFailure: HookCommand[];
+  /** Per hook, milliseconds; then the hook's process group is killed. */
+  timeoutMs: number;
 }
 
 export interface Config {
@@ -91,6 +109,14 @@ export interface Config {
   keyType: KeyType;
   certificates: CertificateConfig[];
   dns: DnsConfig;
+  /** Commands run around orders (absent: none). */
+  hooks?: HooksConfig;
+  /** Renew when fewer days than this remain (absent: a third of the lifetime; ARI decides where the CA offers it). */
+  renewBeforeDays?: number;
+  /** TLS servers that must serve a new certificate after the deploy hooks (absent: no check). */
+  verifyServed?: ServerAddress[];
+  /** check-dns: the CA's CAA issuer domain names, when its ACME directory does not announce them. */
+  caaIdentities?: string[];
   /** Warnings found while loading (deprecated or ignored keys); printed by the CLI. */
   warnings: string[];
 }

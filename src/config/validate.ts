@@ -10,6 +10,8 @@ import { isAbsolute, resolve as resolvePath } from 'node:path';
 import { DEFAULTS, TSIG_SECRET_ENV } from './defaults.js';
 import type { ConfigProblem, ConfigProblemCode } from './problems.js';
 import { formatProblem } from './problems.js';
+import { CHECK_DNS_KEYS, CHECK_KEYS, validateCheckKeys, validateExpectTarget } from './check-keys.js';
+import { RENEWAL_KEYS, validateRenewalKeys } from './renewal.js';
 import { childPath, get, kindName, locate, type MapNode, type ScalarNode, type SeqNode, type TreeNode } from './tree.js';
 import type {
   CertificateConfig,
@@ -40,9 +42,9 @@ import {
 } from './values.js';
 
 export const KNOWN_KEYS = {
-  top: ['email', 'server', 'ca_bundle', 'state_dir', 'key_type', 'certificates', 'dns'],
+  top: ['email', 'server', 'ca_bundle', 'state_dir', 'key_type', 'certificates', 'dns', ...RENEWAL_KEYS, ...CHECK_KEYS],
   certificate: ['name', 'domains', 'key_type'],
-  dns: ['provider', 'resolvers', 'propagation_timeout', 'propagation_interval', 'propagation_check', 'nameserver_port', 'rfc2136', 'route53'],
+  dns: ['provider', 'resolvers', 'propagation_timeout', 'propagation_interval', 'propagation_check', 'nameserver_port', 'rfc2136', 'route53', ...CHECK_DNS_KEYS],
   rfc2136: ['server', 'port', 'name', 'secret', 'secret_file', 'secret_env', 'algorithm', 'zone', 'tcp', 'ttl', 'timeout', 'retries'],
   route53: [
     'region',
@@ -127,7 +129,7 @@ const quote = showValue;
 type At = { line: number; path: string };
 
 /** Collects problems; every check returns undefined after reporting. */
-class Checker {
+export class Checker {
   readonly problems: ConfigProblem[] = [];
   readonly warnings: string[] = [];
 
@@ -255,6 +257,8 @@ export function validateTree(root: MapNode, options: ValidateOptions): Validatio
   const keyType = validateKeyType(check, root, 'key_type') ?? 'ecdsa-p256';
   const certificates = validateCertificates(check, root, keyType);
   const dns = validateDns(check, root);
+  const renewal = validateRenewalKeys(check, root);
+  const checkSettings = validateCheckKeys(check, root);
 
   if (check.problems.length > 0 || server === undefined || stateDir === undefined || dns === undefined) {
     return { problems: check.problems, warnings: check.warnings };
@@ -268,6 +272,8 @@ export function validateTree(root: MapNode, options: ValidateOptions): Validatio
     keyType,
     certificates,
     dns,
+    ...renewal,
+    ...checkSettings,
     warnings: [],
   };
   return { draft, problems: [], warnings: check.warnings };
@@ -397,6 +403,7 @@ function validateDns(check: Checker, root: MapNode): DnsDraft | undefined {
   const interval = check.number(dns, 'propagation_interval', { min: 0.001, what: 'seconds between propagation checks' });
   const propagationCheck = check.bool(dns, 'propagation_check');
   const nameserverPort = check.number(dns, 'nameserver_port', { min: 1, max: 65535, integer: true, what: 'the port authoritative nameservers answer on' });
+  const expectTarget = validateExpectTarget(check, dns);
 
   const rfcNode = get(dns, 'rfc2136');
   const rfc2136 = rfcNode === undefined ? undefined : validateRfc2136(check, rfcNode);
@@ -425,6 +432,7 @@ function validateDns(check: Checker, root: MapNode): DnsDraft | undefined {
     propagationInterval: Math.round(interval.value * 1000),
     propagationCheck,
     nameserverPort: nameserverPort.value,
+    ...(expectTarget === undefined ? {} : { expectTarget }),
   };
   if (provider === 'rfc2136') {
     if (rfc2136 === undefined) return undefined;
@@ -432,6 +440,10 @@ function validateDns(check: Checker, root: MapNode): DnsDraft | undefined {
   } else {
     if (route53 === undefined) return undefined;
     draft.route53 = route53;
+    // A private hosted zone is not served by the public nameservers that the propagation check asks:
+    // unless the file says otherwise, Route53's own INSYNC is the signal.
+    const checkNode = get(dns, 'propagation_check');
+    if (route53.privateZone && checkNode?.kind === 'scalar' && checkNode.defaulted === true) draft.propagationCheck = false;
   }
   return draft;
 }

@@ -20,6 +20,8 @@ export interface UpdateFailure {
   algorithm?: TsigAlgorithm;
   /** Owner names the update touched. */
   names: string[];
+  /** What was sent, for the message: "the update" unless said otherwise ("a signed query"). */
+  operation?: string;
 }
 
 function list(names: string[]): string {
@@ -33,7 +35,7 @@ export function describeUpdateFailure(f: UpdateFailure): GxitError {
   const key = f.keyName ? `key ${f.keyName}` : 'no TSIG key';
   const grantee = f.keyName ? `key ${f.keyName}` : "this machine's address";
   const tsig = (message: string, fix: string): GxitError =>
-    new GxitError('DNS_TSIG', `server ${server} rejected the update for zone ${f.zone}: ${message}`, { subject, fix });
+    new GxitError('DNS_TSIG', `server ${server} rejected ${f.operation ?? 'the update'} for zone ${f.zone}: ${message}`, { subject, fix });
   const rcode = (message: string, fix: string): GxitError =>
     new GxitError('DNS_RCODE', `server ${server} ${message} (${rcodeName(f.rcode)})`, { subject, fix });
 
@@ -113,6 +115,8 @@ export interface UnverifiedReply {
   server: ServerAddress;
   zone: string;
   keyName: string;
+  /** What the reply answered, for the message: "the update" unless said otherwise. */
+  operation?: string;
 }
 
 /** Our own check of the reply's signature failed: the reply may be forged, so it proves nothing. */
@@ -128,7 +132,7 @@ export function describeUnverifiedReply(u: UnverifiedReply): GxitError {
     badtrunc: 'has a MAC that is too short',
     error: 'carries a TSIG error',
   };
-  return new GxitError('DNS_TSIG', `the reply of ${server} to the update for zone ${u.zone} ${what[u.reason]}${status}: ${u.detail}`, {
+  return new GxitError('DNS_TSIG', `the reply of ${server} to ${u.operation ?? 'the update'} for zone ${u.zone} ${what[u.reason]}${status}: ${u.detail}`, {
     subject: `zone ${u.zone} at server ${server}`,
     fix:
       u.reason === 'badtime'

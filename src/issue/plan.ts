@@ -1,4 +1,5 @@
 import type { CertificateConfig, KeyType } from '../config/types.js';
+import type { DueDecision } from '../renew/due.js';
 
 /** What the state directory knows about a lineage, as far as planning needs it. */
 export interface LineageFacts {
@@ -7,13 +8,15 @@ export interface LineageFacts {
   server?: string;
 }
 
-export type PlanReason = 'new' | 'expanded' | 'domains-changed' | 'key-type-changed' | 'ca-changed' | 'forced';
+export type PlanReason = 'new' | 'expanded' | 'domains-changed' | 'key-type-changed' | 'ca-changed' | 'forced' | 'due';
 
 export interface PlanItem {
   certificate: CertificateConfig;
   /** Why an order is needed; undefined when the lineage is current. */
   reason?: PlanReason;
   previousDomains?: string[];
+  /** Why renew found the lineage due (reason 'due'). */
+  due?: DueDecision;
 }
 
 function sameSet(a: string[], b: string[]): boolean {
@@ -25,7 +28,7 @@ function sameSet(a: string[], b: string[]): boolean {
 export function planIssuance(
   certificates: CertificateConfig[],
   existing: ReadonlyMap<string, LineageFacts>,
-  opts: { force: boolean; server: string },
+  opts: { force: boolean; server: string; due?: ReadonlyMap<string, DueDecision> },
 ): PlanItem[] {
   return certificates.map((certificate): PlanItem => {
     const facts = existing.get(certificate.name);
@@ -38,6 +41,8 @@ export function planIssuance(
     if (facts.keyType && facts.keyType !== certificate.keyType) return { certificate, reason: 'key-type-changed', previousDomains };
     if (facts.server && facts.server !== opts.server) return { certificate, reason: 'ca-changed', previousDomains };
     if (opts.force) return { certificate, reason: 'forced', previousDomains };
+    const due = opts.due?.get(certificate.name);
+    if (due?.due) return { certificate, reason: 'due', previousDomains, due };
     return { certificate, previousDomains };
   });
 }

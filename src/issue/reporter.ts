@@ -8,6 +8,9 @@ export type Step =
   | 'finalize'
   | 'store'
   | 'cleanup'
+  | 'ari'
+  | 'hook'
+  | 'verify'
   | 'done';
 
 export interface Reporter {

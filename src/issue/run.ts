@@ -9,7 +9,9 @@ import { waitForPropagation } from '../dns/propagation.js';
 import type { DnsProvider, TxtRecord } from '../dns/providers/types.js';
 import { lookupServers, type QueryFn } from '../dns/resolver.js';
 import { GxitError, messageOf } from '../errors.js';
+import { sansOf } from '../renew/facts.js';
 import { unlessAborted } from './abort.js';
+import type { DueDecision } from '../renew/due.js';
 import { planIssuance, type LineageFacts, type PlanReason } from './plan.js';
 import type { Reporter } from './reporter.js';
 
@@ -56,26 +58,55 @@ export interface LineageResult {
   durationMs: number;
 }
 
+export interface IssueAllOptions {
+  force: boolean;
+  /** Current lineages that renew found due (src/renew); they are ordered with reason 'due'. */
+  due?: ReadonlyMap<string, DueDecision>;
+  /** Per lineage, the ARI identifier of the certificate the new order replaces (RFC 9773 `replaces`). */
+  replaces?: ReadonlyMap<string, string>;
+  /**
+   * Runs once, before the first order of the run (the pre hooks). When it throws, no order is
+   * placed and every lineage that needed one fails with its error.
+   */
+  beforeFirstOrder?: () => Promise<void>;
+  /** Runs after each lineage that needed an order, issued or failed (deploy and on_failure hooks), before the next. */
+  afterOrder?: (result: LineageResult) => Promise<void>;
+}
+
 /** Runs `issue` for every configured certificate that needs an order; one failure does not stop the rest. */
-export async function issueAll(deps: IssueDeps, opts: { force: boolean }): Promise<LineageResult[]> {
+export async function issueAll(deps: IssueDeps, opts: IssueAllOptions): Promise<LineageResult[]> {
   const { config } = deps;
   const facts = new Map<string, LineageFacts>();
   for (const cert of config.certificates) {
     const known = await deps.store.lineageFacts(cert.name);
     if (known) facts.set(cert.name, known);
   }
-  const plan = planIssuance(config.certificates, facts, { force: opts.force, server: config.server });
+  const plan = planIssuance(config.certificates, facts, { force: opts.force, server: config.server, ...(opts.due ? { due: opts.due } : {}) });
   let client: Promise<Acme.Client> | undefined;
   const account = (): Promise<Acme.Client> => (client ??= openAccountFor(deps, false));
 
   const results: LineageResult[] = [];
+  let started = false;
+  let refused: GxitError | undefined;
   for (const item of plan) {
     const { name, domains } = item.certificate;
     if (!item.reason) {
       results.push({ name, domains, status: 'current', durationMs: 0 });
       continue;
     }
-    results.push(await issueOne(item.certificate, item.reason, account, deps));
+    if (!started) {
+      started = true;
+      refused = await opts.beforeFirstOrder?.().then(() => undefined, (error: unknown) => asGxitError(error, 'HOOK_FAILED', name));
+    }
+    let result: LineageResult;
+    if (refused) {
+      result = { name, domains, status: 'failed', reason: item.reason, error: refused, durationMs: 0 };
+      await deps.store.recordFailure?.(name, refused).catch(() => undefined);
+    } else {
+      result = await issueOne(item.certificate, item.reason, account, deps, opts.replaces?.get(name));
+    }
+    results.push(result);
+    await opts.afterOrder?.(result);
     if (deps.signal?.aborted) break;
   }
   return results;
@@ -96,6 +127,7 @@ async function issueOne(
   reason: PlanReason,
   account: () => Promise<Acme.Client>,
   deps: IssueDeps,
+  replaces?: string,
 ): Promise<LineageResult> {
   const now = deps.now ?? Date.now;
   const started = now();
@@ -123,12 +155,24 @@ async function issueOne(
   let presented = false;
   try {
     step('order', `ordering ${domains.join(', ')} (${reason})`);
+    const place = async (): Promise<PlacedOrder> => {
+      if (replaces === undefined) return unlessAborted(placeOrder(client, domains), signal);
+      try {
+        return await unlessAborted(placeOrder(client, domains, { replaces }), signal);
+      } catch (error) {
+        // A CA that finds the certificate replaced already (alreadyReplaced) or refuses the field
+        // still issues without it: `replaces` is a hint for its rate limits, not a condition.
+        if (!isReplacesRefusal((error as GxitError).cause ?? error)) throw error;
+        step('order', `the CA refused "replaces": ordering without it`);
+        return unlessAborted(placeOrder(client, domains), signal);
+      }
+    };
     try {
-      placed = await unlessAborted(placeOrder(client, domains), signal);
+      placed = await place();
     } catch (error) {
       if (!isUnknownAccount((error as GxitError).cause ?? error)) throw error;
       client = await openAccountFor(deps, true);
-      placed = await unlessAborted(placeOrder(client, domains), signal);
+      placed = await place();
     }
     const challenges = placed.challenges;
     const dnsInfo = await Promise.all(
@@ -219,6 +263,14 @@ async function issueOne(
   }
 }
 
+function isReplacesRefusal(error: unknown): boolean {
+  return error instanceof Error && /alreadyReplaced|replaces/i.test(error.message);
+}
+
+function asGxitError(error: unknown, code: GxitError['code'], subject: string): GxitError {
+  return error instanceof GxitError ? error : new GxitError(code, messageOf(error), { subject, cause: error });
+}
+
 /** Cleanup runs whatever happened before, and its own failure is reported but never hides the result. */
 async function cleanupRecords(deps: IssueDeps, name: string, records: TxtRecord[]): Promise<void> {
   try {
@@ -229,10 +281,4 @@ async function cleanupRecords(deps: IssueDeps, name: string, records: TxtRecord[
   }
 }
 
-export function sansOf(cert: X509Certificate): string[] {
-  return (cert.subjectAltName ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.startsWith('DNS:'))
-    .map((s) => s.slice(4));
-}
+export { sansOf };

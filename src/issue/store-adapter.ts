@@ -25,6 +25,8 @@ export function issueStore(store: Store, now: () => Date = () => new Date()): Is
         keyType: certificate.keyType,
         server,
         lastRun: { at: now().toISOString(), ok: true },
+        // The renewal information was about the certificate this version replaces.
+        ari: undefined,
       });
       return { version: result.version, liveDir: result.live.dir };
     },

@@ -52,9 +52,9 @@ export async function labConfig(overrides: Record<string, unknown> = {}): Promis
   return { dir, config };
 }
 
-/** Adds or deletes TXT values with BIND's own nsupdate (the reference client), key from a 0600 file. */
-export async function nsupdate(commands: string[], key: LabKeyName = 'certbot-training'): Promise<void> {
-  const l = lab();
+/** Adds or deletes TXT values with BIND's own nsupdate (the reference client), key from a 0600 file; the shared lab unless `target` names another. */
+export async function nsupdate(commands: string[], key: LabKeyName = 'certbot-training', target: Lab = lab()): Promise<void> {
+  const l = target;
   const k = l.keys[key];
   const dir = await mkdtemp(path.join(tmpdir(), 'gxit-nsupdate-'));
   const keyFile = path.join(dir, 'key.conf');

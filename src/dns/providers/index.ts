@@ -22,6 +22,15 @@ export const PROVIDERS: readonly ProviderDescriptor[] = [
       return createRfc2136Provider(dns.rfc2136);
     },
   },
+  {
+    name: 'route53',
+    summary: 'Amazon Route 53 through the AWS SDK (hosted zone found by name, or hosted_zone_id)',
+    async load(dns) {
+      const { createRoute53Provider } = await import('./route53.js');
+      if (!dns.route53) throw missingSection('route53');
+      return createRoute53Provider(dns.route53, { changeTimeoutMs: dns.propagationTimeout * 1000 });
+    },
+  },
 ];
 
 export async function loadProvider(dns: DnsConfig): Promise<DnsProvider> {

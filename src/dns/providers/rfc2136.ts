@@ -16,7 +16,7 @@ import { formatServer, normalizeName, type QueryFn } from '../resolver.js';
 import { exchange, type ExchangeFn } from '../transport.js';
 import { signMessage, verifyResponse } from '../tsig.js';
 import { findZone } from '../zone.js';
-import type { DnsProvider, ProbeResult, TxtRecord } from './types.js';
+import type { DnsProvider, ProbeOptions, ProbeResult, TxtRecord } from './types.js';
 
 export interface Rfc2136Deps {
   exchange?: ExchangeFn;
@@ -151,19 +151,22 @@ export function createRfc2136Provider(cfg: Rfc2136Config, deps: Rfc2136Deps = {}
     for (const r of ours) maybeAdded.delete(keyOf(r));
   };
 
-  async function probe(name: string): Promise<ProbeResult> {
+  async function probe(name: string, opts: ProbeOptions = {}): Promise<ProbeResult> {
     const record = { fqdn: normalizeName(name), value: `gxit-cert-probe-${randomBytes(8).toString('hex')}` };
     const how = `via ${server}${cfg.tsig ? ` with key ${cfg.tsig.name}` : ''}`;
     let zone: string;
     try {
       zone = await zoneOf(record.fqdn);
     } catch (error) {
-      return { ok: false, detail: explain(error) };
+      return failed(error);
     }
+    let added = false;
     let failure: unknown;
     let leftover: unknown;
     try {
       await present([record]);
+      added = true;
+      await opts.whilePresent?.(record);
     } catch (error) {
       failure = error;
     } finally {
@@ -174,17 +177,20 @@ export function createRfc2136Provider(cfg: Rfc2136Config, deps: Rfc2136Deps = {}
         leftover = error;
       }
     }
-    if (failure !== undefined) return { ok: false, detail: explain(failure) };
     if (leftover !== undefined) {
-      return { ok: false, detail: `added TXT "${record.value}" at ${record.fqdn} ${how} but could not remove it: ${explain(leftover)}; remove it by hand` };
+      return {
+        ok: false,
+        detail: `added TXT "${record.value}" at ${record.fqdn} ${how} but could not remove it: ${messageOf(leftover)}`,
+        fix: `remove TXT "${record.value}" at ${record.fqdn} by hand${leftover instanceof GxitError && leftover.fix ? ` (${leftover.fix})` : ''}`,
+      };
     }
+    if (failure !== undefined) return failed(failure, added ? `added and removed TXT "${record.value}" at ${record.fqdn} ${how}, but ` : '');
     return { ok: true, detail: `added and removed TXT "${record.value}" at ${record.fqdn} in zone ${zone} ${how}` };
   }
 
   return { name: rfc2136Descriptor.name, present, cleanup, probe };
 }
 
-function explain(error: unknown): string {
-  if (error instanceof GxitError && error.fix) return `${error.message} (${error.fix})`;
-  return messageOf(error);
+function failed(error: unknown, prefix = ''): ProbeResult {
+  return { ok: false, detail: `${prefix}${messageOf(error)}`, ...(error instanceof GxitError && error.fix ? { fix: error.fix } : {}) };
 }

@@ -17,6 +17,16 @@ export interface ProbeResult {
   ok: boolean;
   /** What was tried, for check-dns output. */
   detail: string;
+  /** When not ok: what to do, in one sentence. */
+  fix?: string;
+}
+
+export interface ProbeOptions {
+  /**
+   * Called once the probe value is in place, before it is removed (check-dns asks the authoritative
+   * nameservers here). The provider MUST remove the value after it settles, also when it throws.
+   */
+  whilePresent?(record: TxtRecord): Promise<void>;
 }
 
 export interface DnsProvider {
@@ -32,6 +42,9 @@ export interface DnsProvider {
    * never added or are already gone (cleanup after a partial failure).
    */
   cleanup(records: TxtRecord[]): Promise<void>;
-  /** For check-dns: can we write at this name? Adds and removes a probe value. */
-  probe?(fqdn: string): Promise<ProbeResult>;
+  /**
+   * For check-dns: can we write at this name? Adds a unique probe value, runs opts.whilePresent,
+   * and removes the value again whatever happened; never leaves it behind without saying so.
+   */
+  probe?(fqdn: string, opts?: ProbeOptions): Promise<ProbeResult>;
 }

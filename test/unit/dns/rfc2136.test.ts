@@ -337,13 +337,29 @@ describe('rfc2136 provider', () => {
       expect(fake.values(BASE)).toEqual([]);
     });
 
+    it('runs whilePresent while the value is there, and removes it even when that throws', async () => {
+      const fake = new FakePrimary(['example.org']);
+      const provider = createRfc2136Provider(config({ zone: 'example.org' }), { exchange: fake.exchange, now: () => NOW });
+      const seen: string[][] = [];
+      const result = await provider.probe!(BASE, {
+        whilePresent: async (record) => {
+          seen.push(fake.values(record.fqdn));
+          throw new Error('lookups failed');
+        },
+      });
+      expect(seen).toEqual([[expect.stringMatching(/^gxit-cert-probe-[0-9a-f]{16}$/)]]);
+      expect(fake.values(BASE)).toEqual([]);
+      expect(result).toMatchObject({ ok: false, detail: expect.stringMatching(/^added and removed TXT .* but lookups failed$/) });
+    });
+
     it('reports a refusal with its fix', async () => {
       const fake = new FakePrimary(['example.org']);
       fake.misbehave.rcode = RCode.REFUSED;
       const provider = createRfc2136Provider(config({ zone: 'example.org' }), { exchange: fake.exchange, now: () => NOW });
       const result = await provider.probe!(BASE);
       expect(result).toMatchObject({ ok: false });
-      expect(result.detail).toMatch(/REFUSED.*update-policy/);
+      expect(result.detail).toMatch(/REFUSED/);
+      expect(result.fix).toMatch(/update-policy/);
     });
   });
 });

@@ -1,0 +1,58 @@
+/**
+ * Challenge name: where the TXT record for each name goes. A plain name is written as it is; an
+ * explicit CNAME there delegates validation to its target (whose zone is then checked too); a CNAME
+ * that a wildcard synthesizes there (the GxIT wildcard covers _acme-challenge.ep.interactivetool.<host>)
+ * is not followed by gxit-cert, but it misleads ACME clients that follow CNAMEs.
+ */
+import { challengeName, resolveChallengeTarget, type ChallengeTarget } from '../dns/challenge-name.js';
+import { RRType } from '../dns/message.js';
+import { isGxitError, messageOf } from '../errors.js';
+import { resolve } from './lookup.js';
+import { fail, ok, warn, type CheckResult } from './types.js';
+import type { LookupDeps } from './wildcard.js';
+
+export interface ChallengeFacts {
+  domain: string;
+  /** _acme-challenge.<domain without "*."> */
+  name: string;
+  target?: ChallengeTarget;
+  error?: unknown;
+  /** The synthesized CNAME's target, when the name is covered by a wildcard. */
+  synthesizedTo?: string;
+}
+
+export async function gatherChallenge(deps: LookupDeps, domain: string): Promise<ChallengeFacts> {
+  const name = challengeName(domain);
+  try {
+    const target = await resolveChallengeTarget(deps.query, deps.resolvers, domain);
+    if (!target.wildcardCovered) return { domain, name, target };
+    const cname = await resolve(deps.query, deps.resolvers, target.fqdn, RRType.CNAME);
+    const to = cname.records[0]?.data;
+    return { domain, name, target, ...(typeof to === 'string' ? { synthesizedTo: to } : {}) };
+  } catch (error) {
+    return { domain, name, error };
+  }
+}
+
+export function evaluateChallenge(f: ChallengeFacts): CheckResult {
+  if (f.error !== undefined || !f.target) {
+    return fail('challenge', f.name, `cannot tell where the TXT record goes: ${messageOf(f.error)}`,
+      isGxitError(f.error) && f.error.fix ? f.error.fix : 'check that dns.resolvers (or the system resolver) answer');
+  }
+  const t = f.target;
+  if (t.wildcardCovered) {
+    const answer = f.synthesizedTo ? `a CNAME to ${f.synthesizedTo}` : 'a CNAME';
+    return warn(
+      'challenge',
+      f.name,
+      `is covered by a wildcard (it answers with ${answer}): ACME clients that follow CNAMEs (lego, cert-manager) would write the TXT record ` +
+        `at ${f.synthesizedTo ?? 'the CNAME target'}, where the CA never looks; gxit-cert writes at this literal name`,
+      'nothing to change for gxit-cert; any other ACME client for these names must write at the literal name and not follow the CNAME',
+    );
+  }
+  if (t.delegatedVia.length > 0) {
+    const via = [...t.delegatedVia, t.fqdn].join(' → CNAME ');
+    return ok('challenge', f.name, `delegated: ${via}; TXT records are written at ${t.fqdn}`);
+  }
+  return ok('challenge', f.name, 'a plain name (no CNAME, no wildcard): TXT records are written here');
+}

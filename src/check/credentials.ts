@@ -1,0 +1,249 @@
+/**
+ * Credentials: can gxit-cert write where the CA will look?
+ *
+ * RFC 2136: a query signed with the TSIG key, whose signed reply proves the server knows the key
+ * (name, algorithm and secret); then the write probe. Every provider: its probe adds a unique TXT
+ * value at the challenge name and removes it again; check-dns asks every authoritative nameserver
+ * for the value while it is there, and for its absence afterwards.
+ */
+import type { Rfc2136Config, ServerAddress } from '../config/types.js';
+import { buildQuery, parseMessage, RCode, RRType, rcodeName, type DnsMessage } from '../dns/message.js';
+import { authoritativeNameservers, type Nameserver } from '../dns/nameservers.js';
+import { txtValuesAt, waitForPropagation, type PendingCheck } from '../dns/propagation.js';
+import type { DnsProvider, ProbeResult, TxtRecord } from '../dns/providers/types.js';
+import { describeUnverifiedReply, describeUpdateFailure } from '../dns/rcode.js';
+import { formatServer, type QueryFn } from '../dns/resolver.js';
+import type { ExchangeFn } from '../dns/transport.js';
+import { signMessage, verifyResponse, type VerifyFailure } from '../dns/tsig.js';
+import { findZone } from '../dns/zone.js';
+import { GxitError, isGxitError, messageOf } from '../errors.js';
+import { fail, ok, warn, type CheckResult } from './types.js';
+
+const SIGNED_QUERY = 'a signed SOA query';
+
+export type SignedQueryOutcome =
+  | { kind: 'verified'; rcode: number }
+  | { kind: 'tsig-error'; rcode: number; tsigError: number }
+  | { kind: 'unverified'; rcode: number; reason: VerifyFailure; detail: string }
+  | { kind: 'failed'; error: unknown };
+
+export interface SignedQueryFacts {
+  server: ServerAddress;
+  keyName: string;
+  algorithm: string;
+  zone?: string;
+  outcome: SignedQueryOutcome;
+}
+
+export interface SignedQueryDeps {
+  exchange: ExchangeFn;
+  /** Milliseconds since the epoch. */
+  now: () => number;
+}
+
+/**
+ * Sends one SOA query, signed with the configured key, for the first zone the update server serves
+ * of the challenge names (`fqdns`), and verifies the reply. One is enough: the key is per server.
+ */
+export async function gatherSignedQuery(deps: SignedQueryDeps, cfg: Rfc2136Config, fqdns: string[]): Promise<SignedQueryFacts | undefined> {
+  const key = cfg.tsig;
+  if (!key) return undefined;
+  const base = { server: cfg.server, keyName: key.name, algorithm: key.algorithm };
+  const transport = { tcp: cfg.tcp, timeoutMs: cfg.timeoutMs, retries: cfg.retries };
+  const ask: QueryFn = async (server, name, type) => parseMessage(await deps.exchange(server, buildQuery(name, type), transport));
+  let zone = cfg.zone;
+  if (zone === undefined) {
+    const found = await Promise.allSettled(fqdns.map((fqdn) => findZone(ask, [cfg.server], fqdn, { recursionDesired: false })));
+    const first = found.find((f): f is PromiseFulfilledResult<string> => f.status === 'fulfilled');
+    if (!first) {
+      const error = found.find((f): f is PromiseRejectedResult => f.status === 'rejected')?.reason ?? new Error('no challenge name to look up');
+      return { ...base, outcome: { kind: 'failed', error } };
+    }
+    zone = first.value;
+  }
+  try {
+    const seconds = (): number => Math.floor(deps.now() / 1000);
+    const { signed, requestMac } = signMessage(buildQuery(zone, RRType.SOA), key, { timeSigned: seconds() });
+    const raw = await deps.exchange(cfg.server, signed, transport);
+    const reply: DnsMessage = parseMessage(raw);
+    const verdict = verifyResponse(raw, key, requestMac, { now: seconds() });
+    if (verdict.ok) return { ...base, zone, outcome: { kind: 'verified', rcode: reply.rcode } };
+    if (verdict.tsigError) return { ...base, zone, outcome: { kind: 'tsig-error', rcode: reply.rcode, tsigError: verdict.tsigError } };
+    return { ...base, zone, outcome: { kind: 'unverified', rcode: reply.rcode, reason: verdict.reason, detail: verdict.detail } };
+  } catch (error) {
+    return { ...base, zone, outcome: { kind: 'failed', error } };
+  }
+}
+
+export function evaluateSignedQuery(f: SignedQueryFacts): CheckResult {
+  const subject = `key ${f.keyName} at ${formatServer(f.server)}`;
+  const o = f.outcome;
+  const zone = f.zone ?? '?';
+  const fromError = (error: GxitError): CheckResult => fail('tsig', subject, error.message, error.fix ?? 'check dns.rfc2136');
+  switch (o.kind) {
+    case 'failed':
+      return isGxitError(o.error) ? fromError(o.error) : fail('tsig', subject, messageOf(o.error), 'check dns.rfc2136.server and port');
+    case 'tsig-error':
+      return fromError(
+        describeUpdateFailure({ rcode: o.rcode, tsigError: o.tsigError, server: f.server, zone, keyName: f.keyName, names: [], operation: SIGNED_QUERY }),
+      );
+    case 'unverified':
+      if (o.reason === 'unsigned' && o.rcode !== RCode.NOERROR) return rcodeResult(subject, f, o.rcode);
+      return fromError(
+        describeUnverifiedReply({ reason: o.reason, detail: o.detail, rcode: o.rcode, server: f.server, zone, keyName: f.keyName, operation: SIGNED_QUERY }),
+      );
+    case 'verified':
+      if (o.rcode !== RCode.NOERROR) return rcodeResult(subject, f, o.rcode);
+      return ok('tsig', subject, `the server knows the key (${f.algorithm}): it answered ${SIGNED_QUERY} for zone ${zone} with a valid signature`);
+  }
+}
+
+function rcodeResult(subject: string, f: SignedQueryFacts, rcode: number): CheckResult {
+  const server = formatServer(f.server);
+  return fail('tsig', subject, `${server} answered ${SIGNED_QUERY} for zone ${f.zone ?? '?'} with ${rcodeName(rcode)}`,
+    rcode === RCode.REFUSED || rcode === RCode.NOTAUTH
+      ? `point dns.rfc2136.server at the primary server of ${f.zone ?? 'the zone'} and let it answer queries from this machine`
+      : "check the DNS server's log");
+}
+
+/** What the nameservers showed while the probe value was present, and after it was removed. */
+export interface ProbeFacts {
+  fqdn: string;
+  provider: string;
+  /** Undefined when the provider cannot probe. */
+  result?: ProbeResult;
+  /** Undefined when the provider never called back (it has no such step) or nothing was asked. */
+  visible?: { ms: number } | { pending: PendingCheck[] } | { error: unknown };
+  /** Nameservers that still served the value after its removal. */
+  leftover?: PendingCheck[];
+  interrupted?: boolean;
+}
+
+export interface ProbeDeps {
+  /** Uncached lookups (the value changes during the probe). */
+  query: QueryFn;
+  resolvers: ServerAddress[];
+  nameserverPort: number;
+  /** Whether the authoritative nameservers can be asked at all (dns.propagation_check). */
+  verify: boolean;
+  /** How long every nameserver gets to serve the value. */
+  visibleWithinMs: number;
+  /** How long the nameservers get to drop it again after the removal. */
+  goneWithinMs: number;
+  now: () => number;
+  signal?: AbortSignal;
+  /** Called once the value is in place (progress for --verbose). */
+  onPresent?: (record: TxtRecord) => void;
+}
+
+/** A sleep that ends early when the run is interrupted. */
+function abortableSleep(signal: AbortSignal | undefined): (ms: number) => Promise<void> {
+  return (ms) =>
+    new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      const timer = setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      const onAbort = (): void => {
+        clearTimeout(timer);
+        reject(signal?.reason);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+}
+
+export async function gatherProbe(deps: ProbeDeps, provider: DnsProvider, fqdn: string): Promise<ProbeFacts> {
+  const facts: ProbeFacts = { fqdn, provider: provider.name };
+  if (!provider.probe) return facts;
+  const sleep = abortableSleep(deps.signal);
+  let lastPending: PendingCheck[] = [];
+  let probed: TxtRecord | undefined;
+  facts.result = await provider.probe(fqdn, {
+    whilePresent: async (record) => {
+      probed = record;
+      deps.onPresent?.(record);
+      if (!deps.verify || deps.signal?.aborted) return;
+      const started = deps.now();
+      try {
+        await waitForPropagation([record], {
+          query: deps.query,
+          resolvers: deps.resolvers,
+          nameserverPort: deps.nameserverPort,
+          timeoutMs: deps.visibleWithinMs,
+          intervalMs: 20,
+          maxIntervalMs: 200,
+          now: deps.now,
+          sleep,
+          onProgress: (pending) => {
+            lastPending = pending;
+          },
+        });
+        facts.visible = { ms: deps.now() - started };
+      } catch (error) {
+        // An interrupt ends the wait; the provider removes the value next.
+        if (deps.signal?.aborted) return;
+        const timedOut = error instanceof GxitError && error.code === 'DNS_PROPAGATION_TIMEOUT' && lastPending.length > 0;
+        facts.visible = timedOut ? { pending: lastPending } : { error };
+      }
+    },
+  });
+  facts.interrupted = deps.signal?.aborted ?? false;
+  if (probed && deps.verify && facts.result.ok) facts.leftover = await stillServed(deps, probed);
+  return facts;
+}
+
+/** Nameservers that still serve the value after its removal (given a moment to follow the primary). */
+async function stillServed(deps: ProbeDeps, record: TxtRecord): Promise<PendingCheck[]> {
+  let nameservers: Nameserver[];
+  try {
+    const zone = await findZone(deps.query, deps.resolvers, record.fqdn, { recursionDesired: true });
+    nameservers = await authoritativeNameservers(deps.query, deps.resolvers, zone, deps.nameserverPort);
+  } catch {
+    return []; // The lookups were reported by the zone check; the removal itself was confirmed by the provider.
+  }
+  const deadline = deps.now() + deps.goneWithinMs;
+  let serving = nameservers.flatMap((ns) => ns.addresses.map((address) => ({ ns, address })));
+  for (;;) {
+    const answers = await Promise.all(
+      serving.map(async (s) => {
+        const reply = await deps.query(s.address, record.fqdn, RRType.TXT).catch(() => undefined);
+        return reply !== undefined && txtValuesAt(reply, record.fqdn).has(record.value);
+      }),
+    );
+    serving = serving.filter((_, i) => answers[i]);
+    if (serving.length === 0 || deps.now() >= deadline) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return serving.map((s) => ({ fqdn: record.fqdn, nameserver: `${s.ns.name} (${formatServer(s.address)})`, missing: [] }));
+}
+
+export function evaluateProbe(f: ProbeFacts): CheckResult {
+  const subject = f.fqdn;
+  if (!f.result) {
+    return warn('write', subject, `the ${f.provider} provider cannot probe: whether gxit-cert may write here was not tried`,
+      'run gxit-cert issue against a staging CA (server: letsencrypt-staging) to try the credentials');
+  }
+  const r = f.result;
+  if (f.interrupted) {
+    return r.ok
+      ? fail('write', subject, `interrupted; ${r.detail}`, 'run check-dns again to finish the checks')
+      : fail('write', subject, `interrupted: ${r.detail}`, r.fix ?? 'run check-dns again to finish the checks');
+  }
+  if (!r.ok) return fail('write', subject, r.detail, r.fix ?? `check the ${f.provider} credentials and that they may change TXT records at ${f.fqdn}`);
+  if (f.leftover && f.leftover.length > 0) {
+    const where = f.leftover.map((p) => p.nameserver).sort().join(', ');
+    return fail('write', subject, `${r.detail}, but ${where} still serve${f.leftover.length === 1 ? 's' : ''} the probe value`,
+      `remove the TXT record starting with gxit-cert-probe- at ${f.fqdn} on the primary server`);
+  }
+  const v = f.visible;
+  if (v === undefined) return ok('write', subject, r.detail);
+  if ('ms' in v) return ok('write', subject, `${r.detail}; every authoritative nameserver served it within ${v.ms} ms`);
+  if ('pending' in v) {
+    const lagging = [...new Set(v.pending.map((p) => p.nameserver))].sort().join(', ');
+    return warn('write', subject, `${r.detail}, but ${lagging} did not serve it in time`,
+      `check that ${lagging} receive NOTIFY and transfers from the primary; issue waits up to dns.propagation_timeout for them`);
+  }
+  return warn('write', subject, `${r.detail}, but the authoritative nameservers could not be asked: ${messageOf(v.error)}`,
+    isGxitError(v.error) && v.error.fix ? v.error.fix : 'see the zone and nameserver checks');
+}

@@ -1,0 +1,253 @@
+/**
+ * `gxit-cert schedule`: a long-running process that runs renew on a cron expression (the `cron`
+ * package), logs each run, survives failed runs and stops cleanly on SIGTERM/SIGINT.
+ * `gxit-cert install-timer`: writes (or prints) a systemd service + timer or an /etc/cron.d entry.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, realpath } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { dirname, join, resolve as resolvePath } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { loadConfig } from '../config/load.js';
+import { GxitError, messageOf } from '../errors.js';
+import { describeCertificate } from '../renew/facts.js';
+import {
+  CRON_FILE,
+  SYSTEMD_DIR,
+  SYSTEMD_SERVICE,
+  SYSTEMD_TIMER,
+  certbotConflicts,
+  cronEntry,
+  dailyTimeFor,
+  defaultCronExpression,
+  isCertbotRenewLine,
+  systemdUnits,
+  type CertbotJob,
+  type CertbotLineage,
+} from '../renew/schedule.js';
+import { nodeFs, writeFileAtomic } from '../store/fs.js';
+import { EXIT_OK, EXIT_USAGE, exitCodeFor, formatError, formatVerbose } from './output.js';
+
+export interface ScheduleOptions {
+  config: string;
+  cron?: string;
+  randomDelay?: string;
+  verbose?: boolean;
+}
+
+/** Default random delay before each run of the default (daily) schedule, seconds. */
+const DEFAULT_RANDOM_DELAY = 3600;
+
+function log(message: string): void {
+  process.stderr.write(`[${new Date().toISOString()}] schedule: ${message}\n`);
+}
+
+export async function runSchedule(opts: ScheduleOptions): Promise<number> {
+  try {
+    const { CronJob, validateCronExpression } = await import('cron');
+    const expression = opts.cron ?? defaultCronExpression(hostname());
+    const valid = validateCronExpression(expression);
+    if (!valid.valid) {
+      throw new GxitError('USAGE', `--cron "${expression}" is not a cron expression: ${valid.error?.message ?? 'invalid'}`, {
+        subject: '--cron',
+        fix: 'write 5 fields (minute hour day month weekday) or 6 with seconds first, e.g. --cron "30 3 * * *"',
+      });
+    }
+    const randomDelayMs = parseDelay(opts.randomDelay, opts.cron === undefined ? DEFAULT_RANDOM_DELAY : 0) * 1000;
+    const configPath = resolvePath(opts.config);
+    // A broken configuration is reported now, not at the first run hours later.
+    await loadConfig(configPath);
+    const { runRenew } = await import('./renew-command.js');
+
+    let running: Promise<void> | undefined;
+    let stopping = false;
+    let cancelDelay: (() => void) | undefined;
+    const sleep = (ms: number): Promise<void> =>
+      new Promise((resolve) => {
+        const timer = setTimeout(resolve, ms);
+        cancelDelay = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+
+    const runOnce = async (): Promise<void> => {
+      if (randomDelayMs > 0) {
+        const delay = Math.floor(Math.random() * randomDelayMs);
+        log(`waiting ${(delay / 1000).toFixed(0)} s (random delay) before renew`);
+        await sleep(delay);
+        cancelDelay = undefined;
+        if (stopping) return;
+      }
+      const started = Date.now();
+      log(`running renew --config ${configPath}`);
+      let code: number;
+      try {
+        code = await runRenew({ config: configPath, ...(opts.verbose ? { verbose: true } : {}) });
+      } catch (error) {
+        // runRenew reports its own errors; anything escaping it must not end the schedule.
+        log(`renew failed unexpectedly: ${messageOf(error)}`);
+        code = 1;
+      }
+      const seconds = ((Date.now() - started) / 1000).toFixed(2);
+      log(`renew finished with exit code ${code} in ${seconds} s${stopping ? '' : `; next run at ${job.nextDate().toISO()}`}`);
+    };
+
+    const job = new CronJob(expression, () => {
+      if (stopping) return;
+      if (running !== undefined) {
+        log('the previous renew is still running: skipping this run');
+        return;
+      }
+      running = runOnce().finally(() => {
+        running = undefined;
+      });
+    });
+    job.start();
+    const delayNote = randomDelayMs > 0 ? `, plus a random delay of up to ${randomDelayMs / 1000} s` : '';
+    log(`renew runs at "${expression}"${delayNote}; next run at ${job.nextDate().toISO()}`);
+
+    await new Promise<void>((resolve) => {
+      const stop = (signal: NodeJS.Signals): void => {
+        if (stopping) return;
+        stopping = true;
+        process.off('SIGTERM', stop);
+        process.off('SIGINT', stop);
+        log(`${signal}: stopping${running ? ' after the current renew' : ''}`);
+        void job.stop();
+        cancelDelay?.();
+        // A renew in progress sees the same signal and abandons its order after cleanup.
+        void (running ?? Promise.resolve()).then(() => resolve());
+      };
+      process.on('SIGTERM', stop);
+      process.on('SIGINT', stop);
+    });
+    log('stopped');
+    return EXIT_OK;
+  } catch (error) {
+    process.stderr.write(`${formatError(error)}\n`);
+    if (opts.verbose) process.stderr.write(`${formatVerbose(error)}\n`);
+    return exitCodeFor(error);
+  }
+}
+
+function parseDelay(text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  if (!/^[0-9]+$/.test(text.trim())) {
+    throw new GxitError('USAGE', `--random-delay "${text}" is not a number of seconds`, { subject: '--random-delay', fix: 'write whole seconds, e.g. --random-delay 600' });
+  }
+  return Number(text.trim());
+}
+
+// ------------------------------------------------------------------------------------------ install
+
+export interface InstallTimerOptions {
+  config: string;
+  systemd?: boolean;
+  cron?: boolean;
+  print?: boolean;
+  /** Prefix for every system path (packaging, tests). */
+  root?: string;
+}
+
+const run = promisify(execFile);
+
+export async function runInstallTimer(opts: InstallTimerOptions): Promise<number> {
+  const out = process.stdout;
+  const err = process.stderr;
+  try {
+    if (opts.systemd && opts.cron) {
+      throw new GxitError('USAGE', '--systemd and --cron exclude each other', { subject: 'install-timer', fix: 'choose one' });
+    }
+    const root = resolvePath(opts.root ?? '/');
+    const at = (path: string): string => join(root, path);
+    const systemdRuns = existsSync(at('/run/systemd/system'));
+    const kind = opts.systemd ? 'systemd' : opts.cron ? 'cron' : systemdRuns ? 'systemd' : 'cron';
+    const configPath = resolvePath(opts.config);
+    const config = await loadConfig(configPath);
+    const command = {
+      node: process.execPath,
+      cli: await realpath(fileURLToPath(new URL('../../bin/gxit-cert.js', import.meta.url))),
+      config: configPath,
+      time: dailyTimeFor(hostname()),
+      randomDelay: DEFAULT_RANDOM_DELAY,
+    };
+    const files =
+      kind === 'systemd'
+        ? (() => {
+            const units = systemdUnits(command);
+            return [
+              { path: `${SYSTEMD_DIR}/${SYSTEMD_SERVICE}`, text: units.service },
+              { path: `${SYSTEMD_DIR}/${SYSTEMD_TIMER}`, text: units.timer },
+            ];
+          })()
+        : [{ path: CRON_FILE, text: cronEntry(command) }];
+
+    const domains = config.certificates.flatMap((c) => c.domains);
+    const [jobs, lineages] = await Promise.all([findCertbotJobs(at), findCertbotLineages(at)]);
+    for (const warning of certbotConflicts(jobs, lineages, domains)) err.write(`warning: ${warning}\n`);
+
+    if (opts.print) {
+      for (const file of files) out.write(`# ${file.path}\n${file.text}\n`);
+      return EXIT_OK;
+    }
+    for (const file of files) {
+      const path = at(file.path);
+      await mkdir(dirname(path), { recursive: true, mode: 0o755 });
+      await writeFileAtomic(nodeFs, path, file.text, { mode: 0o644 });
+      err.write(`wrote ${path}\n`);
+    }
+    if (kind === 'systemd') {
+      if (systemdRuns && root === '/') {
+        await run('systemctl', ['daemon-reload']);
+        await run('systemctl', ['enable', '--now', SYSTEMD_TIMER]);
+        err.write(`enabled ${SYSTEMD_TIMER}: see systemctl list-timers ${SYSTEMD_TIMER}\n`);
+      } else {
+        err.write(`systemd is not running here: enable it later with systemctl daemon-reload && systemctl enable --now ${SYSTEMD_TIMER}\n`);
+      }
+    } else {
+      err.write(`cron runs renew daily at ${String(command.time.hour).padStart(2, '0')}:${String(command.time.minute).padStart(2, '0')} plus up to ${command.randomDelay} s\n`);
+    }
+    return EXIT_OK;
+  } catch (error) {
+    err.write(`${formatError(error)}\n`);
+    return error instanceof GxitError ? exitCodeFor(error) : EXIT_USAGE;
+  }
+}
+
+/** certbot renewal jobs: cron.d files and crontabs with `certbot ... renew`, enabled certbot timers. */
+async function findCertbotJobs(at: (path: string) => string): Promise<CertbotJob[]> {
+  const jobs: CertbotJob[] = [];
+  const crontabs = ['/etc/crontab'];
+  for (const dir of ['/etc/cron.d', '/var/spool/cron/crontabs', '/var/spool/cron']) {
+    for (const name of await readdir(at(dir)).catch(() => [] as string[])) crontabs.push(`${dir}/${name}`);
+  }
+  for (const file of crontabs) {
+    const text = await readFile(at(file), 'utf8').catch(() => undefined);
+    if (text?.split('\n').some(isCertbotRenewLine)) jobs.push({ where: file });
+  }
+  for (const timer of ['certbot.timer', 'snap.certbot.renew.timer']) {
+    if (existsSync(at(`/etc/systemd/system/timers.target.wants/${timer}`))) jobs.push({ where: `${timer} (enabled)` });
+  }
+  return jobs;
+}
+
+/** certbot's lineages (/etc/letsencrypt/renewal/<name>.conf) with the names of their live certificate. */
+async function findCertbotLineages(at: (path: string) => string): Promise<CertbotLineage[]> {
+  const dir = '/etc/letsencrypt/renewal';
+  const lineages: CertbotLineage[] = [];
+  for (const file of await readdir(at(dir)).catch(() => [] as string[])) {
+    if (!file.endsWith('.conf')) continue;
+    const name = file.slice(0, -'.conf'.length);
+    let domains = [name];
+    try {
+      domains = describeCertificate(await readFile(at(`/etc/letsencrypt/live/${name}/cert.pem`))).sans;
+    } catch {
+      // Without a readable certificate the lineage name is the best guess at its names.
+    }
+    lineages.push({ name, file: `${dir}/${file}`, domains });
+  }
+  return lineages;
+}

@@ -1,0 +1,89 @@
+/**
+ * `gxit-cert status`: per lineage the names, serial, issuer, expiry, whether and why it is due, and
+ * the last run. Reads the state directory only (no lock, no CA). Exit 1 when a lineage is expired,
+ * its last run failed, its deploy failed or its live certificate is unreadable, so monitors can run it.
+ */
+import { dirname } from 'node:path';
+import { nodeFs, writeFileAtomic } from '../store/fs.js';
+import { readSnapshots } from '../renew/facts.js';
+import { lineageStatus, prometheusText, stateWord, type LineageStatusEntry } from '../renew/status.js';
+import { createStore } from '../store/store.js';
+import { GxitError } from '../errors.js';
+import { loadCommandConfig } from './command-context.js';
+import type { CommonOptions } from './main.js';
+import { EXIT_FAILURE, EXIT_OK, errorData, exitCodeFor, formatError, formatVerbose } from './output.js';
+
+export interface StatusOptions extends CommonOptions {
+  prometheus?: string;
+}
+
+export async function runStatus(opts: StatusOptions): Promise<number> {
+  const warnings: string[] = [];
+  const out = process.stdout;
+  const err = process.stderr;
+  try {
+    const config = await loadCommandConfig(opts.config, opts, warnings);
+    const store = createStore(config.stateDir);
+    const stored = await store.listLineages();
+    const names = [...new Set([...config.certificates.map((c) => c.name), ...stored])];
+    const snapshots = await readSnapshots(store, names);
+    const now = Date.now();
+    const entries = names.map((name) =>
+      lineageStatus(
+        snapshots.get(name) ?? { name },
+        config.certificates.find((c) => c.name === name),
+        now,
+        config.renewBeforeDays === undefined ? {} : { renewBeforeDays: config.renewBeforeDays },
+      ),
+    );
+    if (opts.prometheus !== undefined) await writePrometheus(opts.prometheus, prometheusText(entries));
+    const ok = entries.every((e) => !e.issued || e.healthy);
+    if (opts.json) {
+      out.write(`${JSON.stringify({ ok, lineages: entries, warnings }, null, 2)}\n`);
+    } else {
+      if (entries.length === 0) out.write('no certificates configured or stored\n');
+      for (const entry of entries) out.write(describe(entry));
+    }
+    return ok ? EXIT_OK : EXIT_FAILURE;
+  } catch (error) {
+    if (opts.json) {
+      out.write(`${JSON.stringify({ ok: false, error: errorData(error), warnings }, null, 2)}\n`);
+    } else {
+      err.write(`${formatError(error)}\n`);
+      if (opts.verbose) err.write(`${formatVerbose(error)}\n`);
+    }
+    return exitCodeFor(error);
+  }
+}
+
+async function writePrometheus(path: string, text: string): Promise<void> {
+  try {
+    await writeFileAtomic(nodeFs, path, text, { mode: 0o644 });
+  } catch (error) {
+    throw new GxitError('STORE_IO', `cannot write the textfile ${path}`, {
+      subject: path,
+      fix: `check that ${dirname(path)} exists and is writable (node-exporter's --collector.textfile.directory)`,
+      cause: error,
+    });
+  }
+}
+
+function describe(e: LineageStatusEntry): string {
+  const lines: string[] = [];
+  const head = `${e.name}: ${stateWord(e)}`;
+  if (!e.issued) {
+    lines.push(`${head} (run gxit-cert issue)`, `  domains: ${e.domains.join(', ')}`);
+    return `${lines.join('\n')}\n`;
+  }
+  const expiry = e.notAfter === undefined ? '' : `, expires ${e.notAfter} (${e.daysLeft} days left)`;
+  lines.push(`${head}${expiry}${e.configured ? '' : ' - not in the configuration, not renewed'}`);
+  lines.push(`  domains: ${e.domains.join(', ')}`);
+  if (e.problem !== undefined) lines.push(`  problem: ${e.problem}`);
+  if (e.serial !== undefined) lines.push(`  serial ${e.serial}, issuer ${e.issuer}, version ${e.version ?? '?'}`);
+  if (e.due !== undefined) lines.push(`  ${e.due.due ? 'due' : 'not due'}: ${e.due.detail}`);
+  if (e.ari?.supported === true && e.ari.nextFetchAt !== undefined) lines.push(`  renewal information (ARI) checked ${e.ari.fetchedAt ?? '?'}, next check ${e.ari.nextFetchAt}`);
+  if (e.ari?.error !== undefined) lines.push(`  renewal information (ARI) unavailable: ${e.ari.error}`);
+  if (e.lastRun !== undefined) lines.push(`  last run ${e.lastRun.at}: ${e.lastRun.ok ? 'ok' : `failed: ${e.lastRun.error ?? '?'}`}`);
+  if (e.deploy !== undefined) lines.push(`  deploy of version ${e.deploy.version} at ${e.deploy.at}: ${e.deploy.ok ? 'ok' : `failed: ${e.deploy.error ?? '?'}`}`);
+  return `${lines.join('\n')}\n`;
+}

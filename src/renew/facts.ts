@@ -1,0 +1,77 @@
+/**
+ * What renewal decisions are made from: each lineage's stored state and its live certificate, read
+ * from the state directory without contacting anyone (node:crypto only, so `renew` with nothing due
+ * stays fast).
+ */
+import { X509Certificate } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { messageOf } from '../errors.js';
+import type { Lineage, Store } from '../store/index.js';
+import { ariCertId } from './cert-id.js';
+
+export interface LiveCertificate {
+  /** Hex, as node:crypto prints it. */
+  serial: string;
+  /** The issuer's common name (or the whole issuer name when it has none). */
+  issuer: string;
+  notBeforeMs: number;
+  notAfterMs: number;
+  fingerprint256: string;
+  sans: string[];
+  /** ARI certificate identifier; undefined without an AKI. */
+  certId?: string;
+}
+
+export interface LineageSnapshot {
+  name: string;
+  /** Undefined when the state directory has no lineage of this name. */
+  lineage?: Lineage;
+  /** The certificate live/<name>/cert.pem points at. */
+  certificate?: LiveCertificate;
+  /** Why the live certificate could not be read (missing link, broken file). */
+  problem?: string;
+}
+
+export function sansOf(cert: X509Certificate): string[] {
+  return (cert.subjectAltName ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.startsWith('DNS:'))
+    .map((s) => s.slice(4));
+}
+
+export function describeCertificate(pem: string | Buffer): LiveCertificate {
+  const x509 = new X509Certificate(pem);
+  const certId = ariCertId(x509.raw);
+  return {
+    serial: x509.serialNumber,
+    issuer: commonName(x509.issuer),
+    notBeforeMs: Date.parse(x509.validFrom),
+    notAfterMs: Date.parse(x509.validTo),
+    fingerprint256: x509.fingerprint256,
+    sans: sansOf(x509),
+    ...(certId === undefined ? {} : { certId }),
+  };
+}
+
+function commonName(distinguishedName: string): string {
+  const lines = distinguishedName.split('\n');
+  const cn = lines.find((line) => line.startsWith('CN='));
+  return cn === undefined ? lines.join(', ') : cn.slice(3);
+}
+
+export async function readSnapshot(store: Store, name: string): Promise<LineageSnapshot> {
+  const lineage = await store.readLineage(name);
+  if (lineage === undefined) return { name };
+  try {
+    return { name, lineage, certificate: describeCertificate(await readFile(lineage.live.cert)) };
+  } catch (error) {
+    return { name, lineage, problem: `cannot read ${lineage.live.cert}: ${messageOf(error)}` };
+  }
+}
+
+/** Snapshots of the given lineages, by name. */
+export async function readSnapshots(store: Store, names: readonly string[]): Promise<Map<string, LineageSnapshot>> {
+  const snapshots = await Promise.all(names.map((name) => readSnapshot(store, name)));
+  return new Map(snapshots.map((s) => [s.name, s]));
+}
