@@ -65,7 +65,8 @@ export async function createSdkApi(cfg: Route53Config, plan: CredentialPlan, env
         throw new AwsCallError('sts:AssumeRole', error);
       }
     };
-    credentials = { credentials: assumeRoleProvider(resolveBase, plan.role, { endpoint: stsEndpoint(region, env), region }) };
+    const endpoint = stsEndpoint(env);
+    credentials = { credentials: await assumeRoleProvider(resolveBase, plan.role, { region, ...(endpoint === undefined ? {} : { endpoint }) }) };
   }
   const client = new sdk.Route53Client({ ...common, ...(plan.role === undefined ? base : credentials) });
 
