@@ -8,7 +8,7 @@ import { loadProvider } from '../dns/providers/index.js';
 import { exchange } from '../dns/transport.js';
 import { accountSlug, createStore } from '../store/index.js';
 import type { CommonOptions } from './main.js';
-import { EXIT_FAILURE, EXIT_OK, errorData, exitCodeFor, formatError, formatVerbose } from './output.js';
+import { EXIT_FAILURE, EXIT_OK, reportCommandError } from './output.js';
 import { loadCommandConfig, readCaBundle } from './command-context.js';
 import { onInterrupt } from './signals.js';
 
@@ -34,12 +34,7 @@ export async function runCheckDns(opts: CommonOptions): Promise<number> {
     config = await loadCommandConfig(opts.config, opts, warnings);
     caBundlePem = config.caBundle ? await readCaBundle(config.caBundle) : undefined;
   } catch (error) {
-    if (opts.json) out.write(`${JSON.stringify({ ok: false, error: errorData(error), warnings }, null, 2)}\n`);
-    else {
-      err.write(`${formatError(error)}\n`);
-      if (opts.verbose) err.write(`${formatVerbose(error)}\n`);
-    }
-    return exitCodeFor(error);
+    return reportCommandError(error, opts, warnings, { out, err });
   }
 
   const controller = new AbortController();

@@ -9,7 +9,7 @@ import {
 } from './command-context.js';
 import { cycleExtras, hookLines, hookOutputPrinter, issueSummaryLine, lineageExtras, resultData, runHookLines } from './lineage-output.js';
 import type { CommonOptions } from './main.js';
-import { EXIT_FAILURE, EXIT_OK, errorData, exitCodeFor, formatError, formatVerbose } from './output.js';
+import { EXIT_FAILURE, EXIT_OK, formatVerbose, reportCommandError } from './output.js';
 
 export interface IssueOptions extends CommonOptions {
   force?: boolean;
@@ -65,12 +65,6 @@ export async function runIssue(opts: IssueOptions): Promise<number> {
     }
     return ok ? EXIT_OK : EXIT_FAILURE;
   } catch (error) {
-    if (opts.json) {
-      out.write(`${JSON.stringify({ ok: false, error: errorData(error), warnings }, null, 2)}\n`);
-    } else {
-      err.write(`${formatError(error)}\n`);
-      if (opts.verbose) err.write(`${formatVerbose(error)}\n`);
-    }
-    return exitCodeFor(error);
+    return reportCommandError(error, opts, warnings, { out, err });
   }
 }

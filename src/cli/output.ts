@@ -37,3 +37,19 @@ export function formatVerbose(error: unknown): string {
   }
   return lines.join('\n');
 }
+
+/** A command that failed as a whole: the error as JSON or as one line (+ details with --verbose). */
+export function reportCommandError(
+  error: unknown,
+  opts: { json?: boolean; verbose?: boolean },
+  warnings: string[],
+  streams: { out: NodeJS.WritableStream; err: NodeJS.WritableStream } = { out: process.stdout, err: process.stderr },
+): number {
+  if (opts.json) {
+    streams.out.write(`${JSON.stringify({ ok: false, error: errorData(error), warnings }, null, 2)}\n`);
+  } else {
+    streams.err.write(`${formatError(error)}\n`);
+    if (opts.verbose) streams.err.write(`${formatVerbose(error)}\n`);
+  }
+  return exitCodeFor(error);
+}

@@ -14,7 +14,7 @@ import { createStore } from '../store/store.js';
 import { commandReporter, loadAriClient, loadCommandConfig, loadOrdering, withStateLock } from './command-context.js';
 import { cycleExtras, hookLines, hookOutputPrinter, lineageExtras, resultData, runHookLines } from './lineage-output.js';
 import type { CommonOptions } from './main.js';
-import { EXIT_FAILURE, EXIT_OK, errorData, exitCodeFor, formatError, formatVerbose } from './output.js';
+import { EXIT_FAILURE, EXIT_OK, formatError, formatVerbose, reportCommandError } from './output.js';
 
 export interface RenewOptions extends CommonOptions {
   force?: boolean;
@@ -87,13 +87,7 @@ export async function runRenew(opts: RenewOptions): Promise<number> {
     }
     return cycle.ok ? EXIT_OK : EXIT_FAILURE;
   } catch (error) {
-    if (opts.json) {
-      out.write(`${JSON.stringify({ ok: false, error: errorData(error), warnings }, null, 2)}\n`);
-    } else {
-      err.write(`${formatError(error)}\n`);
-      if (opts.verbose) err.write(`${formatVerbose(error)}\n`);
-    }
-    return exitCodeFor(error);
+    return reportCommandError(error, opts, warnings, { out, err });
   }
 }
 

@@ -11,7 +11,7 @@ import { createStore } from '../store/store.js';
 import { GxitError } from '../errors.js';
 import { loadCommandConfig } from './command-context.js';
 import type { CommonOptions } from './main.js';
-import { EXIT_FAILURE, EXIT_OK, errorData, exitCodeFor, formatError, formatVerbose } from './output.js';
+import { EXIT_FAILURE, EXIT_OK, reportCommandError } from './output.js';
 
 export interface StatusOptions extends CommonOptions {
   prometheus?: string;
@@ -46,13 +46,7 @@ export async function runStatus(opts: StatusOptions): Promise<number> {
     }
     return ok ? EXIT_OK : EXIT_FAILURE;
   } catch (error) {
-    if (opts.json) {
-      out.write(`${JSON.stringify({ ok: false, error: errorData(error), warnings }, null, 2)}\n`);
-    } else {
-      err.write(`${formatError(error)}\n`);
-      if (opts.verbose) err.write(`${formatVerbose(error)}\n`);
-    }
-    return exitCodeFor(error);
+    return reportCommandError(error, opts, warnings, { out, err });
   }
 }
 

@@ -18,7 +18,7 @@ import { GxitError, messageOf } from '../errors.js';
 import type { HookFacts, HookLineage, HookPhase } from '../hooks/env.js';
 import { runPhase } from '../hooks/phase.js';
 import { describeHookFailure, type HookRun } from '../hooks/run.js';
-import { describeServedFailure, verifyServed, type ServedCheck } from '../hooks/served.js';
+import { describeServedFailure, verifyServed } from '../hooks/served.js';
 import { interrupted } from '../issue/abort.js';
 import type { Reporter } from '../issue/reporter.js';
 import { issueAll, type IssueStore, type LineageResult } from '../issue/run.js';

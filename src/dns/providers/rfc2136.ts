@@ -6,7 +6,6 @@
  * name survive. A reply counts as success only when its rcode is NOERROR and, with a key, its
  * TSIG signature verifies against our request.
  */
-import { randomBytes } from 'node:crypto';
 import type { Rfc2136Config } from '../../config/types.js';
 import { GxitError, messageOf } from '../../errors.js';
 import { buildUpdate, isInZone, Opcode, parseMessage, type DnsMessage, type UpdateChanges } from '../message.js';
@@ -16,6 +15,7 @@ import { formatServer, normalizeName, type QueryFn } from '../resolver.js';
 import { exchange, type ExchangeFn } from '../transport.js';
 import { signMessage, verifyResponse } from '../tsig.js';
 import { findZone } from '../zone.js';
+import { runProbe } from './probe.js';
 import type { DnsProvider, ProbeOptions, ProbeResult, TxtRecord } from './types.js';
 
 export interface Rfc2136Deps {
@@ -151,46 +151,17 @@ export function createRfc2136Provider(cfg: Rfc2136Config, deps: Rfc2136Deps = {}
     for (const r of ours) maybeAdded.delete(keyOf(r));
   };
 
-  async function probe(name: string, opts: ProbeOptions = {}): Promise<ProbeResult> {
-    const record = { fqdn: normalizeName(name), value: `gxit-cert-probe-${randomBytes(8).toString('hex')}` };
-    const how = `via ${server}${cfg.tsig ? ` with key ${cfg.tsig.name}` : ''}`;
-    let zone: string;
-    try {
-      zone = await zoneOf(record.fqdn);
-    } catch (error) {
-      return failed(error);
-    }
-    let added = false;
-    let failure: unknown;
-    let leftover: unknown;
-    try {
-      await present([record]);
-      added = true;
-      await opts.whilePresent?.(record);
-    } catch (error) {
-      failure = error;
-    } finally {
-      // Also after a failed add: a lost reply may hide an applied update.
-      try {
-        await cleanup([record]);
-      } catch (error) {
-        leftover = error;
-      }
-    }
-    if (leftover !== undefined) {
-      return {
-        ok: false,
-        detail: `added TXT "${record.value}" at ${record.fqdn} ${how} but could not remove it: ${messageOf(leftover)}`,
-        fix: `remove TXT "${record.value}" at ${record.fqdn} by hand${leftover instanceof GxitError && leftover.fix ? ` (${leftover.fix})` : ''}`,
-      };
-    }
-    if (failure !== undefined) return failed(failure, added ? `added and removed TXT "${record.value}" at ${record.fqdn} ${how}, but ` : '');
-    return { ok: true, detail: `added and removed TXT "${record.value}" at ${record.fqdn} in zone ${zone} ${how}` };
-  }
+  const probe = (name: string, opts?: ProbeOptions): Promise<ProbeResult> =>
+    runProbe(
+      normalizeName(name),
+      {
+        locate: async (fqdn) => `in zone ${await zoneOf(fqdn)}`,
+        add: (record) => present([record]),
+        remove: (record) => cleanup([record]),
+        how: `via ${server}${cfg.tsig ? ` with key ${cfg.tsig.name}` : ''}`,
+      },
+      opts,
+    );
 
   return { name: rfc2136Descriptor.name, present, cleanup, probe };
-}
-
-function failed(error: unknown, prefix = ''): ProbeResult {
-  return { ok: false, detail: `${prefix}${messageOf(error)}`, ...(error instanceof GxitError && error.fix ? { fix: error.fix } : {}) };
 }

@@ -10,7 +10,6 @@
  *
  * Whether the records are served is checked by dns/propagation.ts, not here.
  */
-import { randomBytes } from 'node:crypto';
 import type { Route53Config } from '../../config/types.js';
 import { GxitError, messageOf } from '../../errors.js';
 import { credentialPlan } from './route53-credentials.js';
@@ -29,6 +28,7 @@ import { planCleanup, planPresent, normalizeRoute53Name, valuesByName, type TxtC
 import { RetriesExhausted, pollDelays, withRetries, type RetryDeps } from './route53-retry.js';
 import { DEFAULT_REGION, createSdkApi, describeService, type Route53Api } from './route53-sdk.js';
 import { chooseZone, endsLookup, zoneChoiceError, zoneNameCandidates, type HostedZoneInfo } from './route53-zone.js';
+import { runProbe } from './probe.js';
 import type { DnsProvider, ProbeOptions, ProbeResult, TxtRecord } from './types.js';
 
 export const route53Descriptor = {
@@ -269,44 +269,21 @@ export function createRoute53Provider(cfg: Route53Config, deps: Route53Deps = {}
     });
   }
 
-  async function probe(name: string, opts: ProbeOptions = {}): Promise<ProbeResult> {
-    const record = { fqdn: normalizeRoute53Name(name), value: `gxit-cert-probe-${randomBytes(8).toString('hex')}` };
-    const how = `via ${service} with ${plan.description}`;
-    let zone: ZoneRef;
-    try {
-      zone = await zoneOf(record.fqdn);
-    } catch (error) {
-      return failed(error);
-    }
-    const zoneText = zone.name ? `hosted zone ${zone.id} (${zone.name})` : `hosted zone ${zone.id}`;
-    let added = false;
-    let failure: unknown;
-    let leftover: unknown;
-    try {
-      // Whoever looks at the value meanwhile asks the nameservers: wait until Route53 serves it.
-      await add([record], opts.whilePresent !== undefined);
-      added = true;
-      await opts.whilePresent?.(record);
-    } catch (error) {
-      failure = error;
-    } finally {
-      // Also after a failed add: a batch may have been applied although its answer was lost.
-      try {
-        await remove([record]);
-      } catch (error) {
-        leftover = error;
-      }
-    }
-    if (leftover !== undefined) {
-      return {
-        ok: false,
-        detail: `added TXT "${record.value}" at ${record.fqdn} in ${zoneText} ${how} but could not remove it: ${messageOf(leftover)}`,
-        fix: `remove TXT "${record.value}" at ${record.fqdn} by hand${leftover instanceof GxitError && leftover.fix ? ` (${leftover.fix})` : ''}`,
-      };
-    }
-    if (failure !== undefined) return failed(failure, added ? `added and removed TXT "${record.value}" at ${record.fqdn} in ${zoneText} ${how}, but ` : '');
-    return { ok: true, detail: `added and removed TXT "${record.value}" at ${record.fqdn} in ${zoneText} ${how}` };
-  }
+  const probe = (name: string, opts: ProbeOptions = {}): Promise<ProbeResult> =>
+    runProbe(
+      normalizeRoute53Name(name),
+      {
+        locate: async (fqdn) => {
+          const zone = await zoneOf(fqdn);
+          return zone.name ? `in hosted zone ${zone.id} (${zone.name})` : `in hosted zone ${zone.id}`;
+        },
+        // Whoever looks at the value meanwhile asks the nameservers: wait until Route53 serves it.
+        add: (record) => add([record], opts.whilePresent !== undefined),
+        remove: (record) => remove([record]),
+        how: `via ${service} with ${plan.description}`,
+      },
+      opts,
+    );
 
   return {
     name: route53Descriptor.name,
@@ -314,8 +291,4 @@ export function createRoute53Provider(cfg: Route53Config, deps: Route53Deps = {}
     cleanup: remove,
     probe,
   };
-}
-
-function failed(error: unknown, prefix = ''): ProbeResult {
-  return { ok: false, detail: `${prefix}${messageOf(error)}`, ...(error instanceof GxitError && error.fix ? { fix: error.fix } : {}) };
 }

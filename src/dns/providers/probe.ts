@@ -1,0 +1,63 @@
+import { randomBytes } from 'node:crypto';
+import { GxitError, messageOf } from '../../errors.js';
+import type { ProbeOptions, ProbeResult, TxtRecord } from './types.js';
+
+/** What a provider hands the shared probe routine. */
+export interface ProbeSteps {
+  /** Finds where the value would go; its text ends up in the result ("in zone example.org"). */
+  locate(fqdn: string): Promise<string>;
+  add(record: TxtRecord): Promise<void>;
+  remove(record: TxtRecord): Promise<void>;
+  /** How the provider writes, for the result ("via 127.0.0.2:53 with key k"). */
+  how: string;
+}
+
+/** A unique value, so a probe never touches anything but itself. */
+export function probeRecord(fqdn: string): TxtRecord {
+  return { fqdn, value: `gxit-cert-probe-${randomBytes(8).toString('hex')}` };
+}
+
+/**
+ * check-dns's write probe, the same for every provider: add a unique value, let the caller look at
+ * it, and always remove it again, also when adding seemed to fail (a lost answer may hide an
+ * applied change) and when the caller's look throws.
+ */
+export async function runProbe(fqdn: string, steps: ProbeSteps, opts: ProbeOptions = {}): Promise<ProbeResult> {
+  const record = probeRecord(fqdn);
+  let where: string;
+  try {
+    where = await steps.locate(record.fqdn);
+  } catch (error) {
+    return failed(error);
+  }
+  const what = `TXT "${record.value}" at ${record.fqdn} ${where} ${steps.how}`;
+  let added = false;
+  let failure: unknown;
+  let leftover: unknown;
+  try {
+    await steps.add(record);
+    added = true;
+    await opts.whilePresent?.(record);
+  } catch (error) {
+    failure = error;
+  } finally {
+    try {
+      await steps.remove(record);
+    } catch (error) {
+      leftover = error;
+    }
+  }
+  if (leftover !== undefined) {
+    return {
+      ok: false,
+      detail: `added ${what} but could not remove it: ${messageOf(leftover)}`,
+      fix: `remove TXT "${record.value}" at ${record.fqdn} by hand${leftover instanceof GxitError && leftover.fix ? ` (${leftover.fix})` : ''}`,
+    };
+  }
+  if (failure !== undefined) return failed(failure, added ? `added and removed ${what}, but ` : '');
+  return { ok: true, detail: `added and removed ${what}` };
+}
+
+function failed(error: unknown, prefix = ''): ProbeResult {
+  return { ok: false, detail: `${prefix}${messageOf(error)}`, ...(error instanceof GxitError && error.fix ? { fix: error.fix } : {}) };
+}
