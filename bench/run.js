@@ -8,7 +8,7 @@
  * plugin) and lego are installed, it runs them on the same lab in the same run and prints ratios.
  * Their default 60 s sleeps are only measured with --peer-defaults (about two minutes more).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,6 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { startLab } from '../test/lab/lab.mjs';
+import { startRoute53Fixture } from '../fixtures/route53/server.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const { values: args } = parseArgs({
@@ -40,6 +41,18 @@ function timed(cmd, argv, env = {}) {
   const r = spawnSync(cmd, argv, { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 300_000 });
   const ms = performance.now() - t0;
   return { ms, ok: r.status === 0, out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
+}
+
+/** Like timed(), but without blocking this process (the Route53 endpoint runs in it). */
+function timedAsync(cmd, argv) {
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.on('close', (code) => resolve({ ms: performance.now() - t0, ok: code === 0, out }));
+  });
 }
 
 function which(cmd) {
@@ -67,6 +80,35 @@ try {
   console.log(`gxit-cert issue --force: ${ours.map(fmt).join(', ')}`);
   console.log(`gxit-cert median of ${runs}: ${fmt(ourMedian)}`);
   results.push({ tool: 'gxit-cert', median: ourMedian });
+
+  // The same order through the Route53 provider and the real AWS SDK, against the Route53-compatible
+  // endpoint in fixtures/ that writes into the lab's BIND; GetChange answers PENDING twice first.
+  const r53key = lab.keys['certbot-training'];
+  const credentials = { accessKeyId: 'AKIDBENCH000000001', secretAccessKey: 'bench-secret-key' };
+  const fixture = await startRoute53Fixture({
+    host: '127.0.30.1', port: 0, credentials: [credentials], pendingPolls: 2, log: false,
+    zones: [{ name: 'example.org', id: 'ZBENCHEXAMPLE' }],
+    dns: { server: lab.dnsIp, port: 53, keyName: r53key.name, algorithm: r53key.algorithm, secretFile: r53key.secretFile },
+  });
+  try {
+    writeFileSync(path.join(dir, 'aws.secret'), `${credentials.secretAccessKey}\n`, { mode: 0o600 });
+    const r53config = await lab.writeConfig(path.join(dir, 'config-route53.yml'), {
+      state_dir: path.join(dir, 'state-route53'),
+      dns: { provider: 'route53', rfc2136: undefined, route53: { endpoint: fixture.url, access_key_id: credentials.accessKeyId, secret_access_key_file: path.join(dir, 'aws.secret') } },
+    });
+    const warm = await timedAsync(process.execPath, [cli, 'issue', '--force', '--config', r53config]);
+    if (!warm.ok) throw new Error(`gxit-cert issue (route53) failed:\n${warm.out}`);
+    const r53 = [];
+    for (let i = 0; i < runs; i++) {
+      const r = await timedAsync(process.execPath, [cli, 'issue', '--force', '--config', r53config]);
+      if (!r.ok) throw new Error(`gxit-cert issue (route53) failed on run ${i + 1}:\n${r.out}`);
+      r53.push(r.ms);
+    }
+    console.log(`gxit-cert issue --force with route53 (PENDING twice, then INSYNC): ${r53.map(fmt).join(', ')}`);
+    console.log(`gxit-cert route53 median of ${runs}: ${fmt(median(r53))}`);
+  } finally {
+    await fixture.stop();
+  }
 
   if (!args['no-peers']) {
     const key = lab.keys['certbot-training'];
