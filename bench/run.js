@@ -154,7 +154,7 @@ try {
           const r = timed('lego', [
             '--accept-tos', '--email', 'admin@example.org', '--server', lab.directoryUrl,
             '--path', path.join(dir, `lego-${results.length}-${i}-${Object.keys(extraEnv).length}`),
-            '--dns', 'rfc2136', '--dns.resolvers', `${lab.dnsIp}:53`, ...names.flatMap((d) => ['--domains', d]), 'run',
+            '--dns', 'rfc2136', '--dns.disable-cp', ...names.flatMap((d) => ['--domains', d]), 'run',
           ], {
             LEGO_CA_CERTIFICATES: lab.caBundle,
             RFC2136_NAMESERVER: `${lab.dnsIp}:53`,
@@ -168,14 +168,14 @@ try {
         }
         return { times, failures };
       };
+      // lego's own propagation check resolves the nameservers' names with the system resolver, which
+      // does not know the lab: it is switched off (--dns.disable-cp), so lego waits for nothing.
+      // On the Galaxy pair lego follows the CNAME that the wildcard synthesizes at
+      // _acme-challenge.ep.interactivetool... and writes its TXT record at galaxy.example.org itself;
+      // Pebble follows the same CNAME, so the order still succeeds here.
       const quick = { RFC2136_POLLING_INTERVAL: '1', RFC2136_SEQUENCE_INTERVAL: '1', RFC2136_PROPAGATION_TIMEOUT: '10' };
-      // lego follows the CNAME that the GxIT wildcard synthesizes at _acme-challenge.ep.interactivetool...
-      // and waits for a record where it never appears: on the Galaxy pair it gives up.
-      report('lego on the Galaxy pair (polling 1 s, gives up after 10 s)', lego(domains, quick, 1), ourMedian);
-      // Its speed on a pair without the synthesized CNAME: base and wildcard share one challenge name.
-      const plain = ['lego.example.org', '*.lego.example.org'];
-      report('lego on x + *.x (polling 1 s, sequence interval 1 s)', lego(plain, quick, peerRuns), ourMedian);
-      if (args['peer-defaults']) report('lego on x + *.x (defaults)', lego(plain, {}, 1), ourMedian);
+      report('lego --dns.disable-cp (polling 1 s, sequence interval 1 s)', lego(domains, quick, peerRuns), ourMedian);
+      if (args['peer-defaults']) report('lego --dns.disable-cp (defaults)', lego(domains, {}, 1), ourMedian);
     } else {
       console.log('lego: not installed, skipped');
     }

@@ -228,6 +228,8 @@ export async function runCycle(deps: CycleDeps, opts: CycleOptions): Promise<Cyc
   };
 
   if (ordered.length > 0) {
+    // The directory's renewalInfo URL is needed right after issuance: learn it while the order runs.
+    if (deps.ari !== undefined && !opts.dryRun) deps.ari.renewalInfoUrl(orderConfig.server).catch(() => undefined);
     try {
       const ordering = await deps.ordering(orderConfig);
       await issueAll(
