@@ -1,14 +1,26 @@
 import { spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { inject } from 'vitest';
+import { afterAll, inject } from 'vitest';
 import { attachLab, type Lab, type LabKeyName } from '../lab/lab.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const CLI = path.join(root, 'bin', 'gxit-cert.js');
+
+/** Temporary directories of the test file that imports this module, removed after its last test. */
+const temporary: string[] = [];
+afterAll(async () => {
+  await Promise.all(temporary.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+async function tempDir(prefix: string): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), prefix));
+  temporary.push(dir);
+  return dir;
+}
 
 export interface CliRun {
   code: number | null;
@@ -44,7 +56,7 @@ export function lab(): Lab {
 
 /** A fresh directory with a config for the lab; each test gets its own state_dir. */
 export async function labConfig(overrides: Record<string, unknown> = {}): Promise<{ dir: string; config: string }> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'gxit-it-'));
+  const dir = await tempDir('gxit-it-');
   const config = await lab().writeConfig(path.join(dir, 'config.yml'), {
     state_dir: path.join(dir, 'state'),
     ...overrides,
@@ -56,7 +68,7 @@ export async function labConfig(overrides: Record<string, unknown> = {}): Promis
 export async function nsupdate(commands: string[], key: LabKeyName = 'certbot-training', target: Lab = lab()): Promise<void> {
   const l = target;
   const k = l.keys[key];
-  const dir = await mkdtemp(path.join(tmpdir(), 'gxit-nsupdate-'));
+  const dir = await tempDir('gxit-nsupdate-');
   const keyFile = path.join(dir, 'key.conf');
   await writeFile(keyFile, `key "${k.name}" { algorithm ${k.algorithm}; secret "${k.secret}"; };\n`, { mode: 0o600 });
   const script = [`server ${l.dnsIp} 53`, ...commands, 'send', ''].join('\n');
