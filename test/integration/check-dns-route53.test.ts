@@ -2,7 +2,7 @@
 // the Route53 fixture applying changes to the lab's BIND), and every authoritative nameserver is asked
 // for the probe value. Names: chk-r53.example.org and below, ours alone.
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,10 +16,12 @@ const KEY = { accessKeyId: 'AKIDCHECKDNSROUTE53', secretAccessKey: randomBytes(3
 
 let fx: Route53FixtureHandle;
 let secretFile: string;
+let secretDir: string | undefined;
 
 beforeAll(async () => {
   await nsupdate([`update add ${BASE}. 60 A 127.0.0.1`, `update add ${WILDCARD}. 60 CNAME ${BASE}.`], 'lab-admin');
   const dir = await mkdtemp(path.join(tmpdir(), 'gxit-chk-r53-'));
+  secretDir = dir;
   secretFile = path.join(dir, 'aws.secret');
   await writeFile(secretFile, `${KEY.secretAccessKey}\n`, { mode: 0o600 });
   const key = lab().keys['certbot-training'];
@@ -34,6 +36,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await fx?.stop();
+  if (secretDir) await rm(secretDir, { recursive: true, force: true });
   await nsupdate([`update delete ${BASE}.`, `update delete ${WILDCARD}.`], 'lab-admin');
 });
 

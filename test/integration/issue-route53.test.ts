@@ -3,7 +3,7 @@
 // Names: r53.example.org and below, ours alone.
 import { randomBytes } from 'node:crypto';
 import { X509Certificate } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -52,10 +52,14 @@ async function route53Config(route53: Record<string, unknown> = {}, over: Record
   });
 }
 
+/** Directories this file creates, removed after its last test. */
+const temporary: string[] = [];
+
 beforeAll(async () => {
   // The GxIT layout of the lab's galaxy name, for our prefix: a wildcard CNAME over the challenge name.
   await nsupdate([`update add ${BASE}. 60 A 127.0.0.1`, `update add ${WILDCARD}. 60 CNAME ${BASE}.`], 'lab-admin');
   const dir = await mkdtemp(path.join(tmpdir(), 'gxit-r53-'));
+  temporary.push(dir);
   secretFile = path.join(dir, 'aws.secret');
   await writeFile(secretFile, `${KEY.secretAccessKey}\n`, { mode: 0o600 });
   const key = lab().keys['certbot-training'];
@@ -76,6 +80,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await fx?.stop();
+  await Promise.all(temporary.map((d) => rm(d, { recursive: true, force: true })));
   await nsupdate(
     [`update delete ${BASE}. A`, `update delete ${WILDCARD}. CNAME`, ...[BASE_NAME, GXIT_NAME, `_acme-challenge.same.${BASE}`].map((n) => `update delete ${n}. TXT`)],
     'lab-admin',
@@ -229,6 +234,7 @@ describe('gxit-cert issue over Route53 (AWS SDK -> Route53 fixture -> BIND -> Pe
 
   it('works from the Galaxy role form with credentials and endpoint in ~/.aws', async () => {
     const home = await mkdtemp(path.join(tmpdir(), 'gxit-r53-home-'));
+    temporary.push(home);
     await mkdir(path.join(home, '.aws'), { mode: 0o700 });
     await writeFile(path.join(home, '.aws', 'credentials'), `[default]\naws_access_key_id = ${KEY.accessKeyId}\naws_secret_access_key = ${KEY.secretAccessKey}\n`, { mode: 0o600 });
     await writeFile(path.join(home, '.aws', 'config'), `[default]\nendpoint_url = ${fx.url}\n`, { mode: 0o600 });

@@ -2,7 +2,7 @@
 // server behind it): batches, zone choice, retries, errors, credentials.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { startRoute53Fixture, type Route53FixtureHandle } from '../../../fixtures/route53/server.mjs';
 import { verifySigV4 } from '../../../fixtures/route53/sigv4.mjs';
 import type { Route53Config } from '../../../src/config/types.js';
@@ -263,10 +263,11 @@ describe('errors', () => {
 
 describe('credentials', () => {
   it('uses a named profile from the shared files', async () => {
-    const { mkdtemp, writeFile } = await import('node:fs/promises');
+    const { mkdtemp, rm, writeFile } = await import('node:fs/promises');
     const { tmpdir } = await import('node:os');
     const path = await import('node:path');
     const dir = await mkdtemp(path.join(tmpdir(), 'gxit-r53-profile-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
     const file = path.join(dir, 'credentials');
     await writeFile(file, `[galaxy]\naws_access_key_id = ${KEY.accessKeyId}\naws_secret_access_key = ${KEY.secretAccessKey}\n`, { mode: 0o600 });
     const saved = process.env.AWS_SHARED_CREDENTIALS_FILE;

@@ -1,7 +1,7 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { describeHookFailure, hookLabel, OUTPUT_LIMIT, runHook, type HookRunOptions } from '../../../src/hooks/run.js';
 
 const base = (over: Partial<HookRunOptions> = {}): HookRunOptions => ({ phase: 'deploy', env: { PATH: '/usr/bin:/bin', X: 'y' }, cwd: tmpdir(), timeoutMs: 5000, ...over });
@@ -33,6 +33,7 @@ describe('runHook', () => {
 
   it('runs in the given directory', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'gxit-hook-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
     const run = await runHook({ shell: 'pwd' }, base({ cwd: dir }));
     expect(run.output.trim()).toBe(dir);
   });
@@ -47,6 +48,7 @@ describe('runHook', () => {
 
   it('kills a hook and everything it started when it runs past the timeout', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'gxit-hook-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
     const started = Date.now();
     const run = await runHook({ shell: `sleep 30 & echo $! > ${dir}/child; echo $$ > ${dir}/shell; wait` }, base({ timeoutMs: 300, killGraceMs: 200 }));
     expect(Date.now() - started).toBeLessThan(3000);
