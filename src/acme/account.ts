@@ -1,5 +1,6 @@
 import type * as Acme from 'acme-client';
 import { acmeError } from './errors.js';
+import { reuseNonces } from './nonces.js';
 
 /** What the ACME module needs from storage: the account key and URL per CA directory. */
 export interface AccountStore {
@@ -41,6 +42,7 @@ export async function openAccount(
     backoffMin: opts.backoff.minMs,
     backoffMax: opts.backoff.maxMs,
   });
+  reuseNonces(client);
   if (!stored.url || opts.reRegister) {
     try {
       await client.createAccount({
