@@ -16,6 +16,7 @@ import {
   type ProbeFacts,
 } from '../../../src/check/credentials.js';
 import { FakeDns, galaxyZone, message } from './fake-zone.js';
+import { emptyMac } from '../dns/wire-helpers.js';
 
 const KEY: TsigKey = { name: 'certbot-training', algorithm: 'hmac-sha512', secret: Buffer.from('server-and-client-share-this-secret') };
 const SERVER: ServerAddress = { host: '192.0.2.53', port: 53 };
@@ -23,18 +24,6 @@ const NOW = 1_790_000_000_000;
 
 function config(tsig: TsigKey | null = KEY): Rfc2136Config {
   return { server: SERVER, ...(tsig ? { tsig } : {}), tcp: false, ttl: 60, timeoutMs: 500, retries: 1 };
-}
-
-/** Rewrites the TSIG record of a signed message with an empty MAC (how BIND sends BADSIG and BADKEY). */
-function emptyMac(signed: Buffer): Buffer {
-  const tsig = parseMessage(signed).tsig!;
-  const macEnd = signed.length - 6;
-  const macStart = macEnd - tsig.mac.length;
-  const out = Buffer.concat([signed.subarray(0, macStart), signed.subarray(macEnd)]);
-  out.writeUInt16BE(0, macStart - 2);
-  const rdlenAt = tsig.offset + tsig.keyName.length + 2 + 8;
-  out.writeUInt16BE(out.readUInt16BE(rdlenAt) - tsig.mac.length, rdlenAt);
-  return out;
 }
 
 /** An authoritative server for example.org that knows `serverKey` and checks signed queries as BIND does. */

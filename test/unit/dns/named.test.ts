@@ -5,13 +5,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Rfc2136Config, TsigKey } from '../../../src/config/types.js';
-import { GxitError } from '../../../src/errors.js';
 import { buildUpdate, Opcode, parseMessage, RCode, RRType, txtValues } from '../../../src/dns/message.js';
 import { createRfc2136Provider } from '../../../src/dns/providers/rfc2136.js';
 import { query } from '../../../src/dns/query.js';
 import { exchange, type ExchangeFn } from '../../../src/dns/transport.js';
 import { signMessage, TSIG_ALGORITHMS, verifyResponse } from '../../../src/dns/tsig.js';
 import { bindAlgorithm, makeKey, startNamed, type NamedLab } from './lab.js';
+import { rejection } from './wire-helpers.js';
 
 const keys = TSIG_ALGORITHMS.map((algorithm) => makeKey(`gxit-${bindAlgorithm(algorithm)}.key.test`, algorithm, 32));
 const key = keys.find((k) => k.algorithm === 'hmac-sha256') as TsigKey;
@@ -56,16 +56,6 @@ function recording(): { exchange: ExchangeFn; updates: string[] } {
       return exchange(server, request, opts);
     },
   };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<GxitError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(GxitError);
-    return error as GxitError;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('rfc2136 provider against named', () => {

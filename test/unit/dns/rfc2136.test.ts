@@ -6,6 +6,7 @@ import { isInZone, Opcode, parseMessage, RCode, RRClass, RRType } from '../../..
 import { createRfc2136Provider } from '../../../src/dns/providers/rfc2136.js';
 import type { ExchangeFn } from '../../../src/dns/transport.js';
 import { signMessage, verifyMessage } from '../../../src/dns/tsig.js';
+import { emptyMac, rejection } from './wire-helpers.js';
 
 const KEY: TsigKey = { name: 'acme.key.example', algorithm: 'hmac-sha256', secret: Buffer.from('c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0', 'base64') };
 const SERVER: ServerAddress = { host: '192.0.2.53', port: 53 };
@@ -129,30 +130,8 @@ function encodeQuestion(name: string): Buffer {
   return Buffer.concat([...labels, Buffer.from([0, 0, RRType.SOA, 0, RRClass.IN])]);
 }
 
-/** Rewrites the (last) TSIG record with an empty MAC, as BIND sends BADSIG and BADKEY. */
-function emptyMac(signed: Buffer): Buffer {
-  const tsig = parseMessage(signed).tsig!;
-  const macEnd = signed.length - 6;
-  const macStart = macEnd - tsig.mac.length;
-  const out = Buffer.concat([signed.subarray(0, macStart), signed.subarray(macEnd)]);
-  out.writeUInt16BE(0, macStart - 2);
-  const rdlenAt = tsig.offset + tsig.keyName.length + 2 + 8;
-  out.writeUInt16BE(out.readUInt16BE(rdlenAt) - tsig.mac.length, rdlenAt);
-  return out;
-}
-
 function config(overrides: Partial<Rfc2136Config> = {}): Rfc2136Config {
   return { server: SERVER, tsig: KEY, tcp: false, ttl: 60, timeoutMs: 1000, retries: 1, ...overrides };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<GxitError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(GxitError);
-    return error as GxitError;
-  }
-  throw new Error('expected a rejection');
 }
 
 const BASE = '_acme-challenge.example.org';

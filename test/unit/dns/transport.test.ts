@@ -2,11 +2,11 @@ import dgram from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { GxitError } from '../../../src/errors.js';
 import { buildQuery, buildUpdate, parseMessage, RRType } from '../../../src/dns/message.js';
 import { query } from '../../../src/dns/query.js';
 import { exchange, isReplyTo } from '../../../src/dns/transport.js';
 import { tcpServer, udpServer, type TestServer } from './lab.js';
+import { rejection } from './wire-helpers.js';
 
 /** The reply a server would send: the request with QR set and an optional flag bits. */
 function answer(request: Buffer, flags = 0): Buffer {
@@ -15,16 +15,6 @@ function answer(request: Buffer, flags = 0): Buffer {
   return reply;
 }
 const TC = 0x0200;
-
-async function rejection(promise: Promise<unknown>): Promise<GxitError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(GxitError);
-    return error as GxitError;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** A port with nothing listening (bound for a moment, then released). */
 async function closedPort(kind: 'udp' | 'tcp'): Promise<number> {
