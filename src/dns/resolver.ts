@@ -1,5 +1,6 @@
 import { getServers } from 'node:dns';
 import type { ServerAddress } from '../config/types.js';
+import { parseServerAddress } from '../config/values.js';
 import type { DnsMessage } from './message.js';
 
 /**
@@ -16,19 +17,11 @@ export type QueryFn = (
 /** Lookup servers: the configured resolvers, else the system's (from /etc/resolv.conf). */
 export function lookupServers(configured: ServerAddress[] | undefined): ServerAddress[] {
   if (configured && configured.length > 0) return configured;
-  return getServers().map(parseServerAddress);
-}
-
-/** "1.2.3.4", "1.2.3.4:5353", "::1", "[::1]:53", "ns.example.org:53" -> host and port. */
-export function parseServerAddress(text: string, defaultPort = 53): ServerAddress {
-  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
-  if (bracketed) return { host: bracketed[1] as string, port: bracketed[2] ? Number(bracketed[2]) : defaultPort };
-  const colons = text.split(':').length - 1;
-  if (colons === 1) {
-    const [host, port] = text.split(':') as [string, string];
-    return { host, port: Number(port) };
-  }
-  return { host: text, port: defaultPort };
+  // getServers() gives "1.2.3.4", "1.2.3.4:5353" or "[::1]:5353": the configuration's parser reads them.
+  return getServers().flatMap((text) => {
+    const parsed = parseServerAddress(text, 53, true);
+    return parsed.ok ? [{ host: parsed.value.host, port: parsed.value.port }] : [];
+  });
 }
 
 export function formatServer(server: ServerAddress): string {
