@@ -142,6 +142,11 @@ export function checkLineageName(text: string): Parsed<string> {
 
 // -------------------------------------------------------------------------------------- addresses
 
+/** "host:port", with an IPv6 address in brackets: how every message names a server. */
+export function formatServerAddress(server: ServerAddress): string {
+  return server.host.includes(':') ? `[${server.host}]:${server.port}` : `${server.host}:${server.port}`;
+}
+
 /**
  * A DNS server: `host`, `host:port`, `IPv6`, or `[IPv6]:port`. `requireIp` rejects host names.
  * Returns whether a port was written, so callers can detect a conflict with a separate port key.

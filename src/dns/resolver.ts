@@ -24,9 +24,7 @@ export function lookupServers(configured: ServerAddress[] | undefined): ServerAd
   });
 }
 
-export function formatServer(server: ServerAddress): string {
-  return server.host.includes(':') ? `[${server.host}]:${server.port}` : `${server.host}:${server.port}`;
-}
+export { formatServerAddress as formatServer } from '../config/values.js';
 
 /** Lower case, no trailing dot: the one spelling of a name used across the code. */
 export function normalizeName(name: string): string {

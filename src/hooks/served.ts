@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { connect, type PeerCertificate } from 'node:tls';
 import type { ServerAddress } from '../config/types.js';
+import { formatServerAddress } from '../config/values.js';
 import { messageOf } from '../errors.js';
 
 export interface ServedCheck {
@@ -53,10 +54,6 @@ export function randomLabel(): string {
   return `gxit-${randomBytes(5).toString('hex')}`;
 }
 
-export function formatAddress(address: ServerAddress): string {
-  return address.host.includes(':') ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
-}
-
 /** The leaf certificate a TLS server presents for `sni` (not verified: we compare it, we do not trust it). */
 export function fetchPeerCertificate(address: ServerAddress, sni: string, timeoutMs: number): Promise<PeerFacts> {
   return new Promise((resolve, reject) => {
@@ -87,7 +84,7 @@ export async function verifyServed(
   const pollMs = opts.pollMs ?? 200;
   const deadline = Date.now() + opts.deadlineMs;
   const checks = addresses.flatMap((address) =>
-    domains.map((domain) => ({ target: address, check: { address: formatAddress(address), domain, sni: sniFor(domain, label), ok: false } as ServedCheck })),
+    domains.map((domain) => ({ target: address, check: { address: formatServerAddress(address), domain, sni: sniFor(domain, label), ok: false } as ServedCheck })),
   );
   for (;;) {
     await Promise.all(
