@@ -134,6 +134,8 @@ export interface ProbeDeps {
   signal?: AbortSignal;
   /** Called once the value is in place (progress for --verbose). */
   onPresent?: (record: TxtRecord) => void;
+  /** Called once every nameserver serves the value, before it is removed (the DNSSEC check of the probe). */
+  whileVisible?: (record: TxtRecord) => Promise<void>;
 }
 
 /** A sleep that ends early when the run is interrupted. */
@@ -180,6 +182,7 @@ export async function gatherProbe(deps: ProbeDeps, provider: DnsProvider, fqdn: 
           },
         });
         facts.visible = { ms: deps.now() - started };
+        await deps.whileVisible?.(record);
       } catch (error) {
         // An interrupt ends the wait; the provider removes the value next.
         if (deps.signal?.aborted) return;

@@ -16,6 +16,8 @@ import { evaluateAccount, evaluateDirectory, fetchDirectory, gatherAccount, type
 import { evaluateCaa, gatherCaa, type CaIdentities } from './caa.js';
 import { evaluateChallenge, gatherChallenge, type ChallengeFacts } from './challenge.js';
 import { evaluateProbe, evaluateSignedQuery, gatherProbe, gatherSignedQuery } from './credentials.js';
+import { memoizeSigned, signedAsk } from '../dns/dnssec/wire.js';
+import { startDnssec } from './dnssec.js';
 import { evaluateHost, gatherHost } from './host.js';
 import { memoize } from './lookup.js';
 import { evaluateZone, gatherZone, type AskFn } from './nameservers.js';
@@ -25,6 +27,8 @@ import { evaluateWildcard, gatherWildcard } from './wildcard.js';
 
 /** Per attempt and attempts of the signed TSIG query (the configured values when lower). */
 const SIGNED_QUERY = { timeoutMs: 1000, retries: 2 } as const;
+/** Per attempt and attempts of the DNSSEC queries: the same budget as the other lookups of a preflight. */
+const DNSSEC_QUERY = { timeoutMs: 1000, retries: 2 } as const;
 /** A lagging serial gets this long to catch up before it is reported. */
 export const SERIAL_GRACE_MS = 1000;
 /** Every authoritative nameserver gets this long to serve the probe value, and to drop it again. */
@@ -70,6 +74,10 @@ export async function runChecks(deps: CheckDeps): Promise<CheckResult[]> {
   const hosts = Promise.all(plan.hosts.map((h) => gatherHost(lookup, h)));
   const challenges = Promise.all(plan.challengeDomains.map((d) => gatherChallenge(lookup, d)));
   const caa = Promise.all(plan.caaNames.map((n) => gatherCaa(lookup, n)));
+  const dnssec = startDnssec(
+    { ask: memoizeSigned(signedAsk(deps.exchange, DNSSEC_QUERY)), askFresh: signedAsk(deps.exchange, DNSSEC_QUERY), resolvers, nameserverPort: dns.nameserverPort, ...(dns.trustAnchors ? { trustAnchors: dns.trustAnchors } : {}), now: deps.now },
+    challenges,
+  );
   const zones = challenges.then((found) => checkZones(deps, query, resolvers, found));
   const signed = challenges.then(async (found) => {
     const fqdns = [...new Set(found.flatMap((c) => (c.target ? [c.target.fqdn] : [])))];
@@ -79,9 +87,9 @@ export async function runChecks(deps: CheckDeps): Promise<CheckResult[]> {
     return gatherSignedQuery({ exchange: deps.exchange, now: deps.now }, cfg, fqdns);
   });
 
-  const [w, h, c, z, s] = await Promise.all([wildcards, hosts, challenges, zones, signed, caa]);
+  const [w, h, c, z, s, d] = await Promise.all([wildcards, hosts, challenges, zones, signed, dnssec.results, caa]);
   step('lookups done');
-  const results: CheckResult[] = [...w.map(evaluateWildcard), ...h.map(evaluateHost), ...c.map(evaluateChallenge), ...z];
+  const results: CheckResult[] = [...w.map(evaluateWildcard), ...h.map(evaluateHost), ...c.map(evaluateChallenge), ...z, ...d];
   const signedResult = s ? evaluateSignedQuery(s) : undefined;
   if (signedResult) results.push(signedResult);
 
@@ -107,13 +115,14 @@ export async function runChecks(deps: CheckDeps): Promise<CheckResult[]> {
               now: deps.now,
               ...(deps.signal ? { signal: deps.signal } : {}),
               onPresent: (r: TxtRecord) => step(`write probe: added TXT "${r.value}" at ${r.fqdn}; asking the authoritative nameservers`),
+              whileVisible: dnssec.probe,
             },
             loaded.provider,
             fqdn,
           ),
         ),
       );
-      results.push(...probes.map(evaluateProbe));
+      results.push(...probes.map(evaluateProbe), ...dnssec.probeResults());
     }
   }
 

@@ -11,6 +11,7 @@ export const CHECK_KINDS = [
   'host',
   'zone',
   'nameserver',
+  'dnssec',
   'challenge',
   'caa',
   'tsig',

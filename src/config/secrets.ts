@@ -191,6 +191,7 @@ export function resolveSecrets(draft: ConfigDraft, sources: SecretSources): Secr
     propagationCheck: draft.dns.propagationCheck,
     nameserverPort: draft.dns.nameserverPort,
     ...(draft.dns.expectTarget === undefined ? {} : { expectTarget: draft.dns.expectTarget }),
+    ...(draft.dns.trustAnchors === undefined ? {} : { trustAnchors: draft.dns.trustAnchors }),
   };
   if (draft.dns.rfc2136 !== undefined) {
     const rfc2136 = resolveRfc2136(draft.dns.rfc2136, context);

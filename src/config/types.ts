@@ -55,6 +55,16 @@ export interface Route53Config {
   ttl: number;
 }
 
+/** A DNSSEC trust anchor (dns.trust_anchors): a DS or DNSKEY record, its RDATA in wire form. */
+export interface TrustAnchor {
+  /** Lower case, no trailing dot ("" is the root). */
+  owner: string;
+  type: 'DS' | 'DNSKEY';
+  rdata: Buffer;
+  /** As written, for messages. */
+  text: string;
+}
+
 export interface DnsConfig {
   provider: 'rfc2136' | 'route53';
   /** Servers used for lookups instead of the system resolver (NS sets, addresses, CNAMEs). */
@@ -69,6 +79,8 @@ export interface DnsConfig {
   nameserverPort: number;
   /** check-dns: where names under each wildcard must lead (default: the certificate's first non-wildcard name). */
   expectTarget?: string;
+  /** check-dns: DNSSEC trust anchors that replace the root's (private roots, labs). */
+  trustAnchors?: TrustAnchor[];
   rfc2136?: Rfc2136Config;
   route53?: Route53Config;
 }

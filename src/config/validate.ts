@@ -11,6 +11,7 @@ import { DEFAULTS, TSIG_SECRET_ENV } from './defaults.js';
 import type { ConfigProblem, ConfigProblemCode } from './problems.js';
 import { formatProblem } from './problems.js';
 import { CHECK_DNS_KEYS, CHECK_KEYS, validateCheckKeys, validateExpectTarget } from './check-keys.js';
+import { validateTrustAnchors } from './trust-anchors.js';
 import { RENEWAL_KEYS, validateRenewalKeys } from './renewal.js';
 import { childPath, get, kindName, locate, type MapNode, type ScalarNode, type SeqNode, type TreeNode } from './tree.js';
 import type {
@@ -404,6 +405,7 @@ function validateDns(check: Checker, root: MapNode): DnsDraft | undefined {
   const propagationCheck = check.bool(dns, 'propagation_check');
   const nameserverPort = check.number(dns, 'nameserver_port', { min: 1, max: 65535, integer: true, what: 'the port authoritative nameservers answer on' });
   const expectTarget = validateExpectTarget(check, dns);
+  const trustAnchors = validateTrustAnchors(check, dns);
 
   const rfcNode = get(dns, 'rfc2136');
   const rfc2136 = rfcNode === undefined ? undefined : validateRfc2136(check, rfcNode);
@@ -433,6 +435,7 @@ function validateDns(check: Checker, root: MapNode): DnsDraft | undefined {
     propagationCheck,
     nameserverPort: nameserverPort.value,
     ...(expectTarget === undefined ? {} : { expectTarget }),
+    ...(trustAnchors === undefined ? {} : { trustAnchors }),
   };
   if (provider === 'rfc2136') {
     if (rfc2136 === undefined) return undefined;

@@ -1,0 +1,139 @@
+/**
+ * check-dns and issue against signed zones: the DNSSEC lab (test/lab/dnssec-lab.ts) with a parent zone
+ * as trust anchor, a validating resolver in front of Pebble, and the broken variants.
+ */
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { AUTH_IP, KNOT_IP, NOSIGN, PARENT, PLAIN, startDnssecLab, type DnssecLab } from '../lab/dnssec-lab.js';
+import { runCli } from './helpers.js';
+
+let lab: DnssecLab;
+
+beforeAll(async () => {
+  lab = await startDnssecLab(path.join(os.tmpdir(), 'gxit-cert-itest-dnssec'));
+}, 120_000);
+
+afterAll(async () => {
+  await lab?.stop();
+});
+
+interface Line {
+  check: string;
+  status: string;
+  subject: string;
+  message: string;
+  fix?: string;
+}
+
+async function configFile(zone: string): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'gxit-it-dnssec-'));
+  const file = path.join(dir, 'config.yml');
+  await writeFile(file, stringify(lab.config(zone)), { mode: 0o600 });
+  return file;
+}
+
+async function checkDns(zone: string): Promise<{ code: number | null; ms: number; results: Line[]; stdout: string }> {
+  const run = await runCli(['check-dns', '--config', await configFile(zone), '--json']);
+  return { code: run.code, ms: run.ms, stdout: run.stdout, results: (JSON.parse(run.stdout) as { results: Line[] }).results };
+}
+
+const GOOD = `good.${PARENT}`;
+const SHORT = `short.${PARENT}`;
+const WRONG_DS = `wrongds.${PARENT}`;
+const base = (zone: string): string => `_acme-challenge.galaxy.${zone}`;
+const wild = (zone: string): string => `_acme-challenge.ep.interactivetool.galaxy.${zone}`;
+
+const dnssecLines = (results: Line[]): Line[] => results.filter((l) => l.check === 'dnssec');
+
+/** TXT values left at a name on a server (the probe must remove its own). */
+async function txtLeft(name: string, server: string): Promise<string[]> {
+  const { execFile } = await import('node:child_process');
+  const out = await new Promise<string>((resolve, reject) =>
+    execFile('dig', ['+short', '+norecurse', `@${server}`, name, 'TXT'], (e, stdout) => (e ? reject(e) : resolve(stdout))),
+  );
+  return out.split('\n').filter((l) => l.startsWith('"'));
+}
+
+describe('check-dns: DNSSEC', () => {
+  it('passes the signed zone: chain, denial before the probe, signed probe record; within 2 s', async () => {
+    const { code, ms, results } = await checkDns(GOOD);
+    expect(results.filter((l) => l.status !== 'ok').map((l) => `${l.check} ${l.subject}`)).toEqual([`challenge ${wild(GOOD)}`]);
+    expect(code).toBe(0);
+    const lines = dnssecLines(results);
+    expect(lines.map((l) => `${l.status} ${l.subject}`)).toEqual([
+      `ok zone ${GOOD}`,
+      `ok ${base(GOOD)}`,
+      `ok ${wild(GOOD)}`,
+      `ok ${base(GOOD)}`,
+      `ok ${wild(GOOD)}`,
+    ]);
+    expect(lines[0]?.message).toMatch(new RegExp(`^signed: the chain ${PARENT} → ${GOOD} validates \\(ECDSAP256SHA256, key tag \\d+\\) on ns1\\.${GOOD}; signatures valid until `));
+    expect(lines[1]?.message).toBe(`does not exist, proven with NSEC on ns1.${GOOD}`);
+    expect(lines[2]?.message).toBe(`a signed wildcard CNAME, proven with NSEC on ns1.${GOOD}`);
+    expect(lines[3]?.message).toMatch(/^the probe's TXT "gxit-cert-probe-[0-9a-f]+" carried a valid RRSIG on ns1\.good\.example: updates are signed$/);
+    // The check-dns budget on the lab, with a generous bound for a loaded machine (typical: well under 1 s).
+    expect(ms).toBeLessThan(2000 * 5);
+    console.log(`check-dns on the signed lab zone: ${Math.round(ms)} ms`);
+  });
+
+  it('gives ✓ "not signed" for an unsigned zone', async () => {
+    const { code, results } = await checkDns(PLAIN);
+    expect(code).toBe(0);
+    expect(dnssecLines(results)).toEqual([{ check: 'dnssec', status: 'ok', subject: `zone ${PLAIN}`, message: 'not signed (no DNSKEY at the zone, no DS for it)' }]);
+  });
+
+  it('fails a DS in the parent that matches no DNSKEY, naming the DS, its key tag and the nameserver', async () => {
+    const { code, results } = await checkDns(WRONG_DS);
+    expect(code).toBe(1);
+    const zone = dnssecLines(results).find((l) => l.subject === `zone ${WRONG_DS}`);
+    expect(zone).toMatchObject({ status: 'fail' });
+    expect(zone?.message).toMatch(
+      new RegExp(`^DS ${WRONG_DS} names key tag ${lab.wrongDsKeyTag}, but no DNSKEY of ${WRONG_DS} matches it \\(the zone serves key tag \\d+\\) on ns1\\.${WRONG_DS} \\(${AUTH_IP}:53\\)$`),
+    );
+    expect(zone?.fix).toMatch(/^publish at the parent of wrongds\.example the DS of the zone's current key/);
+  });
+
+  it('warns about signatures that expire within 7 days, naming the record, key tag and nameserver', async () => {
+    const { code, results } = await checkDns(SHORT);
+    expect(code).toBe(0);
+    const zone = dnssecLines(results).find((l) => l.subject === `zone ${SHORT}`);
+    expect(zone?.status).toBe('warn');
+    expect(zone?.message).toMatch(
+      new RegExp(`^signed and valid, but the RRSIG over (SOA|NS|DNSKEY) ${SHORT} by key tag \\d+ on ns1\\.${SHORT} \\(${AUTH_IP}:53\\) expires at 20\\d\\d-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC, within 7 days$`),
+    );
+  });
+
+  it('fails a zone whose dynamic updates are not signed, naming the record and nameserver, and removes the probe', async () => {
+    const { code, results } = await checkDns(NOSIGN);
+    expect(code).toBe(1);
+    const lines = dnssecLines(results);
+    // The zone itself and the denial before the probe validate: only the probe record is bogus.
+    expect(lines.map((l) => `${l.status} ${l.subject}`)).toEqual([`ok zone ${NOSIGN}`, `ok ${base(NOSIGN)}`, `ok ${wild(NOSIGN)}`, `fail ${base(NOSIGN)}`, `fail ${wild(NOSIGN)}`]);
+    expect(lines[3]?.message).toBe(
+      `the server does not sign dynamic updates: the CA will see a bogus answer (the probe's TXT ${base(NOSIGN)} has no RRSIG on ns1.${NOSIGN} (${KNOT_IP}:53))`,
+    );
+    expect(await txtLeft(base(NOSIGN), KNOT_IP)).toEqual([]);
+    expect(await txtLeft(wild(NOSIGN), KNOT_IP)).toEqual([]);
+  });
+});
+
+describe('issue through signed zones (Pebble asks a validating resolver)', () => {
+  it('issues for the signed zone', async () => {
+    const run = await runCli(['issue', '--config', await configFile(GOOD), '--json']);
+
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout).results[0]).toMatchObject({ name: `galaxy.${GOOD}`, status: 'issued' });
+  });
+
+  it('fails where updates are not signed, and the error line points at check-dns', { timeout: 120_000 }, async () => {
+    const run = await runCli(['issue', '--config', await configFile(NOSIGN)]);
+    expect(run.code).toBe(1);
+    console.log(run.stderr);
+    expect(run.stderr).toMatch(/SERVFAIL/);
+    expect(run.stderr).toContain('gxit-cert check-dns');
+    expect(await txtLeft(base(NOSIGN), KNOT_IP)).toEqual([]);
+  });
+});
