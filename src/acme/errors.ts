@@ -1,4 +1,5 @@
 import { GxitError, messageOf, type ErrorCode } from '../errors.js';
+import { dnssecHint } from './dnssec-hint.js';
 
 /** acme-client reports problems as plain Errors whose message carries the ACME problem document. */
 export function acmeError(code: ErrorCode, what: string, error: unknown, subject: string): GxitError {
@@ -6,7 +7,7 @@ export function acmeError(code: ErrorCode, what: string, error: unknown, subject
   const text = messageOf(error);
   return new GxitError(code, `${what}: ${describeAcmeProblem(text)}`, {
     subject,
-    fix: fixFor(text),
+    fix: dnssecHint(text) ?? fixFor(text),
     cause: error,
   });
 }

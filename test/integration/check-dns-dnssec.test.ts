@@ -28,10 +28,10 @@ interface Line {
   fix?: string;
 }
 
-async function configFile(zone: string): Promise<string> {
+async function configFile(zone: string, overrides: Record<string, unknown> = {}): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'gxit-it-dnssec-'));
   const file = path.join(dir, 'config.yml');
-  await writeFile(file, stringify(lab.config(zone)), { mode: 0o600 });
+  await writeFile(file, stringify(lab.config(zone, { state_dir: path.join(dir, 'state'), ...overrides })), { mode: 0o600 });
   return file;
 }
 
@@ -121,19 +121,24 @@ describe('check-dns: DNSSEC', () => {
 });
 
 describe('issue through signed zones (Pebble asks a validating resolver)', () => {
-  it('issues for the signed zone', async () => {
+  it('issues for the signed zone', { timeout: 90_000 }, async () => {
     const run = await runCli(['issue', '--config', await configFile(GOOD), '--json']);
 
-    expect(run.code, run.stderr).toBe(0);
+    expect(run.code, run.stdout).toBe(0);
     expect(JSON.parse(run.stdout).results[0]).toMatchObject({ name: `galaxy.${GOOD}`, status: 'issued' });
   });
 
-  it('fails where updates are not signed, and the error line points at check-dns', { timeout: 120_000 }, async () => {
-    const run = await runCli(['issue', '--config', await configFile(NOSIGN)]);
+  it('fails where updates are not signed, and the error line points at check-dns', { timeout: 90_000 }, async () => {
+    // One name: with two, a sibling authorization still polled after the first failed keeps the run going
+    // until acme-client's retries end (a separate problem of the issue flow, not of DNSSEC).
+    const run = await runCli(['issue', '--config', await configFile(NOSIGN, { certificates: [{ name: `galaxy.${NOSIGN}`, domains: [`galaxy.${NOSIGN}`] }] })]);
     expect(run.code).toBe(1);
-    console.log(run.stderr);
-    expect(run.stderr).toMatch(/SERVFAIL/);
-    expect(run.stderr).toContain('gxit-cert check-dns');
+    // Pebble prints the validating resolver's SERVFAIL as the rcode byte ('\x02'); the hint spells it out.
+    expect(run.stderr).toContain(
+      `(the CA's lookup failed: Error retrieving TXT records for DNS challenge ("DNS lookup for "${base(NOSIGN)}" returned SERVFAIL"); ` +
+        'that is how a validating resolver answers a broken DNSSEC chain or an unsigned record in a signed zone: run `gxit-cert check-dns` to find the record, key tag and nameserver)\n',
+    );
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
     expect(await txtLeft(base(NOSIGN), KNOT_IP)).toEqual([]);
   });
 });

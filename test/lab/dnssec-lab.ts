@@ -12,6 +12,7 @@
  *                      accepted but never signed (dnssec-signing off)
  *   BIND  RESOLVER_IP  a validating resolver whose trust anchor is the DS of `example`: what the CA
  *                      (Pebble, started by startLab with -dnsserver here) asks
+ *   BIND  LOOKUP_IP    the same, for gxit-cert's lookups (dns.resolvers)
  *
  * The parent's DS records are added by UPDATE once the children are signed; the trust anchor for
  * gxit-cert is the DS of `example` (dns.trust_anchors), as dnssec-dsfromkey prints it.
@@ -34,6 +35,7 @@ const UNUSED_NAMED_IP = `${NET}.91`;
 export const AUTH_IP = `${NET}.92`;
 export const KNOT_IP = `${NET}.93`;
 export const RESOLVER_IP = `${NET}.94`;
+export const LOOKUP_IP = `${NET}.95`;
 
 export interface DnssecLab {
   /** The Pebble lab (its own named is not used by these zones). */
@@ -107,7 +109,7 @@ export async function startDnssecLab(dir: string): Promise<DnssecLab> {
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const added: string[] = [];
-  for (const ip of [AUTH_IP, KNOT_IP, RESOLVER_IP]) if (await addLoopback(ip)) added.push(ip);
+  for (const ip of [AUTH_IP, KNOT_IP, RESOLVER_IP, LOOKUP_IP]) if (await addLoopback(ip)) added.push(ip);
   const lab = await startLab({ dir: path.join(dir, 'pebble'), dnsIp: UNUSED_NAMED_IP, pebbleIp: PEBBLE_IP, pebbleDnsServer: `${RESOLVER_IP}:53` });
   const daemons: Daemon[] = [];
   const logs = (): string => daemons.map((d) => d.log()).join('\n');
@@ -191,25 +193,29 @@ ${zone(PARENT, 'lab')}${zone(`good.${PARENT}`, 'lab')}${zone(`short.${PARENT}`, 
 
     const trustAnchor = (await dsOf(PARENT))[0] as string;
     const [, tag, alg, digestType, digest] = /^\S+\s+IN\s+DS\s+(\d+)\s+(\d+)\s+(\d+)\s+(\S+)/.exec(trustAnchor) ?? [];
-    const resolver = path.join(dir, 'resolver');
-    await mkdir(resolver);
-    // No root hints: the whole tree is the lab's ("." and "example" stubbed to the lab's server).
-    await writeFile(path.join(resolver, 'named.conf'), `options { directory "${resolver}"; pid-file none; session-keyfile none; managed-keys-directory "${resolver}";
-  listen-on port 53 { ${RESOLVER_IP}; }; listen-on-v6 { none; }; automatic-interface-scan no; recursion yes; allow-query { any; }; allow-recursion { any; };
-  dnssec-validation yes; query-source address ${RESOLVER_IP};
-  // Each test writes and removes TXT records: no cached answers, and no NXDOMAIN synthesized from cached
-  // NSEC records (RFC 8198), which would hide a record added a moment after a lookup.
-  max-cache-ttl 1; max-ncache-ttl 0; synth-from-dnssec no; };
+    // Two validating resolvers with the same trust anchor: one that Pebble asks, one for gxit-cert's
+    // lookups, so that what check-dns looks up never sits in the CA's cache (a cached wildcard CNAME or
+    // NXDOMAIN would hide the TXT record that issue adds a moment later). A cache TTL near 0 is no way
+    // out: named then loses intermediate records mid-resolution and answers SERVFAIL.
+    for (const [name, ip] of [['resolver', RESOLVER_IP], ['lookup', LOOKUP_IP]] as const) {
+      const rdir = path.join(dir, name);
+      await mkdir(rdir);
+      // No root hints: the whole tree is the lab's ("." and "example" stubbed to the lab's server).
+      await writeFile(path.join(rdir, 'named.conf'), `options { directory "${rdir}"; pid-file none; session-keyfile none; managed-keys-directory "${rdir}";
+  listen-on port 53 { ${ip}; }; listen-on-v6 { none; }; automatic-interface-scan no; recursion yes; allow-query { any; }; allow-recursion { any; };
+  dnssec-validation yes; query-source address ${ip}; synth-from-dnssec no; };
 controls { };
 trust-anchors { "${PARENT}." static-ds ${tag} ${alg} ${digestType} "${digest}"; };
 zone "." { type static-stub; server-addresses { ${AUTH_IP}; }; };
 zone "${PARENT}" { type static-stub; server-addresses { ${AUTH_IP}; }; };
 `);
-    daemons.push(daemon('named', ['-g', '-4', '-u', 'root', '-n', '1', '-c', path.join(resolver, 'named.conf')]));
-    await until('the validating resolver', async () => {
-      const out = await run('dig', ['+time=1', '+tries=1', `@${RESOLVER_IP}`, `galaxy.good.${PARENT}`, 'A']);
-      return / flags: [^;]*\bad\b/.test(out);
-    }, logs);
+      daemons.push(daemon('named', ['-g', '-4', '-u', 'root', '-n', '1', '-c', path.join(rdir, 'named.conf')]));
+      await until(`the validating resolver at ${ip}`, async () => {
+        // An SOA (not a name the tests write at), validated: the AD flag.
+        const out = await run('dig', ['+time=1', '+tries=1', `@${ip}`, PARENT, 'SOA']);
+        return / flags: [^;]*\bad\b/.test(out);
+      }, logs);
+    }
 
     return {
       lab,
@@ -222,7 +228,7 @@ zone "${PARENT}" { type static-stub; server-addresses { ${AUTH_IP}; }; };
           state_dir: path.join(dir, `state-${z}`),
           certificates: [{ name: `galaxy.${z}`, domains: [`galaxy.${z}`, `*.ep.interactivetool.galaxy.${z}`] }],
           dns: {
-            resolvers: [`${RESOLVER_IP}:53`],
+            resolvers: [`${LOOKUP_IP}:53`],
             trust_anchors: [trustAnchor],
             rfc2136: { server: knot ? KNOT_IP : AUTH_IP },
           },
