@@ -19,7 +19,8 @@ import { describeRrsetProblem, formatSigTime, rrsetAt, verifyRrset, type RrsetVe
 import type { SignedAsk, SignedReply } from '../dns/dnssec/wire.js';
 import { RCode, RRType } from '../dns/message.js';
 import type { TxtRecord } from '../dns/providers/types.js';
-import { formatServer } from '../dns/resolver.js';
+import { formatServer, type QueryFn } from '../dns/resolver.js';
+import { findZone } from '../dns/zone.js';
 import { isGxitError, messageOf } from '../errors.js';
 import type { ChallengeFacts } from './challenge.js';
 import { fail, ok, warn, type CheckResult } from './types.js';
@@ -32,6 +33,8 @@ export interface DnssecDeps {
   ask: SignedAsk;
   /** The same, uncached: for the probe value, which appears after the first look. */
   askFresh: SignedAsk;
+  /** Plain lookups: the zone of a name when no DNSSEC query gets through (then the zone line says why). */
+  query: QueryFn;
   resolvers: ServerAddress[];
   nameserverPort: number;
   /** dns.trust_anchors, else the root's. */
@@ -348,7 +351,9 @@ export function startDnssec(deps: DnssecDeps, challenges: Promise<ChallengeFacts
     if (!z) {
       // With CD set, so that a validating resolver still names the zone of a bogus name; a name whose
       // zone cannot be found is reported by the zone check.
-      z = findSignedZone({ ask: deps.ask, resolvers: deps.resolvers, anchors: [], now: deps.now }, name).catch(() => undefined);
+      z = findSignedZone({ ask: deps.ask, resolvers: deps.resolvers, anchors: [], now: deps.now }, name)
+        .catch(() => undefined)
+        .then((found) => found ?? findZone(deps.query, deps.resolvers, name, { recursionDesired: true }).catch(() => undefined));
       zoneOf.set(name, z);
     }
     return z;

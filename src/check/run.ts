@@ -75,7 +75,7 @@ export async function runChecks(deps: CheckDeps): Promise<CheckResult[]> {
   const challenges = Promise.all(plan.challengeDomains.map((d) => gatherChallenge(lookup, d)));
   const caa = Promise.all(plan.caaNames.map((n) => gatherCaa(lookup, n)));
   const dnssec = startDnssec(
-    { ask: memoizeSigned(signedAsk(deps.exchange, DNSSEC_QUERY)), askFresh: signedAsk(deps.exchange, DNSSEC_QUERY), resolvers, nameserverPort: dns.nameserverPort, ...(dns.trustAnchors ? { trustAnchors: dns.trustAnchors } : {}), now: deps.now },
+    { ask: memoizeSigned(signedAsk(deps.exchange, DNSSEC_QUERY)), askFresh: signedAsk(deps.exchange, DNSSEC_QUERY), query, resolvers, nameserverPort: dns.nameserverPort, ...(dns.trustAnchors ? { trustAnchors: dns.trustAnchors } : {}), now: deps.now },
     challenges,
   );
   const zones = challenges.then((found) => checkZones(deps, query, resolvers, found));
