@@ -288,6 +288,8 @@ async function checkName(deps: DnssecDeps, ask: SignedAsk, f: DnssecZoneFacts, f
 }
 
 export function evaluateDenial(f: NameDnssecFacts): CheckResult[] {
+  // No nameserver to ask: the zone line already says why.
+  if (f.checks.length === 0) return [];
   const failures = f.checks.flatMap((c): CheckResult[] => {
     if (c.error !== undefined) return [fail('dnssec', f.fqdn, `${label(c.server)} did not answer: ${messageOf(c.error)}`, 'see the nameserver checks')];
     if (c.verdict && !c.verdict.ok) {
@@ -385,22 +387,18 @@ export function startDnssec(deps: DnssecDeps, challenges: Promise<ChallengeFacts
       if (f.chain.status !== 'secure') return;
       // Only the answers that carry the probe value: the propagation wait just saw it on every server.
       const carries = (reply: SignedReply): boolean =>
-        rrsetAt(reply.answers, record.fqdn, RRType.TXT).rrset.some((r) => txtOf(r.rdata).includes(record.value));
+        rrsetAt(reply.answers, record.fqdn, RRType.TXT).rrset.some((r) => txtOf(r.rdata) === record.value);
       probes.push(...evaluateProbeSignature(await checkName(deps, deps.askFresh, f, record.fqdn, carries), record.value));
     },
     probeResults: () => probes,
   };
 }
 
-/** The character-strings of TXT RDATA, joined per string. */
-function txtOf(rdata: Buffer): string[] {
-  const out: string[] = [];
+/** The value of TXT RDATA: its character-strings joined (as RFC 8555 §8.4 validation reads them). */
+function txtOf(rdata: Buffer): string {
   let joined = '';
-  for (let pos = 0; pos < rdata.length; ) {
-    const len = rdata[pos] as number;
-    joined += rdata.toString('utf8', pos + 1, pos + 1 + len);
-    pos += 1 + len;
+  for (let pos = 0; pos < rdata.length; pos += 1 + (rdata[pos] as number)) {
+    joined += rdata.toString('utf8', pos + 1, pos + 1 + (rdata[pos] as number));
   }
-  out.push(joined);
-  return out;
+  return joined;
 }

@@ -74,8 +74,9 @@ export async function runChecks(deps: CheckDeps): Promise<CheckResult[]> {
   const hosts = Promise.all(plan.hosts.map((h) => gatherHost(lookup, h)));
   const challenges = Promise.all(plan.challengeDomains.map((d) => gatherChallenge(lookup, d)));
   const caa = Promise.all(plan.caaNames.map((n) => gatherCaa(lookup, n)));
+  const dnssecTransport = { ...DNSSEC_QUERY, ...(deps.signal ? { signal: deps.signal } : {}) };
   const dnssec = startDnssec(
-    { ask: memoizeSigned(signedAsk(deps.exchange, DNSSEC_QUERY)), askFresh: signedAsk(deps.exchange, DNSSEC_QUERY), query, resolvers, nameserverPort: dns.nameserverPort, ...(dns.trustAnchors ? { trustAnchors: dns.trustAnchors } : {}), now: deps.now },
+    { ask: memoizeSigned(signedAsk(deps.exchange, dnssecTransport)), askFresh: signedAsk(deps.exchange, dnssecTransport), query, resolvers, nameserverPort: dns.nameserverPort, ...(dns.trustAnchors ? { trustAnchors: dns.trustAnchors } : {}), now: deps.now },
     challenges,
   );
   const zones = challenges.then((found) => checkZones(deps, query, resolvers, found));
