@@ -169,7 +169,9 @@ export function evaluateDnssecZone(f: DnssecZoneFacts, nowMs: number): CheckResu
   switch (c.status) {
     case 'error':
       return [warn('dnssec', subject, `DNSSEC could not be checked: ${c.message}`,
-        isGxitError(c.error) && c.error.fix ? c.error.fix : 'check that dns.resolvers (or the system resolver) pass DNSSEC records (DO bit) through')];
+        isGxitError(c.error) && c.error.fix
+          ? c.error.fix
+          : 'use resolvers (dns.resolvers, or the system resolver) that answer with DNSSEC records (DO bit) for the whole chain from the root; for a private root or a lab, set dns.trust_anchors to the DS of its top zone')];
     case 'insecure':
       return [ok('dnssec', subject, c.hasDnskey
         ? `not signed for validators: the zone has DNSKEY records, but ${c.reason}`
