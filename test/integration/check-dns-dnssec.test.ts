@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { AUTH_IP, KNOT_IP, NOSIGN, PARENT, PLAIN, startDnssecLab, type DnssecLab } from '../lab/dnssec-lab.js';
+import { AUTH_IP, DELEGATED, DELEGATION_TARGET, KNOT_IP, NOSIGN, PARENT, PLAIN, startDnssecLab, type DnssecLab } from '../lab/dnssec-lab.js';
 import { runCli } from './helpers.js';
 
 let lab: DnssecLab;
@@ -35,8 +35,8 @@ async function configFile(zone: string, overrides: Record<string, unknown> = {})
   return file;
 }
 
-async function checkDns(zone: string): Promise<{ code: number | null; ms: number; results: Line[]; stdout: string }> {
-  const run = await runCli(['check-dns', '--config', await configFile(zone), '--json']);
+async function checkDns(zone: string, overrides: Record<string, unknown> = {}): Promise<{ code: number | null; ms: number; results: Line[]; stdout: string }> {
+  const run = await runCli(['check-dns', '--config', await configFile(zone, overrides), '--json']);
   return { code: run.code, ms: run.ms, stdout: run.stdout, results: (JSON.parse(run.stdout) as { results: Line[] }).results };
 }
 
@@ -58,7 +58,7 @@ async function txtLeft(name: string, server: string): Promise<string[]> {
 }
 
 describe('check-dns: DNSSEC', () => {
-  it('passes the signed zone: chain, denial before the probe, signed probe record; within 2 s', async () => {
+  it('passes the signed zone: chain, denial before the probe, signed probe record', async () => {
     const { code, ms, results } = await checkDns(GOOD);
     expect(results.filter((l) => l.status !== 'ok').map((l) => `${l.check} ${l.subject}`)).toEqual([`challenge ${wild(GOOD)}`]);
     expect(code).toBe(0);
@@ -74,8 +74,8 @@ describe('check-dns: DNSSEC', () => {
     expect(lines[1]?.message).toBe(`does not exist, proven with NSEC on ns1.${GOOD}`);
     expect(lines[2]?.message).toBe(`a signed wildcard CNAME, proven with NSEC on ns1.${GOOD}`);
     expect(lines[3]?.message).toMatch(/^the probe's TXT "gxit-cert-probe-[0-9a-f]+" carried a valid RRSIG on ns1\.good\.example: updates are signed$/);
-    // The check-dns budget on the lab, with a generous bound for a loaded machine (typical: well under 1 s).
-    expect(ms).toBeLessThan(2000 * 5);
+    // The whole CLI run, typically 0.4-0.9 s on the lab: a bound of 10x for a loaded machine.
+    expect(ms).toBeLessThan(9000);
     console.log(`check-dns on the signed lab zone: ${Math.round(ms)} ms`);
   });
 
@@ -83,6 +83,17 @@ describe('check-dns: DNSSEC', () => {
     const { code, results } = await checkDns(PLAIN);
     expect(code).toBe(0);
     expect(dnssecLines(results)).toEqual([{ check: 'dnssec', status: 'ok', subject: `zone ${PLAIN}`, message: 'not signed (no DNSKEY at the zone, no DS for it)' }]);
+  });
+
+  it('checks the zone of a CNAME delegation target too: the unsigned zone of the name, the signed one it delegates to', async () => {
+    const { code, results } = await checkDns(DELEGATED, { certificates: [{ name: `galaxy.${DELEGATED}`, domains: [`galaxy.${DELEGATED}`] }] });
+    expect(code).toBe(0);
+    expect(dnssecLines(results).map((l) => `${l.status} ${l.subject}: ${l.message.replace(/"gxit-cert-probe-[0-9a-f]+"/, '"<probe>"').replace(/\(ECDSAP256SHA256.*$/, '...')}`)).toEqual([
+      `ok zone ${DELEGATED}: not signed (no DNSKEY at the zone, no DS for it)`,
+      `ok zone ${GOOD}: signed: the chain ${PARENT} → ${GOOD} validates ...`,
+      `ok ${DELEGATION_TARGET}: does not exist, proven with NSEC on ns1.${GOOD}`,
+      `ok ${DELEGATION_TARGET}: the probe's TXT "<probe>" carried a valid RRSIG on ns1.${GOOD}: updates are signed`,
+    ]);
   });
 
   it('fails a DS in the parent that matches no DNSKEY, naming the DS, its key tag and the nameserver', async () => {
