@@ -17,7 +17,7 @@ import { verifyDenial, verifyWildcardExpansion, type DenialVerdict } from '../dn
 import { algorithmName, labelCount, readPlainName, type Dnskey } from '../dns/dnssec/records.js';
 import { describeRrsetProblem, formatSigTime, rrsetAt, verifyRrset, type RrsetVerdict } from '../dns/dnssec/rrset.js';
 import type { SignedAsk, SignedReply } from '../dns/dnssec/wire.js';
-import { RCode, RRType } from '../dns/message.js';
+import { RCode, rcodeName, RRType } from '../dns/message.js';
 import type { TxtRecord } from '../dns/providers/types.js';
 import { formatServer, type QueryFn } from '../dns/resolver.js';
 import { findZone } from '../dns/zone.js';
@@ -268,7 +268,7 @@ export function judgeTxtAnswer(reply: SignedReply, fqdn: string, zone: string, k
     const expansion = verifyWildcardExpansion(fqdn, v.rrsig.labels, reply.authorities, keys, zone, nowSeconds);
     return expansion.ok ? { ok: true, how: `a signed wildcard CNAME, proven with ${expansion.proof}` } : fromDenial(expansion, fqdn);
   }
-  if (reply.rcode !== RCode.NOERROR && reply.rcode !== RCode.NXDOMAIN) return { ok: false, record: `TXT ${fqdn}`, message: `answered rcode ${reply.rcode}` };
+  if (reply.rcode !== RCode.NOERROR && reply.rcode !== RCode.NXDOMAIN) return { ok: false, record: `TXT ${fqdn}`, message: `answered ${rcodeName(reply.rcode)}` };
   return fromDenial(verifyDenial(fqdn, RRType.TXT, reply.authorities, keys, zone, nowSeconds), fqdn);
 }
 

@@ -6,7 +6,7 @@
  */
 import type { ServerAddress, TrustAnchor } from '../../config/types.js';
 import { messageOf } from '../../errors.js';
-import { RCode } from '../message.js';
+import { RCode, rcodeName, RRType } from '../message.js';
 import { formatServer } from '../resolver.js';
 import { verifyDenial } from './denial.js';
 import { algorithmName, DNSKEY_ZONE, DnssecType, isAtOrBelow, parseDnskey, parseDs, type Dnskey, type Ds } from './records.js';
@@ -136,7 +136,7 @@ function namesBetween(top: string, zone: string): string[] {
 export async function findSignedZone(deps: ChainDeps, name: string): Promise<string | undefined> {
   const candidates = namesBetween('', name).reverse();
   const apex = await Promise.all(
-    candidates.map((c) => askResolvers(deps, c, 6).then(({ reply }) => reply.answers.some((r) => r.type === 6 && r.name === c), () => false)),
+    candidates.map((c) => askResolvers(deps, c, RRType.SOA).then(({ reply }) => reply.answers.some((r) => r.type === RRType.SOA && r.name === c), () => false)),
   );
   return candidates.find((_, i) => apex[i]);
 }
@@ -160,7 +160,7 @@ export async function validateChain(deps: ChainDeps, zone: string): Promise<Chai
     const anchors = deps.anchors.filter((a) => a.owner === anchorOwner);
     // Zone cuts between the anchor and the zone: the names that have their own SOA.
     const between = namesBetween(anchorOwner, zone).filter((n) => n !== zone);
-    const soas = await Promise.all(between.map((n) => askResolvers(deps, n, 6).then(({ reply }) => reply.answers.some((r) => r.type === 6 && r.name === n))));
+    const soas = await Promise.all(between.map((n) => askResolvers(deps, n, RRType.SOA).then(({ reply }) => reply.answers.some((r) => r.type === RRType.SOA && r.name === n))));
     const cuts = [...between.filter((_, i) => soas[i]), zone];
 
     const top = await askResolvers(deps, anchorOwner, DnssecType.DNSKEY);
@@ -169,7 +169,7 @@ export async function validateChain(deps: ChainDeps, zone: string): Promise<Chai
       return {
         status: 'error',
         zone,
-        message: `${formatServer(top.server)} did not give the DNSKEY set of ${what} (the trust anchor; rcode ${top.reply.rcode}): the chain to ${zone} cannot be followed`,
+        message: `${formatServer(top.server)} did not give the DNSKEY set of ${what} (the trust anchor; it answered ${rcodeName(top.reply.rcode)}): the chain to ${zone} cannot be followed`,
         error: undefined,
       };
     }
@@ -193,7 +193,7 @@ export async function validateChain(deps: ChainDeps, zone: string): Promise<Chai
       const dsSet = dsIn(dsReply.reply.answers, child);
       if (dsSet.length === 0) {
         if (dsReply.reply.rcode !== RCode.NOERROR && dsReply.reply.rcode !== RCode.NXDOMAIN) {
-          return { status: 'error', zone, message: `the DS query for ${child} was answered with rcode ${dsReply.reply.rcode} by ${server}`, error: undefined };
+          return { status: 'error', zone, message: `the DS query for ${child} was answered ${rcodeName(dsReply.reply.rcode)} by ${server}`, error: undefined };
         }
         const denial = verifyDenial(child, DnssecType.DS, dsReply.reply.authorities, parentKeys, parent, nowSeconds);
         const hasDnskey = dnskeysIn(keyReply.reply.answers, child).length > 0;
