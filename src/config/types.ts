@@ -1,4 +1,5 @@
 /** The validated configuration every command works from. Produced only by config/load.ts. */
+import type { ProviderSettings } from './provider-section.js';
 
 export type KeyType = 'ecdsa-p256' | 'ecdsa-p384' | 'rsa-2048' | 'rsa-3072' | 'rsa-4096';
 export const KEY_TYPES: readonly KeyType[] = ['ecdsa-p256', 'ecdsa-p384', 'rsa-2048', 'rsa-3072', 'rsa-4096'];
@@ -55,22 +56,27 @@ export interface Route53Config {
   ttl: number;
 }
 
-export interface DnsConfig {
-  provider: 'rfc2136' | 'route53';
+/** The provider-independent part of the dns section. */
+export interface DnsCommon {
   /** Servers used for lookups instead of the system resolver (NS sets, addresses, CNAMEs). */
   resolvers?: ServerAddress[];
-  /** Seconds to wait until every authoritative nameserver serves every challenge value. */
-  propagationTimeout: number;
-  /** Milliseconds between propagation polls. */
-  propagationInterval: number;
+  /** Milliseconds to wait until every authoritative nameserver serves every challenge value (the file says seconds). */
+  propagationTimeoutMs: number;
+  /** Milliseconds between propagation polls (the file says seconds). */
+  propagationIntervalMs: number;
   /** Skip the authoritative propagation check (private zones the machine cannot query). */
   propagationCheck: boolean;
   /** Port the authoritative nameservers answer on (53 everywhere but in labs). */
   nameserverPort: number;
   /** check-dns: where names under each wildcard must lead (default: the certificate's first non-wildcard name). */
   expectTarget?: string;
-  rfc2136?: Rfc2136Config;
-  route53?: Route53Config;
+}
+
+export interface DnsConfig extends DnsCommon {
+  /** The registered provider's name (src/dns/providers/registry.ts). */
+  provider: string;
+  /** Its validated section, opaque here: made and read only by the provider's descriptor. */
+  settings: ProviderSettings;
 }
 
 export interface CertificateConfig {
