@@ -26,36 +26,6 @@ export interface ServerAddress {
   port: number;
 }
 
-export interface Rfc2136Config {
-  server: ServerAddress;
-  /** Absent for servers that authorize updates by IP address only. */
-  tsig?: TsigKey;
-  /** Zone to update; found by SOA queries to the server when absent. */
-  zone?: string;
-  /** Always use TCP (otherwise UDP with TCP fallback on truncation). */
-  tcp: boolean;
-  /** TTL of the TXT records we add, seconds. */
-  ttl: number;
-  /** Per-attempt timeout, milliseconds. */
-  timeoutMs: number;
-  /** Attempts per message (UDP retransmissions / TCP reconnects). */
-  retries: number;
-}
-
-export interface Route53Config {
-  region?: string;
-  profile?: string;
-  accessKeyId?: string;
-  secretAccessKey?: string;
-  sessionToken?: string;
-  roleArn?: string;
-  externalId?: string;
-  hostedZoneId?: string;
-  privateZone: boolean;
-  endpoint?: string;
-  ttl: number;
-}
-
 /** The provider-independent part of the dns section. */
 export interface DnsCommon {
   /** Servers used for lookups instead of the system resolver (NS sets, addresses, CNAMEs). */

@@ -34,6 +34,8 @@ import type { ExchangeFn } from '../transport.js';
 
 /** One line of check-dns output produced by a provider's own check. */
 export interface ProviderCheckResult {
+  /** The check's name in the output (rfc2136: 'tsig'); printed in the provider checks' place. */
+  check: string;
   status: 'ok' | 'warn' | 'fail';
   /** What the line is about (a key at a server, an API endpoint). */
   subject: string;
