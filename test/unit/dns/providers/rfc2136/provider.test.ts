@@ -8,6 +8,7 @@ import { createRfc2136Provider } from '../../../../../src/dns/providers/rfc2136/
 import type { ExchangeFn } from '../../../../../src/dns/transport.js';
 import { signMessage, verifyMessage } from '../../../../../src/dns/tsig.js';
 import { emptyMac, rejection } from '../../wire-helpers.js';
+import { udpServer } from '../../lab.js';
 
 /** A signal that never fires: the run is not interrupted. */
 const NEVER = new AbortController().signal;
@@ -345,5 +346,65 @@ describe('rfc2136 provider', () => {
       expect(result.detail).toMatch(/REFUSED/);
       expect(result.fix).toMatch(/update-policy/);
     });
+  });
+});
+
+describe('rfc2136 provider: cancellation', () => {
+  /** The request with QR set: a NOERROR reply to an UPDATE. */
+  const accepted = (request: Buffer): Buffer => {
+    const reply = Buffer.from(request);
+    reply.writeUInt16BE(request.readUInt16BE(2) | 0x8000, 2);
+    return reply;
+  };
+
+  it('stops an UPDATE that gets no reply when the signal fires, and cleanup still removes its values', async () => {
+    // A primary that reads the first UPDATE (the add) and never answers it, then answers the rest.
+    const server = await udpServer((request, index) => (index === 0 ? undefined : accepted(request)));
+    try {
+      const cfg: Rfc2136Config = { server: { host: '127.0.0.1', port: server.port }, zone: 'example.org', tcp: false, ttl: 60, timeoutMs: 5000, retries: 3 };
+      const provider = createRfc2136Provider(cfg);
+      const controller = new AbortController();
+      const records = [{ fqdn: '_acme-challenge.galaxy.example.org', value: 'token-1' }];
+      const pending = provider.present(records, controller.signal);
+      while (server.received.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      const started = Date.now();
+      controller.abort();
+      await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
+      // The attempts would take 15 s; the abort a few milliseconds (bound generous for a loaded machine).
+      expect(Date.now() - started).toBeLessThan(3000);
+
+      // The add may have reached the server: cleanup (with a signal of its own) deletes the value.
+      await provider.cleanup(records, new AbortController().signal);
+      expect(server.received).toHaveLength(2);
+      const deletion = parseMessage(server.received[1]!);
+      expect(deletion.opcode).toBe(Opcode.UPDATE);
+      expect(deletion.authorities.map((rr) => [rr.name, rr.class])).toEqual([['_acme-challenge.galaxy.example.org', RRClass.NONE]]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('sends nothing once the signal has fired', async () => {
+    const primary = new FakePrimary(['example.org'], null);
+    const provider = createRfc2136Provider({ server: SERVER, tcp: false, ttl: 60, timeoutMs: 500, retries: 1 }, { exchange: primary.exchange });
+    const controller = new AbortController();
+    controller.abort();
+    await expect(provider.present([{ fqdn: BASE, value: 'v' }], controller.signal)).rejects.toMatchObject({ name: 'AbortError' });
+    expect(primary.updates).toHaveLength(0);
+    expect(primary.queries).toHaveLength(0);
+  });
+
+  it('passes the signal to every exchange: zone lookups and updates', async () => {
+    const primary = new FakePrimary(['example.org'], null);
+    const signals: Array<AbortSignal | undefined> = [];
+    const exchange: ExchangeFn = (server, request, opts) => {
+      signals.push(opts?.signal);
+      return primary.exchange(server, request, opts);
+    };
+    const provider = createRfc2136Provider({ server: SERVER, tcp: false, ttl: 60, timeoutMs: 500, retries: 1 }, { exchange });
+    const controller = new AbortController();
+    await provider.present([{ fqdn: BASE, value: 'v' }], controller.signal);
+    expect(signals.length).toBeGreaterThan(1);
+    expect(signals.every((s) => s === controller.signal)).toBe(true);
   });
 });

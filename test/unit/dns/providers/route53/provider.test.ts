@@ -9,7 +9,7 @@ import type { Route53Config } from '../../../../../src/dns/providers/route53/set
 import { GxitError } from '../../../../../src/errors.js';
 import { createRoute53Provider, type Route53Deps } from '../../../../../src/dns/providers/route53/provider.js';
 import { credentialPlan } from '../../../../../src/dns/providers/route53/credentials.js';
-import { IamPolicyHint } from '../../../../../src/dns/providers/route53/errors.js';
+import { AwsCallError, IamPolicyHint } from '../../../../../src/dns/providers/route53/errors.js';
 import { createSdkApi, type Route53Api } from '../../../../../src/dns/providers/route53/sdk.js';
 import type { TxtRecord } from '../../../../../src/dns/provider.js';
 
@@ -370,5 +370,83 @@ describe('probe', () => {
     const result = await provider().probe!(BASE, { signal: NEVER });
     expect(result.ok).toBe(false);
     expect(result.detail).toContain('AWS denied route53:ChangeResourceRecordSets');
+  });
+});
+
+describe('cancellation', () => {
+  /** An API that finds the zone, accepts the batch and then reports it PENDING for ever; it logs each call's signal. */
+  function pendingApi(signals: AbortSignal[], change: Route53Api['change'] = async (_z, _c, _m, signal) => {
+    signals.push(signal);
+    return 'C1';
+  }): Route53Api {
+    return {
+      zonesNamed: async (name, signal) => {
+        signals.push(signal);
+        return name === 'r53.example.org' ? [{ id: 'ZR53PUB', name, private: false }] : [];
+      },
+      txtSet: async (_zone, _name, signal) => {
+        signals.push(signal);
+        return undefined;
+      },
+      change,
+      changeStatus: async (_id, signal) => {
+        signals.push(signal);
+        return 'PENDING';
+      },
+    };
+  }
+
+  it('stops waiting for INSYNC at once, and every call got the signal', async () => {
+    const signals: AbortSignal[] = [];
+    const p = createRoute53Provider(config(), { api: pendingApi(signals), pollFirstMs: 20, pollMaxMs: 50, changeTimeoutMs: 120_000 });
+    const controller = new AbortController();
+    const pending = p.present([{ fqdn: BASE, value: V1 }], controller.signal);
+    while (!signals.some((_, i) => i >= 3)) await new Promise((resolve) => setTimeout(resolve, 5));
+    const started = Date.now();
+    controller.abort();
+    await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(signals.every((s) => s === controller.signal)).toBe(true);
+  });
+
+  it('stops the throttling backoff at once instead of retrying', async () => {
+    const signals: AbortSignal[] = [];
+    let changes = 0;
+    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } });
+    const api = pendingApi(signals, async () => {
+      changes += 1;
+      throw new AwsCallError('route53:ChangeResourceRecordSets', throttled, { zoneId: 'ZR53PUB' });
+    });
+    // Real timers: the first backoff waits 100-200 ms, later ones up to 5 s.
+    const p = createRoute53Provider(config(), { api, random: () => 1 });
+    const controller = new AbortController();
+    const pending = p.present([{ fqdn: BASE, value: V1 }], controller.signal);
+    while (changes < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+    controller.abort();
+    await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(changes).toBe(2);
+  });
+
+  it('passes the signal to the SDK: a request to an endpoint that never answers ends at once', async () => {
+    const sockets = new Set<import('node:net').Socket>();
+    const silent = http.createServer(() => undefined);
+    silent.on('connection', (socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const cfg = config({ endpoint: `http://127.0.0.1:${(silent.address() as AddressInfo).port}` });
+      const api = await createSdkApi(cfg, credentialPlan(cfg));
+      const controller = new AbortController();
+      const pending = api.zonesNamed('r53.example.org', controller.signal);
+      while (sockets.size === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      const started = Date.now();
+      controller.abort();
+      await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
+      // The SDK's own request timeout is 20 s.
+      expect(Date.now() - started).toBeLessThan(3000);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
   });
 });
