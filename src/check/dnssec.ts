@@ -18,7 +18,7 @@ import { algorithmName, labelCount, readPlainName, type Dnskey } from '../dns/dn
 import { describeRrsetProblem, formatSigTime, rrsetAt, verifyRrset, type RrsetVerdict } from '../dns/dnssec/rrset.js';
 import type { SignedAsk, SignedReply } from '../dns/dnssec/wire.js';
 import { RCode, rcodeName, RRType } from '../dns/message.js';
-import type { TxtRecord } from '../dns/providers/types.js';
+import type { TxtRecord } from '../dns/provider.js';
 import { formatServer, type QueryFn } from '../dns/resolver.js';
 import { findZone } from '../dns/zone.js';
 import { isGxitError, messageOf } from '../errors.js';

@@ -11,7 +11,7 @@
  */
 import type { TrustAnchor } from './types.js';
 import { get, type MapNode } from './tree.js';
-import type { Checker } from './validate.js';
+import type { Checker } from './combinators.js';
 import { normalizeZone, showValue } from './values.js';
 
 export const TRUST_ANCHOR_KEY = 'trust_anchors';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateConfigText, parseConfigText } from '../../../src/config/load.js';
 import { parseTrustAnchor } from '../../../src/config/trust-anchors.js';
+import { PROVIDERS } from '../../../src/dns/providers/registry.js';
 
 const SOURCE = '/etc/gxit-cert/config.yml';
 const DS = 'example. IN DS 60060 13 2 0C0A6E9F4EDD6B9E3B7C63D4DCB1E8A1DD2F0AB41E0D6A3A58B59EC3C4E28E71';
@@ -30,12 +31,12 @@ describe('dns.trust_anchors', () => {
   });
 
   it('is part of the configuration, and a bad entry is a problem at its line', () => {
-    const config = parseConfigText(file(`["${DS}", "${KEY}"]`), SOURCE, { env: {} });
+    const config = parseConfigText(file(`["${DS}", "${KEY}"]`), SOURCE, { providers: PROVIDERS, env: {} });
     expect(config.dns.trustAnchors?.map((a) => `${a.owner} ${a.type}`)).toEqual(['example DS', 'example DNSKEY']);
-    expect(parseConfigText(file('[]').replace('  trust_anchors: []\n', ''), SOURCE, { env: {} }).dns.trustAnchors).toBeUndefined();
-    const bad = evaluateConfigText(file('["example. A 192.0.2.1"]'), SOURCE, { env: {} });
+    expect(parseConfigText(file('[]').replace('  trust_anchors: []\n', ''), SOURCE, { providers: PROVIDERS, env: {} }).dns.trustAnchors).toBeUndefined();
+    const bad = evaluateConfigText(file('["example. A 192.0.2.1"]'), SOURCE, { providers: PROVIDERS, env: {} });
     expect(bad.config).toBeUndefined();
     expect(bad.problems).toMatchObject([{ line: 7, path: 'dns.trust_anchors[0]', message: expect.stringContaining('a trust anchor is a DS or a DNSKEY record') }]);
-    expect(evaluateConfigText(file('[]'), SOURCE, { env: {} }).problems).toMatchObject([{ path: 'dns.trust_anchors', message: expect.stringContaining('empty list') }]);
+    expect(evaluateConfigText(file('[]'), SOURCE, { providers: PROVIDERS, env: {} }).problems).toMatchObject([{ path: 'dns.trust_anchors', message: expect.stringContaining('empty list') }]);
   });
 });
