@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { AUTH_IP, DELEGATED, DELEGATION_TARGET, KNOT_IP, NOSIGN, PARENT, PLAIN, startDnssecLab, type DnssecLab } from '../lab/dnssec-lab.js';
+import { AUTH_IP, DELEGATED, DELEGATION_TARGET, ISLAND, KNOT_IP, NOSIGN, PARENT, PLAIN, startDnssecLab, type DnssecLab } from '../lab/dnssec-lab.js';
 import { runCli } from './helpers.js';
 
 let lab: DnssecLab;
@@ -83,6 +83,19 @@ describe('check-dns: DNSSEC', () => {
     const { code, results } = await checkDns(PLAIN);
     expect(code).toBe(0);
     expect(dnssecLines(results)).toEqual([{ check: 'dnssec', status: 'ok', subject: `zone ${PLAIN}`, message: 'not signed (no DNSKEY at the zone, no DS for it)' }]);
+  });
+
+  it('gives ✓ "not signed" for a signed zone without a DS in its parent, after validating the parent\'s proof', async () => {
+    const { code, results } = await checkDns(ISLAND);
+    expect(code).toBe(0);
+    expect(dnssecLines(results)).toEqual([
+      {
+        check: 'dnssec',
+        status: 'ok',
+        subject: `zone ${ISLAND}`,
+        message: `not signed for validators: the zone has DNSKEY records, but ${PARENT} proves with NSEC that ${ISLAND} has no DS record`,
+      },
+    ]);
   });
 
   it('checks the zone of a CNAME delegation target too: the unsigned zone of the name, the signed one it delegates to', async () => {

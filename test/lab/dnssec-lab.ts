@@ -7,6 +7,7 @@
  *                        good.example     signed, DS in the parent
  *                        short.example    signed with 5-day signatures (signatures-validity 5d)
  *                        wrongds.example  signed, but the parent's DS is for a key the zone never had
+ *                        island.example   signed, but no DS in the parent
  *                        plain.example    not signed, no DS
  *                        delegated.example  not signed; _acme-challenge.galaxy is a CNAME into good.example
  *   Knot  KNOT_IP      nosign.example: signed offline by dnssec-signzone, DS in the parent, updates
@@ -28,6 +29,8 @@ const execFileP = promisify(execFile);
 
 export const PARENT = 'example';
 export const SIGNED = ['good', 'short', 'wrongds'].map((c) => `${c}.${PARENT}`);
+/** Signed, but its parent has no DS for it: unsigned for every validator (an island of trust). */
+export const ISLAND = `island.${PARENT}`;
 export const PLAIN = `plain.${PARENT}`;
 /** Unsigned, its challenge name delegated by CNAME into the signed good.example (acme-dns style). */
 export const DELEGATED = `delegated.${PARENT}`;
@@ -153,8 +156,8 @@ export async function startDnssecLab(dir: string): Promise<DnssecLab> {
       `zone "${name}" { type primary; file "${name}.db"; ${policy ? `dnssec-policy "${policy}"; inline-signing yes; ` : ''}update-policy { ${grants} }; };\n`;
     await Promise.all([
       writeFile(path.join(auth, `${PARENT}.db`), `$TTL 60\n@ SOA ns1.${PARENT}. hostmaster.${PARENT}. 1 3600 600 86400 5\n@ NS ns1.${PARENT}.\nns1 A ${AUTH_IP}\n` +
-        [...SIGNED, PLAIN, DELEGATED].map((c) => `${c}. NS ns1.${c}.\nns1.${c}. A ${AUTH_IP}\n`).join('') + `${NOSIGN}. NS ns1.${NOSIGN}.\nns1.${NOSIGN}. A ${KNOT_IP}\n`),
-      ...[...SIGNED, PLAIN].map((c) => writeFile(path.join(auth, `${c}.db`), zoneFile(c, AUTH_IP))),
+        [...SIGNED, ISLAND, PLAIN, DELEGATED].map((c) => `${c}. NS ns1.${c}.\nns1.${c}. A ${AUTH_IP}\n`).join('') + `${NOSIGN}. NS ns1.${NOSIGN}.\nns1.${NOSIGN}. A ${KNOT_IP}\n`),
+      ...[...SIGNED, ISLAND, PLAIN].map((c) => writeFile(path.join(auth, `${c}.db`), zoneFile(c, AUTH_IP))),
       writeFile(path.join(auth, `${DELEGATED}.db`), zoneFile(DELEGATED, AUTH_IP, `_acme-challenge.galaxy CNAME ${DELEGATION_TARGET}.\n`)),
       writeFile(path.join(auth, 'named.conf'), `options { directory "${auth}"; pid-file none; session-keyfile none; managed-keys-directory "${auth}"; key-directory "${keyDir}";
   listen-on port 53 { ${AUTH_IP}; }; listen-on-v6 { none; }; automatic-interface-scan no; recursion no; allow-query { any; }; dnssec-validation no; notify no; };
@@ -162,7 +165,7 @@ controls { };
 ${keyConf}
 dnssec-policy "lab" { keys { csk lifetime unlimited algorithm 13; }; };
 dnssec-policy "short" { keys { csk lifetime unlimited algorithm 13; }; signatures-validity 5d; signatures-validity-dnskey 5d; signatures-refresh 1d; };
-${zone(PARENT, 'lab')}${zone(`good.${PARENT}`, 'lab')}${zone(`short.${PARENT}`, 'short')}${zone(`wrongds.${PARENT}`, 'lab')}${zone(PLAIN, undefined)}${zone(DELEGATED, undefined)}`),
+${zone(PARENT, 'lab')}${zone(`good.${PARENT}`, 'lab')}${zone(`short.${PARENT}`, 'short')}${zone(`wrongds.${PARENT}`, 'lab')}${zone(ISLAND, 'lab')}${zone(PLAIN, undefined)}${zone(DELEGATED, undefined)}`),
       writeFile(path.join(knotDir, 'knot.conf'), `server:\n  listen: ${KNOT_IP}@53\n  rundir: ${knotDir}/run\ndatabase:\n  storage: ${knotDir}/db\nkey:\n` +
         keys.filter((k) => k.name !== 'limited.').map((k) => `  - id: ${k.name}\n    algorithm: ${k.algorithm}\n    secret: ${k.secret}\n`).join('') +
         `acl:\n  - id: update\n    key: [${keys.filter((k) => k.name !== 'limited.').map((k) => k.name).join(', ')}]\n    action: update\n` +
@@ -170,7 +173,7 @@ ${zone(PARENT, 'lab')}${zone(`good.${PARENT}`, 'lab')}${zone(`short.${PARENT}`, 
     ]);
     daemons.push(daemon('named', ['-g', '-4', '-u', 'root', '-n', '1', '-c', path.join(auth, 'named.conf')]));
     daemons.push(daemon('knotd', ['-c', path.join(knotDir, 'knot.conf')]));
-    for (const z of [PARENT, ...SIGNED]) {
+    for (const z of [PARENT, ...SIGNED, ISLAND]) {
       await until(`${z} signed`, async () => (await signedAt(AUTH_IP, z, 'DNSKEY')) && (await signedAt(AUTH_IP, z, 'SOA')), logs);
     }
     await until(`${NOSIGN} served`, async () => signedAt(KNOT_IP, NOSIGN, 'SOA'), logs);

@@ -10,7 +10,7 @@ import { RCode, rcodeName, RRType } from '../message.js';
 import { formatServer } from '../resolver.js';
 import { verifyDenial } from './denial.js';
 import { algorithmName, DNSKEY_ZONE, DnssecType, isAtOrBelow, parseDnskey, parseDs, type Dnskey, type Ds } from './records.js';
-import { describeRrsetProblem, verifyRrset, type RrsetProblem } from './rrset.js';
+import { describeRrsetProblem, rrsetAt, verifyRrset, type RrsetProblem } from './rrset.js';
 import { dsMatches, SUPPORTED_ALGORITHMS, SUPPORTED_DIGESTS } from './verify.js';
 import type { SignedAsk, SignedRecord, SignedReply } from './wire.js';
 
@@ -170,6 +170,17 @@ export async function validateChain(deps: ChainDeps, zone: string): Promise<Chai
         status: 'error',
         zone,
         message: `${formatServer(top.server)} did not give the DNSKEY set of ${what} (the trust anchor; it answered ${rcodeName(top.reply.rcode)}): the chain to ${zone} cannot be followed`,
+        error: undefined,
+      };
+    }
+    // The anchor's DNSKEY set is always signed: without any RRSIG the resolver drops DNSSEC records
+    // (a stub that does not pass them on), and nothing below can be judged through it.
+    if (rrsetAt(top.reply.answers, anchorOwner, DnssecType.DNSKEY).rrsigs.length === 0) {
+      const what = anchorOwner === '' ? 'the root' : anchorOwner;
+      return {
+        status: 'error',
+        zone,
+        message: `${formatServer(top.server)} gave the DNSKEY set of ${what} (the trust anchor) without its RRSIG: it does not pass DNSSEC records on`,
         error: undefined,
       };
     }

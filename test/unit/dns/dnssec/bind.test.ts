@@ -29,6 +29,8 @@ interface Signed {
   /** "zone. IN DS ..." of its KSK, and the KSK DNSKEY record. */
   ds: string;
   dnskey: string;
+  /** The KSK's .key file (for dnssec-dsfromkey). */
+  kskFile: string;
 }
 
 const ZONES: { label: string; algorithm: number; bits?: number; nsec3?: boolean; tamper?: boolean; expired?: boolean }[] = [
@@ -73,7 +75,7 @@ async function signZone(z: (typeof ZONES)[number]): Promise<Signed> {
   }
   const ds = (await readFile(path.join(zdir, `dsset-${zone}.`), 'utf8')).split('\n').find((l) => / DS .* 2 /.test(l)) as string;
   const dnskey = (await readFile(path.join(zdir, `${ksk}.key`), 'utf8')).split('\n').find((l) => /DNSKEY/.test(l)) as string;
-  return { zone, algorithm: z.algorithm, nsec3: z.nsec3 ?? false, ds: ds.trim(), dnskey: dnskey.trim() };
+  return { zone, algorithm: z.algorithm, nsec3: z.nsec3 ?? false, ds: ds.trim(), dnskey: dnskey.trim(), kskFile: path.join(zdir, `${ksk}.key`) };
 }
 
 beforeAll(async () => {
@@ -181,6 +183,14 @@ describe('DNSSEC validation against dnssec-signzone output, cross-checked with d
     const chain = await validateChain(deps([anchor(s.ds)]), s.zone);
     expect(chain).toMatchObject({ status: 'bogus', bogus: { record: `DNSKEY ${s.zone}`, message: expect.stringMatching(/^DNSKEY expired\.test: the RRSIG by key tag \d+ expired at 20\d\d-\d\d-\d\d \d\d:\d\d UTC \(checked against the trust anchor\)$/) } });
     expect(await delv(s, `galaxy.${s.zone}`, 'A')).toMatch(/resolution failed|expired|no valid/);
+  });
+
+  it('accepts DS digests SHA-1, SHA-256 and SHA-384 as dnssec-dsfromkey computes them', async () => {
+    const s = signed.get('p384') as Signed;
+    for (const digest of ['SHA-1', 'SHA-256', 'SHA-384']) {
+      const ds = (await run('dnssec-dsfromkey', ['-a', digest, s.kskFile], dir)).trim();
+      expect(await validateChain(deps([anchor(ds)]), s.zone), digest).toMatchObject({ status: 'secure' });
+    }
   });
 
   it('reports a DS that names no key of the zone', async () => {
