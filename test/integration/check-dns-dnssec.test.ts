@@ -2,7 +2,7 @@
  * check-dns and issue against signed zones: the DNSSEC lab (test/lab/dnssec-lab.ts) with a parent zone
  * as trust anchor, a validating resolver in front of Pebble, and the broken variants.
  */
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,11 +13,16 @@ import { runCli } from './helpers.js';
 let lab: DnssecLab;
 
 beforeAll(async () => {
-  lab = await startDnssecLab(path.join(os.tmpdir(), 'gxit-cert-itest-dnssec'));
+  // A directory of its own: /tmp is shared with test runs in other network namespaces.
+  lab = await startDnssecLab(await mkdtemp(path.join(os.tmpdir(), 'gxit-cert-itest-dnssec-')));
 }, 120_000);
+
+/** The configuration directories of the tests, removed at the end. */
+const temporary: string[] = [];
 
 afterAll(async () => {
   await lab?.stop();
+  await Promise.all(temporary.map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
 interface Line {
@@ -30,6 +35,7 @@ interface Line {
 
 async function configFile(zone: string, overrides: Record<string, unknown> = {}): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'gxit-it-dnssec-'));
+  temporary.push(dir);
   const file = path.join(dir, 'config.yml');
   await writeFile(file, stringify(lab.config(zone, { state_dir: path.join(dir, 'state'), ...overrides })), { mode: 0o600 });
   return file;
