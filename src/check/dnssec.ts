@@ -317,7 +317,7 @@ export function evaluateProbeSignature(f: NameDnssecFacts, value: string): Check
       noSig
         ? `the server does not sign dynamic updates: the CA will see a bogus answer (the probe's TXT ${f.fqdn} has no RRSIG on ${where})`
         : `the probe's ${v.message} on ${where}: the CA will see a bogus answer`,
-      `let the primary sign what it receives by UPDATE (BIND: dnssec-policy with inline-signing, the zone's private keys readable in its key-directory); for a zone signed offline, sign outside gxit-cert's names or delegate _acme-challenge to an unsigned or online-signed zone`)];
+      `let the primary sign what it receives by UPDATE (BIND: dnssec-policy with inline-signing, the zone's private keys readable in its key-directory); a zone signed offline cannot take challenge records: delegate _acme-challenge by CNAME to an unsigned or online-signed zone`)];
   }
   if (unanswered.length > 0) {
     return [warn('dnssec', f.fqdn, `the probe's RRSIG could not be checked on ${unanswered.map((c) => label(c.server)).join(', ')}: ${messageOf(unanswered[0]?.error)}`, 'see the nameserver checks')];
