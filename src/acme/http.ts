@@ -1,3 +1,4 @@
+import { installCapture, type CapturableAxios } from './capture.js';
 import { Agent } from 'node:https';
 import { rootCertificates } from 'node:tls';
 
@@ -37,4 +38,14 @@ export function configureAcmeHttp(axios: AcmeAxios, settings: HttpSettings): voi
     acme.retryMaxAttempts = 3;
     acme.retryDefaultDelay = 1;
   }
+}
+
+/**
+ * configureAcmeHttp, plus the interceptors that keep each error response's problem document and
+ * each transport error (capture.ts). axios is acme-client's own dependency, loaded with it.
+ */
+export async function prepareAcmeHttp(instance: CapturableAxios, settings: HttpSettings): Promise<void> {
+  configureAcmeHttp(instance, settings);
+  const { default: axios } = await import('axios');
+  installCapture(instance, axios.getAdapter('http'));
 }

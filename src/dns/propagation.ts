@@ -18,6 +18,8 @@ export interface PropagationOptions {
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
   onProgress?: (pending: PendingCheck[]) => void;
+  /** Stops the wait (the DNS side honours it in its queries). */
+  signal?: AbortSignal;
 }
 
 export interface PendingCheck {

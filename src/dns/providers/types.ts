@@ -36,12 +36,12 @@ export interface DnsProvider {
    * MUST keep every existing value at the same names (foreign values, sibling challenges).
    * On failure it MUST leave nothing of this batch behind, or throw after the caller can clean up.
    */
-  present(records: TxtRecord[]): Promise<void>;
+  present(records: TxtRecord[], signal?: AbortSignal): Promise<void>;
   /**
    * Remove exactly these values and nothing else. MUST be safe to call for records that were
    * never added or are already gone (cleanup after a partial failure).
    */
-  cleanup(records: TxtRecord[]): Promise<void>;
+  cleanup(records: TxtRecord[], signal?: AbortSignal): Promise<void>;
   /**
    * For check-dns: can we write at this name? Adds a unique probe value, runs opts.whilePresent,
    * and removes the value again whatever happened; never leaves it behind without saying so.
