@@ -13,17 +13,22 @@ import { AcmeError, problemKindOf } from './errors.js';
 import { createCertificateKey, createCsr } from './keys.js';
 import { answerChallenges, deactivatePending, finalizeOrder, placeOrder, type PlacedOrder } from './order.js';
 
-export type { PlacedOrder } from './order.js';
+/** A placed order as the flow sees it: the TXT values to publish, per SAN. */
+export interface OrderHandle {
+  readonly challenges: readonly { readonly domain: string; readonly txtValue: string }[];
+}
 
 export interface OrderSession {
   /** Place an order; `onNote` tells about recoveries ("registering the account again"). */
-  place(domains: string[], opts: { replaces?: string; signal: AbortSignal; onNote?: (text: string) => void }): Promise<PlacedOrder>;
-  validate(placed: PlacedOrder, signal: AbortSignal): Promise<void>;
+  place(domains: string[], opts: { replaces?: string; signal: AbortSignal; onNote?: (text: string) => void }): Promise<OrderHandle>;
+  /** Tell the CA the records are in place and wait until every authorization is valid. */
+  validate(order: OrderHandle, signal: AbortSignal): Promise<void>;
   /** A new key and its CSR (no network). */
   keyAndCsr(keyType: KeyType, domains: string[]): Promise<{ keyPem: string; csr: Buffer }>;
-  finalize(placed: PlacedOrder, csr: Buffer, subject: string, signal: AbortSignal): Promise<string>;
+  /** The full chain (PEM). */
+  finalize(order: OrderHandle, csr: Buffer, subject: string, signal: AbortSignal): Promise<string>;
   /** Deactivate what is still pending (best effort, bounded on its own). */
-  abandon(placed: PlacedOrder): Promise<void>;
+  abandon(order: OrderHandle): Promise<void>;
 }
 
 export interface SessionOptions {
@@ -71,11 +76,11 @@ export function orderSession(acme: typeof Acme, store: AccountStore, opts: Sessi
       return work(await open(true, signal));
     }
   };
-  const clientOf = new WeakMap<PlacedOrder, Acme.Client>();
-  const bound = (placed: PlacedOrder): Acme.Client => {
-    const c = clientOf.get(placed);
-    if (c === undefined) throw new Error('order placed by another session');
-    return c;
+  const placedOf = new WeakMap<OrderHandle, { placed: PlacedOrder; client: Acme.Client }>();
+  const bound = (order: OrderHandle): { placed: PlacedOrder; client: Acme.Client } => {
+    const found = placedOf.get(order);
+    if (found === undefined) throw new Error('order placed by another session');
+    return found;
   };
 
   return {
@@ -83,8 +88,9 @@ export function orderSession(acme: typeof Acme, store: AccountStore, opts: Sessi
       const attempt = (extras: { replaces?: string }) =>
         withAccount(signal, async (c) => {
           const placed = await placeOrder(c, domains, extras, signal);
-          clientOf.set(placed, c);
-          return placed;
+          const order: OrderHandle = { challenges: placed.challenges.map(({ domain, txtValue }) => ({ domain, txtValue })) };
+          placedOf.set(order, { placed, client: c });
+          return order;
         });
       if (replaces === undefined) return attempt({});
       try {
@@ -95,12 +101,21 @@ export function orderSession(acme: typeof Acme, store: AccountStore, opts: Sessi
         return attempt({});
       }
     },
-    validate: (placed, signal) => answerChallenges(bound(placed), placed.challenges, signal),
+    validate: (order, signal) => {
+      const { placed, client: c } = bound(order);
+      return answerChallenges(c, placed.challenges, signal);
+    },
     async keyAndCsr(keyType, domains) {
       const key = await createCertificateKey(acme, keyType);
       return { keyPem: key.toString(), csr: await createCsr(acme, domains, key) };
     },
-    finalize: (placed, csr, subject, signal) => finalizeOrder(bound(placed), placed.order, csr, subject, signal),
-    abandon: (placed) => deactivatePending(bound(placed), placed.authorizations),
+    finalize: (order, csr, subject, signal) => {
+      const { placed, client: c } = bound(order);
+      return finalizeOrder(c, placed.order, csr, subject, signal);
+    },
+    abandon: (order) => {
+      const { placed, client: c } = bound(order);
+      return deactivatePending(c, placed.authorizations);
+    },
   };
 }

@@ -5,7 +5,7 @@
  * TXT records under its own bounded signal (the run's may be aborted already).
  */
 import { X509Certificate } from 'node:crypto';
-import type { OrderSession, PlacedOrder } from '../acme/session.js';
+import type { OrderHandle, OrderSession } from '../acme/session.js';
 import { splitChain } from '../acme/keys.js';
 import type { CertificateConfig } from '../config/types.js';
 import type { ChallengeTarget } from '../dns/challenge-name.js';
@@ -72,7 +72,7 @@ interface OrderRun {
   certificate: CertificateConfig;
   deps: OrderDeps;
   step: (s: Step, detail: string) => void;
-  placed?: PlacedOrder;
+  placed?: OrderHandle;
   records: TxtRecord[];
   /** The present call, settled or not: cleanup waits for it. */
   presenting?: Promise<void>;
@@ -124,7 +124,7 @@ function lookUpTargets(dns: ChallengeDns, domains: readonly string[]): (domain: 
   return targetOf;
 }
 
-async function placeStep(run: OrderRun, replaces: string | undefined): Promise<PlacedOrder> {
+async function placeStep(run: OrderRun, replaces: string | undefined): Promise<OrderHandle> {
   const { deps } = run;
   const placed = await unlessAborted(
     deps.session.place(run.certificate.domains, {
@@ -138,7 +138,7 @@ async function placeStep(run: OrderRun, replaces: string | undefined): Promise<P
   return placed;
 }
 
-async function recordsStep(run: OrderRun, placed: PlacedOrder, targetOf: (domain: string) => Promise<ChallengeTarget>): Promise<DnsPlacement[]> {
+async function recordsStep(run: OrderRun, placed: OrderHandle, targetOf: (domain: string) => Promise<ChallengeTarget>): Promise<DnsPlacement[]> {
   const found = await unlessAborted(
     Promise.all(placed.challenges.map(async (challenge) => ({ challenge, target: await targetOf(challenge.domain) }))),
     run.deps.signal,
@@ -172,7 +172,7 @@ async function propagationStep(run: OrderRun): Promise<void> {
   await unlessAborted(run.deps.dns.waitForPropagation(run.records, run.deps.signal), run.deps.signal);
 }
 
-async function validateStep(run: OrderRun, placed: PlacedOrder): Promise<void> {
+async function validateStep(run: OrderRun, placed: OrderHandle): Promise<void> {
   run.step('validation', `asking the CA to validate ${placed.challenges.map((c) => c.domain).join(', ')}`);
   await unlessAborted(run.deps.session.validate(placed, run.deps.signal), run.deps.signal);
 }
@@ -184,7 +184,7 @@ interface Issued {
   fullchainPem: string;
 }
 
-async function finalizeStep(run: OrderRun, placed: PlacedOrder, key: { keyPem: string; csr: Buffer }): Promise<Issued> {
+async function finalizeStep(run: OrderRun, placed: OrderHandle, key: { keyPem: string; csr: Buffer }): Promise<Issued> {
   const { name, domains } = run.certificate;
   run.step('finalize', 'finalizing the order');
   const fullchainPem = await unlessAborted(run.deps.session.finalize(placed, key.csr, domains.join(', '), run.deps.signal), run.deps.signal);
