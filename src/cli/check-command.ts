@@ -37,7 +37,7 @@ export async function runCheckDns(opts: CommonOptions): Promise<number> {
     return reportCommandError(error, opts, warnings, { out, err });
   }
 
-  const interrupts = listenForInterrupts();
+  const interrupts = listenForInterrupts({ decidesExitCode: false });
   const { store, close } = await openStore(config);
   const stamp = (): string => `[${((Date.now() - started) / 1000).toFixed(2).padStart(6)}s]`;
   let results: CheckResult[];

@@ -108,5 +108,7 @@ await main(process.argv);
 const { interruptedExitCode } = await import('./signals.js');
 const interruptedCode = interruptedExitCode();
 if (interruptedCode !== undefined) {
-  process.stdout.write('', () => process.stderr.write('', () => process.exit(interruptedCode)));
+  // The command's own exit code stands (schedule ends with 0 after a SIGTERM); it is 130/143 for issue and renew.
+  const code = typeof process.exitCode === 'number' ? process.exitCode : interruptedCode;
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
 }

@@ -21,6 +21,8 @@ export interface InterruptDeps {
   off?: (event: 'SIGINT' | 'SIGTERM', listener: (signal: NodeJS.Signals) => void) => void;
   stderr?: { write(text: string): unknown };
   exit?: (code: number) => void;
+  /** false: the signal does not decide the process's exit code (check-dns reports its own result). */
+  decidesExitCode?: boolean;
 }
 
 let lastReceived: 'SIGINT' | 'SIGTERM' | undefined;
@@ -43,8 +45,8 @@ export function listenForInterrupts(deps: InterruptDeps = {}): Interrupts {
     const name = signal === 'SIGTERM' ? 'SIGTERM' : 'SIGINT';
     if (seen === 1) {
       first = name;
-      lastReceived = name;
-      stderr.write(`${name}: stopping; removing the TXT records of the order in progress first\n`);
+      if (deps.decidesExitCode !== false) lastReceived = name;
+      stderr.write(`${name}: stopping after cleanup (the TXT records in place are removed first)\n`);
       controller.abort();
     } else if (seen === 2) {
       stderr.write(`${name}: cleanup is finishing (removing TXT records and the lock); send it once more to exit at once\n`);

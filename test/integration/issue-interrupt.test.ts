@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { access } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, lab, labConfig } from './helpers.js';
@@ -46,14 +47,32 @@ async function exists(file: string): Promise<boolean> {
   );
 }
 
-async function interruptDuringPropagation(domain: string, send: (kill: (signal: NodeJS.Signals) => void) => Promise<void>) {
+interface Launch {
+  /** Run through npx in its own process group; a signal goes to the whole group, as Ctrl-C on a terminal does. */
+  npx?: boolean;
+}
+
+async function interruptDuringPropagation(domain: string, send: (kill: (signal: NodeJS.Signals) => void) => Promise<void>, launch: Launch = {}) {
   const { config, dir } = await labConfig({
     certificates: [{ name: domain, domains: [domain] }],
     dns: { nameserver_port: silentPort, propagation_timeout: 120 },
   });
-  const child = spawn(process.execPath, [CLI, 'issue', '--config', config, '--verbose'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const args = ['issue', '--config', config, '--verbose'];
+  const child = launch.npx
+    ? spawn('npx', ['--no-install', 'gxit-cert', ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true, cwd: path.dirname(path.dirname(CLI)) })
+    : spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const kill = (signal: NodeJS.Signals): void => {
+    if (launch.npx && child.pid !== undefined) process.kill(-child.pid, signal);
+    else child.kill(signal);
+  };
   let stderr = '';
-  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  let killedBy: NodeJS.Signals | null = null;
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('close', (code, signal) => {
+      killedBy = signal;
+      resolve(code);
+    }),
+  );
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no propagation progress line; stderr: ${stderr}`)), 60_000);
     child.stderr.on('data', (d: Buffer) => {
@@ -68,10 +87,10 @@ async function interruptDuringPropagation(domain: string, send: (kill: (signal: 
   // The record is in place and the CLI waits on the silent nameserver.
   expect(await lab().txt(challenge)).toHaveLength(1);
   const sent = performance.now();
-  await send((signal) => child.kill(signal));
+  await send(kill);
   const code = await exited;
   const ms = performance.now() - sent;
-  return { code, ms, stderr, challenge, lock: path.join(dir, 'state', '.lock') };
+  return { code, signal: killedBy, ms, stderr, challenge, lock: path.join(dir, 'state', '.lock') };
 }
 
 describe('an interrupted issue cleans up and exits at once', () => {
@@ -80,8 +99,21 @@ describe('an interrupted issue cleans up and exits at once', () => {
     console.log(`SIGINT to exit: ${run.ms.toFixed(0)} ms`);
     expect(run.code).toBe(130);
     expect(run.ms).toBeLessThan(2000);
-    expect(run.stderr).toMatch(/SIGINT: stopping/);
+    expect(run.stderr).toMatch(/SIGINT: stopping after cleanup/);
     expect(run.stderr).toMatch(/cleanup: removing 1 TXT record/);
+    expect(await lab().txt(run.challenge)).toEqual([]);
+    expect(await exists(run.lock)).toBe(false);
+  });
+
+  it('through npx, SIGINT to the process group (Ctrl-C): the same exit code 130, no TXT, no lock', async () => {
+    const run = await interruptDuringPropagation('interrupt-npx.example.org', async (kill) => kill('SIGINT'), { npx: true });
+    console.log(`SIGINT through npx to exit: ${run.ms.toFixed(0)} ms (code ${run.code}, signal ${run.signal})`);
+    // What a shell sees ($?): npm re-raises the signal on itself after gxit-cert exited with 130, and
+    // a process killed by SIGINT has the status 128 + 2 as well.
+    const status = run.code ?? 128 + (run.signal === null ? 0 : os.constants.signals[run.signal]);
+    expect(status).toBe(130);
+    expect(run.stderr).toMatch(/cleanup: removing 1 TXT record/);
+    expect(run.ms).toBeLessThan(2000);
     expect(await lab().txt(run.challenge)).toEqual([]);
     expect(await exists(run.lock)).toBe(false);
   });
