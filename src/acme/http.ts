@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+import type { AxiosStatic } from 'axios';
 import { installCapture, type CapturableAxios } from './capture.js';
 import { Agent } from 'node:https';
 import { rootCertificates } from 'node:tls';
@@ -46,6 +48,8 @@ export function configureAcmeHttp(axios: AcmeAxios, settings: HttpSettings): voi
  */
 export async function prepareAcmeHttp(instance: CapturableAxios, settings: HttpSettings): Promise<void> {
   configureAcmeHttp(instance, settings);
-  const { default: axios } = await import('axios');
+  // acme-client's own (CommonJS, already loaded) copy of axios: importing 'axios' as ESM would load a second one.
+  const fromAcme = createRequire(createRequire(import.meta.url).resolve('acme-client'));
+  const axios: AxiosStatic = fromAcme('axios');
   installCapture(instance, axios.getAdapter('http'));
 }
