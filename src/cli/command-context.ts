@@ -4,6 +4,7 @@
  * at the top: `renew` with nothing due must stay fast.
  */
 import { loadConfig } from '../config/load.js';
+import { PROVIDERS } from '../dns/providers/registry.js';
 import type { Config } from '../config/types.js';
 import type { HookPhase } from '../hooks/env.js';
 import type { OrderingBase } from '../orchestrate/ordering.js';
@@ -21,7 +22,7 @@ export interface OutputOptions {
 
 /** Loads the configuration; its warnings go to `warnings` and, without --json, to stderr. */
 export async function loadCommandConfig(path: string, opts: OutputOptions, warnings: string[]): Promise<Config> {
-  const config = await loadConfig(path);
+  const config = await loadConfig(path, { providers: PROVIDERS });
   warnings.push(...config.warnings);
   if (!opts.json) for (const w of config.warnings) process.stderr.write(`warning: ${w}\n`);
   return config;

@@ -9,7 +9,7 @@ import type { OrderHandle, OrderSession } from '../acme/session.js';
 import { splitChain } from '../acme/keys.js';
 import type { CertificateConfig } from '../config/types.js';
 import type { ChallengeTarget } from '../dns/challenge-name.js';
-import type { DnsProvider, TxtRecord } from '../dns/providers/types.js';
+import type { DnsProvider, TxtRecord } from '../dns/provider.js';
 import { GxitError, messageOf } from '../errors.js';
 import type { PlanReason } from '../renew/issue-plan.js';
 import { sansOf } from '../renew/facts.js';

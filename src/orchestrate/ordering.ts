@@ -37,10 +37,11 @@ export interface OrderingBase {
 }
 
 export async function loadOrderingBase(config: Config, opts: OrderingOptions): Promise<OrderingBase> {
-  const [acme, { prepareAcmeHttp }, { loadProvider }, { query }] = await Promise.all([
+  const [acme, { prepareAcmeHttp }, { loadProvider }, { PROVIDERS }, { query }] = await Promise.all([
     import('acme-client'),
     import('../acme/http.js'),
-    import('../dns/providers/index.js'),
+    import('../dns/providers/descriptor.js'),
+    import('../dns/providers/registry.js'),
     import('../dns/query.js'),
   ]);
   await prepareAcmeHttp(acme.axios, {
@@ -48,7 +49,7 @@ export async function loadOrderingBase(config: Config, opts: OrderingOptions): P
     timeoutMs: 30_000,
   });
   if (opts.acmeLog) acme.setLogger(opts.acmeLog);
-  const provider = await loadProvider(config.dns);
+  const provider = await loadProvider(PROVIDERS, config.dns);
   return { acme, provider, query };
 }
 
@@ -78,8 +79,8 @@ export async function buildOrdering(base: OrderingBase, config: Config, store: L
           query: base.query,
           resolvers,
           nameserverPort: config.dns.nameserverPort,
-          timeoutMs: config.dns.propagationTimeout * 1000,
-          intervalMs: config.dns.propagationInterval,
+          timeoutMs: config.dns.propagationTimeoutMs,
+          intervalMs: config.dns.propagationIntervalMs,
           signal,
         });
       },

@@ -9,7 +9,7 @@
 import { dirname, resolve as resolvePath } from 'node:path';
 import { LETSENCRYPT_DIRECTORY, LETSENCRYPT_STAGING_DIRECTORY, type Config, type HookCommand, type HooksConfig } from '../config/types.js';
 import { DEFAULT_HOOK_TIMEOUT_SECONDS } from '../config/renewal.js';
-import type { DnsProvider } from '../dns/providers/types.js';
+import type { DnsProvider } from '../dns/provider.js';
 import { GxitError, messageOf } from '../errors.js';
 import type { HookFacts, HookLineage, HookPhase } from '../hooks/env.js';
 import { runPhase } from '../hooks/phase.js';

@@ -1,7 +1,7 @@
 /** Fakes of the flow's collaborators: an in-memory Store + Locker, an ACME session, a DNS provider and DNS. */
 import type { OrderHandle, OrderSession } from '../../../src/acme/session.js';
 import type { CertificateConfig, Config } from '../../../src/config/types.js';
-import type { DnsProvider, TxtRecord } from '../../../src/dns/providers/types.js';
+import type { DnsProvider, TxtRecord } from '../../../src/dns/provider.js';
 import { GxitError } from '../../../src/errors.js';
 import type { ChallengeDns } from '../../../src/orchestrate/order.js';
 import type { Reporter } from '../../../src/orchestrate/reporter.js';
