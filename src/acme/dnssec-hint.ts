@@ -15,7 +15,8 @@ export function dnssecHint(text: string): string | undefined {
   if (!MENTION.test(text)) return undefined;
   // The problem detail of the failed challenge, when the text carries the authorization as JSON.
   const quoted = [...text.matchAll(/"detail"\s*:\s*"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1] as string).find((d) => MENTION.test(d));
-  let detail: string | undefined;
+  // Else the text is the detail itself (a problem document's), unless it is JSON without one.
+  let detail: string | undefined = quoted === undefined && !text.includes('{"') ? text : undefined;
   if (quoted !== undefined) {
     try {
       detail = JSON.parse(`"${quoted}"`) as string;

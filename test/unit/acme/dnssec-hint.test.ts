@@ -25,6 +25,10 @@ describe('dnssecHint', () => {
     const error = acmeError('ACME_CHALLENGE', 'validation of galaxy.example.org failed', new Error(authz('DNS problem: SERVFAIL looking up TXT for x')), 'galaxy.example.org');
     expect(error.fix).toContain('run `gxit-cert check-dns`');
     expect(error.fix).toContain('SERVFAIL looking up TXT for x');
-    expect(acmeError('ACME_CHALLENGE', 'v', new Error(authz('Incorrect TXT record')), 's').fix).toBe('the CA did not see the TXT record: run `gxit-cert check-dns` to find which nameserver lacks it');
+    expect(acmeError('ACME_CHALLENGE', 'v', new Error(authz('Incorrect TXT record')), 's').fix).not.toContain('DNSSEC');
+    // A problem document (an error response) is read the same way.
+    const problem = { type: 'urn:ietf:params:acme:error:dns', status: 400, detail: 'DNS problem: SERVFAIL looking up CAA for example.org' };
+    expect(acmeError('ACME_ORDER', 'the CA refused the order', new Error('x'), 's', { problem }).fix).toMatch(/^the CA's lookup failed: DNS problem: SERVFAIL looking up CAA for example\.org; that is how a validating resolver/);
+    expect(acmeError('ACME_ORDER', 'o', new Error('x'), 's', { problem: { ...problem, detail: 'no such host' } }).fix).toBe('the CA did not see the TXT record: run `gxit-cert check-dns` to find which nameserver lacks it');
   });
 });
