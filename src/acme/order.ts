@@ -59,9 +59,13 @@ export async function placeOrder(
   return { order, challenges, authorizations };
 }
 
-/** Tells the CA that all records are in place, at once, and waits for every authorization. */
-export async function answerChallenges(client: Acme.Client, challenges: DnsChallenge[], signal?: AbortSignal): Promise<void> {
-  await Promise.all(
+/**
+ * Tells the CA that all records are in place, at once, and waits for every authorization. A failure
+ * is reported once every authorization has settled: deactivating the others right away (what the
+ * caller does next) would leave acme-client polling a deactivated one until its retries run out.
+ */
+export async function answerChallenges(client: Pick<Acme.Client, 'completeChallenge' | 'waitForValidStatus'>, challenges: DnsChallenge[], signal?: AbortSignal): Promise<void> {
+  const settled = await Promise.allSettled(
     challenges.map(({ domain, authz, challenge }) =>
       callAcme({ code: 'ACME_CHALLENGE', what: `validation of ${domain} failed`, subject: domain, ...(signal ? { signal } : {}) }, async () => {
         await client.completeChallenge(challenge);
@@ -69,6 +73,8 @@ export async function answerChallenges(client: Acme.Client, challenges: DnsChall
       }),
     ),
   );
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /** Sends the CSR, waits for the order to be valid and downloads the full chain (PEM). */

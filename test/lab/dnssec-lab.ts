@@ -14,7 +14,7 @@
  *                      accepted but never signed (dnssec-signing off)
  *   BIND  RESOLVER_IP  a validating resolver whose trust anchor is the DS of `example`: what the CA
  *                      (Pebble, started by startLab with -dnsserver here) asks
- *   BIND  LOOKUP_IP    the same, for gxit-cert's lookups (dns.resolvers)
+ *   BIND  LOOKUP_IP    a resolver that does not validate, for gxit-cert's lookups (dns.resolvers)
  *
  * The parent's DS records are added by UPDATE once the children are signed; the trust anchor for
  * gxit-cert is the DS of `example` (dns.trust_anchors), as dnssec-dsfromkey prints it.
@@ -201,27 +201,29 @@ ${zone(PARENT, 'lab')}${zone(`good.${PARENT}`, 'lab')}${zone(`short.${PARENT}`, 
 
     const trustAnchor = (await dsOf(PARENT))[0] as string;
     const [, tag, alg, digestType, digest] = /^\S+\s+IN\s+DS\s+(\d+)\s+(\d+)\s+(\d+)\s+(\S+)/.exec(trustAnchor) ?? [];
-    // Two validating resolvers with the same trust anchor: one that Pebble asks, one for gxit-cert's
-    // lookups, so that what check-dns looks up never sits in the CA's cache (a cached wildcard CNAME or
-    // NXDOMAIN would hide the TXT record that issue adds a moment later). A cache TTL near 0 is no way
-    // out: named then loses intermediate records mid-resolution and answers SERVFAIL.
-    for (const [name, ip] of [['resolver', RESOLVER_IP], ['lookup', LOOKUP_IP]] as const) {
+    // Two resolvers: a validating one (trust anchor: the DS of the parent) that Pebble asks, as a CA's
+    // resolver validates; and one for gxit-cert's lookups (dns.resolvers) that does not validate
+    // (check-dns sets CD and validates itself). Separate, because a validating resolver remembers the
+    // bogus answers a test provokes (BIND answers SERVFAIL from then on, even for the zone's SOA), and
+    // one test would break the lookups of the next; and so that check-dns never fills the CA's cache.
+    // A cache TTL near 0 is no way out: named then loses intermediate records mid-resolution.
+    for (const [name, ip, validation] of [['resolver', RESOLVER_IP, 'yes'], ['lookup', LOOKUP_IP, 'no']] as const) {
       const rdir = path.join(dir, name);
       await mkdir(rdir);
       // No root hints: the whole tree is the lab's ("." and "example" stubbed to the lab's server).
       await writeFile(path.join(rdir, 'named.conf'), `options { directory "${rdir}"; pid-file none; session-keyfile none; managed-keys-directory "${rdir}";
   listen-on port 53 { ${ip}; }; listen-on-v6 { none; }; automatic-interface-scan no; recursion yes; allow-query { any; }; allow-recursion { any; };
-  dnssec-validation yes; query-source address ${ip}; synth-from-dnssec no; };
+  dnssec-validation ${validation}; query-source address ${ip}; synth-from-dnssec no; };
 controls { };
 trust-anchors { "${PARENT}." static-ds ${tag} ${alg} ${digestType} "${digest}"; };
 zone "." { type static-stub; server-addresses { ${AUTH_IP}; }; };
 zone "${PARENT}" { type static-stub; server-addresses { ${AUTH_IP}; }; };
 `);
       daemons.push(daemon('named', ['-g', '-4', '-u', 'root', '-n', '1', '-c', path.join(rdir, 'named.conf')]));
-      await until(`the validating resolver at ${ip}`, async () => {
-        // An SOA (not a name the tests write at), validated: the AD flag.
-        const out = await run('dig', ['+time=1', '+tries=1', `@${ip}`, PARENT, 'SOA']);
-        return / flags: [^;]*\bad\b/.test(out);
+      await until(`the resolver at ${ip}`, async () => {
+        // An SOA (not a name the tests write at): validated (the AD flag), or with its RRSIG.
+        const out = await run('dig', ['+dnssec', '+time=1', '+tries=1', `@${ip}`, PARENT, 'SOA']);
+        return validation === 'yes' ? / flags: [^;]*\bad\b/.test(out) : /\sRRSIG\s+SOA\s/.test(out);
       }, logs);
     }
 
