@@ -362,10 +362,13 @@ export function startDnssec(deps: DnssecDeps, challenges: Promise<ChallengeFacts
     }
     return z;
   };
-  const probes: CheckResult[] = [];
+  // By probe name, reported in the order of the challenge names (the probes finish in any order).
+  const probes = new Map<string, CheckResult[]>();
+  let order: string[] = [];
   const results = challenges.then(async (found) => {
     const names = [...new Set(found.flatMap((c) => [c.name, ...(c.target ? [c.target.fqdn] : [])]))];
     const targets = [...new Set(found.flatMap((c) => (c.target ? [c.target.fqdn] : [])))];
+    order = targets;
     const zones = [...new Set((await Promise.all(names.map(zoneFor))).filter((z): z is string => z !== undefined))];
     const zoneResults = await Promise.all(zones.map(async (z) => evaluateDnssecZone(await facts(z), deps.now())));
     const denials = await Promise.all(
@@ -390,9 +393,9 @@ export function startDnssec(deps: DnssecDeps, challenges: Promise<ChallengeFacts
       // Only the answers that carry the probe value: the propagation wait just saw it on every server.
       const carries = (reply: SignedReply): boolean =>
         rrsetAt(reply.answers, record.fqdn, RRType.TXT).rrset.some((r) => txtOf(r.rdata) === record.value);
-      probes.push(...evaluateProbeSignature(await checkName(deps, deps.askFresh, f, record.fqdn, carries), record.value));
+      probes.set(record.fqdn, [...(probes.get(record.fqdn) ?? []), ...evaluateProbeSignature(await checkName(deps, deps.askFresh, f, record.fqdn, carries), record.value)]);
     },
-    probeResults: () => probes,
+    probeResults: () => [...probes].sort(([a], [b]) => order.indexOf(a) - order.indexOf(b)).flatMap(([, r]) => r),
   };
 }
 
