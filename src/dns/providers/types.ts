@@ -19,6 +19,11 @@ export interface ProbeResult {
   detail: string;
   /** When not ok: what to do, in one sentence. */
   fix?: string;
+  /**
+   * The probe value stays by design (acme-dns keeps the two latest values and has no delete):
+   * check-dns does not expect the nameservers to drop it.
+   */
+  retained?: boolean;
 }
 
 export interface ProbeOptions {
