@@ -4,7 +4,8 @@ import { runChecks } from '../check/run.js';
 import { sortResults, summarize, type CheckResult, type CheckStatus } from '../check/types.js';
 import type { Config } from '../config/types.js';
 import { query } from '../dns/query.js';
-import { loadProvider } from '../dns/providers/index.js';
+import { findProvider, loadProvider } from '../dns/providers/descriptor.js';
+import { PROVIDERS } from '../dns/providers/registry.js';
 import { exchange } from '../dns/transport.js';
 import { accountSlug, createStore } from '../store/index.js';
 import type { CommonOptions } from './main.js';
@@ -46,8 +47,12 @@ export async function runCheckDns(opts: CommonOptions): Promise<number> {
       config,
       query: (server, name, type, o) => query(server, name, type, { ...o, ...LOOKUP }),
       ask: (server, name, type, o) => query(server, name, type, { ...LOOKUP, ...(o.tcp ? { tcp: true } : {}) }),
-      exchange,
-      loadProvider: () => loadProvider(config.dns),
+      loadProvider: () => loadProvider(PROVIDERS, config.dns),
+      providerChecks: async (targets) => {
+        const descriptor = findProvider(PROVIDERS, config.dns.provider);
+        if (descriptor.checks === undefined) return [];
+        return descriptor.checks(config.dns.settings, { targets, exchange, now: Date.now, signal: controller.signal });
+      },
       account: {
         readAccount: (url) => createStore(config.stateDir).readAccount(url),
         loadAcme: () => import('acme-client'),
