@@ -82,6 +82,14 @@ function program(): Command {
       process.exitCode = await runInstallTimer(opts);
     });
 
+  const acmeDns = cli.command('acme-dns').description('acme-dns helpers (dns.provider: acme-dns)');
+  withCommon(acmeDns.command('register'))
+    .description('register each configured name that has no acme-dns registration, write credentials_file and print the CNAME records to create')
+    .action(async (opts: CommonOptions) => {
+      const { runAcmeDnsRegister } = await import('./acme-dns-command.js');
+      process.exitCode = await runAcmeDnsRegister(opts);
+    });
+
   return cli;
 }
 

@@ -154,6 +154,7 @@ async function issueOne(
   let records: TxtRecord[] = [];
   let presented = false;
   try {
+    deps.provider.checkOrder?.(name, domains);
     step('order', `ordering ${domains.join(', ')} (${reason})`);
     const place = async (): Promise<PlacedOrder> => {
       if (replaces === undefined) return unlessAborted(placeOrder(client, domains), signal);
@@ -185,7 +186,7 @@ async function issueOne(
         step('dns-present', `${target.delegatedVia[0]} is delegated by CNAME: writing at ${target.fqdn}`);
       }
     }
-    records = dnsInfo.map(({ challenge, target }) => ({ fqdn: target.fqdn, value: challenge.txtValue }));
+    records = dnsInfo.map(({ challenge, target }) => ({ fqdn: target.fqdn, value: challenge.txtValue, domain: challenge.domain }));
 
     // The certificate key and CSR do not depend on validation: make them while DNS propagates.
     const keyAndCsr = (async () => {

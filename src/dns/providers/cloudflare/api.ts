@@ -5,7 +5,6 @@
  */
 import { GxitError, messageOf } from '../../../errors.js';
 
-export const CLOUDFLARE_API = 'https://api.cloudflare.com/client/v4';
 
 export type FetchFn = (url: string, init: RequestInit) => Promise<Response>;
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAcmeDnsFixture, type AcmeDnsFixture } from '../../../../../fixtures/acme-dns/server.mjs';
-import { accountFor, createAcmeDnsProvider, probeValue } from '../../../../../src/dns/providers/acme-dns/acme-dns.js';
+import { accountFor, createAcmeDnsProvider, probeValue } from '../../../../../src/dns/providers/acme-dns/provider.js';
 import { register } from '../../../../../src/dns/providers/acme-dns/client.js';
 import { readCredentialsFile } from '../../../../../src/dns/providers/acme-dns/credentials-file.js';
 import { checkOrder, parseCredentials, serializeCredentials, type AcmeDnsCredentials } from '../../../../../src/dns/providers/acme-dns/credentials.js';

@@ -11,7 +11,7 @@
  */
 import { GxitError } from '../../../errors.js';
 import { runProbe } from '../probe.js';
-import type { DnsProvider, ProbeOptions, ProbeResult, TxtRecord } from '../types.js';
+import type { DnsProvider, ProbeOptions, ProbeResult, TxtRecord } from '../../provider.js';
 import { runScript, stderrTail, type ScriptRun } from './process.js';
 
 /** A program: a string run by `/bin/sh -c`, or an argv list run without a shell. */
@@ -28,8 +28,6 @@ export interface ExecDeps {
   killGraceMs?: number;
 }
 
-/** A record with the domain it validates, when the caller knows it (certbot's CERTBOT_DOMAIN). */
-type Challenge = TxtRecord & { domain?: string };
 
 /** Variables passed on from gxit-cert's environment when set (as for hooks). Nothing else is. */
 const PASSED_VARIABLES = ['HOME', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TZ'] as const;
@@ -48,7 +46,7 @@ export function scriptEnvironment(parent: NodeJS.ProcessEnv, own: Record<string,
 }
 
 /** The domain a record validates: given by the caller, or read from the challenge name. */
-export function domainOf(record: Challenge): string {
+export function domainOf(record: TxtRecord): string {
   return record.domain?.replace(/^\*\./, '') ?? record.fqdn.replace(/\.$/, '').replace(/^_acme-challenge\./, '');
 }
 
@@ -64,8 +62,8 @@ export function invocation(command: ExecCommand, args: string[]): { program: str
 }
 
 /** Environment of certbot's hooks for record `index` of `all` (pure). */
-export function certbotVariables(all: Challenge[], index: number, authOutput?: string): Record<string, string> {
-  const record = all[index] as Challenge;
+export function certbotVariables(all: TxtRecord[], index: number, authOutput?: string): Record<string, string> {
+  const record = all[index] as TxtRecord;
   const vars: Record<string, string> = {
     CERTBOT_DOMAIN: domainOf(record),
     CERTBOT_VALIDATION: record.value,
@@ -96,8 +94,8 @@ export function createExecProvider(settings: ExecSettings, deps: ExecDeps = {}):
   /** certbot: the auth hook's stdout per record, for CERTBOT_AUTH_OUTPUT. */
   const authOutput = new Map<string, string>();
 
-  async function call(action: 'present' | 'cleanup', all: Challenge[], index: number, signal?: AbortSignal): Promise<void> {
-    const record = all[index] as Challenge;
+  async function call(action: 'present' | 'cleanup', all: TxtRecord[], index: number, signal?: AbortSignal): Promise<void> {
+    const record = all[index] as TxtRecord;
     const fqdn = `${record.fqdn.replace(/\.$/, '')}.`;
     let command: ExecCommand | undefined;
     let args: string[] = [];
@@ -136,7 +134,7 @@ export function createExecProvider(settings: ExecSettings, deps: ExecDeps = {}):
    * Every call, in parallel or one after the other; all started calls settle before the first failure
    * is thrown. `onStart` marks a record just before its call begins.
    */
-  async function each(action: 'present' | 'cleanup', records: Challenge[], signal: AbortSignal | undefined, stopEarly: boolean, onStart: (r: Challenge) => void = () => {}): Promise<void> {
+  async function each(action: 'present' | 'cleanup', records: TxtRecord[], signal: AbortSignal | undefined, stopEarly: boolean, onStart: (r: TxtRecord) => void = () => {}): Promise<void> {
     if (settings.parallel) {
       records.forEach(onStart);
       const results = await Promise.allSettled(records.map((_, i) => call(action, records, i, signal)));
@@ -172,13 +170,13 @@ export function createExecProvider(settings: ExecSettings, deps: ExecDeps = {}):
     }
   };
 
-  const probe = (fqdn: string, opts?: ProbeOptions): Promise<ProbeResult> =>
+  const probe = (fqdn: string, opts: ProbeOptions): Promise<ProbeResult> =>
     runProbe(
       fqdn.replace(/\.$/, '').toLowerCase(),
       {
         locate: async () => 'through',
-        add: (record) => present([record]),
-        remove: (record) => cleanup([record]),
+        add: (record, signal) => present([record], signal),
+        remove: (record, signal) => cleanup([record], signal),
         how: settings.style === 'lego' ? `dns.exec.command ${invocation(settings.command, []).label}` : `dns.exec.auth_hook ${invocation(settings.authHook, []).label}`,
       },
       opts,

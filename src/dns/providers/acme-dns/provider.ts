@@ -10,9 +10,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { GxitError, messageOf } from '../../../errors.js';
-import type { DnsProvider, ProbeOptions, ProbeResult, TxtRecord } from '../types.js';
+import type { DnsProvider, ProbeOptions, ProbeResult, TxtRecord } from '../../provider.js';
 import { update, type FetchFn } from './client.js';
-import { domainKey, VALUES_PER_SUBDOMAIN, type AcmeDnsAccount, type AcmeDnsCredentials } from './credentials.js';
+import { checkOrder, domainKey, VALUES_PER_SUBDOMAIN, type AcmeDnsAccount, type AcmeDnsCredentials } from './credentials.js';
 
 export interface AcmeDnsSettings {
   /** Base URL of the acme-dns API (a registration's server_url wins). */
@@ -26,13 +26,12 @@ export interface AcmeDnsDeps {
   fetch?: FetchFn;
 }
 
-type Challenge = TxtRecord & { domain?: string };
 
 /**
  * The registration a record is written with (pure): the one whose fulldomain the challenge name's
  * CNAME led to. A challenge name that was not delegated means the CNAME is missing.
  */
-export function accountFor(record: Challenge, credentials: AcmeDnsCredentials, file: string): { domain: string; account: AcmeDnsAccount } {
+export function accountFor(record: TxtRecord, credentials: AcmeDnsCredentials, file: string): { domain: string; account: AcmeDnsAccount } {
   const fqdn = record.fqdn.toLowerCase().replace(/\.$/, '');
   const byTarget = [...credentials].filter(([, a]) => a.fulldomain === fqdn);
   const wanted = record.domain === undefined ? undefined : domainKey(record.domain);
@@ -61,7 +60,7 @@ export function createAcmeDnsProvider(settings: AcmeDnsSettings, credentials: Ac
   const opts = (signal?: AbortSignal) => ({ timeoutMs: settings.timeoutMs, ...(deps.fetch ? { fetch: deps.fetch } : {}), ...(signal ? { signal } : {}) });
 
   const present = async (records: TxtRecord[], signal?: AbortSignal): Promise<void> => {
-    const unique = [...new Map(records.map((r) => [`${r.fqdn.toLowerCase()} ${r.value}`, r as Challenge])).values()];
+    const unique = [...new Map(records.map((r) => [`${r.fqdn.toLowerCase()} ${r.value}`, r as TxtRecord])).values()];
     const targets = unique.map((r) => ({ record: r, ...accountFor(r, credentials, settings.credentialsFile) }));
     // Checked before the first update: a third value would push out one the CA is about to read.
     const perSubdomain = new Map<string, number>();
@@ -82,7 +81,7 @@ export function createAcmeDnsProvider(settings: AcmeDnsSettings, credentials: Ac
   // acme-dns has no delete; the values are replaced by the next order's.
   const cleanup = async (): Promise<void> => {};
 
-  const probe = async (fqdn: string, probeOpts: ProbeOptions = {}): Promise<ProbeResult> => {
+  const probe = async (fqdn: string, probeOpts: ProbeOptions): Promise<ProbeResult> => {
     let target: { domain: string; account: AcmeDnsAccount };
     try {
       target = accountFor({ fqdn, value: '' }, credentials, settings.credentialsFile);
@@ -92,7 +91,7 @@ export function createAcmeDnsProvider(settings: AcmeDnsSettings, credentials: Ac
     const record = { fqdn: target.account.fulldomain, value: probeValue() };
     const what = `TXT "${record.value}" at ${record.fqdn} via acme-dns ${target.account.server_url ?? settings.api} (registration of ${target.domain})`;
     try {
-      await update(settings.api, target.account, record.value, target.domain, opts());
+      await update(settings.api, target.account, record.value, target.domain, opts(probeOpts.signal));
     } catch (error) {
       return { ok: false, detail: messageOf(error), ...(error instanceof GxitError && error.fix ? { fix: error.fix } : {}) };
     }
@@ -104,5 +103,11 @@ export function createAcmeDnsProvider(settings: AcmeDnsSettings, credentials: Ac
     return { ok: true, retained: true, detail: `set ${what} (acme-dns keeps the two latest values; the next order replaces it)` };
   };
 
-  return { name: 'acme-dns', present, cleanup, probe };
+  return {
+    name: 'acme-dns',
+    present,
+    cleanup,
+    probe,
+    checkOrder: (certificate, domains) => checkOrder(certificate, domains, credentials, settings.credentialsFile),
+  };
 }

@@ -7,7 +7,7 @@
  */
 import { GxitError } from '../../../errors.js';
 import { runProbe } from '../probe.js';
-import type { DnsProvider, ProbeOptions, ProbeResult, TxtRecord } from '../types.js';
+import type { DnsProvider, ProbeOptions, ProbeResult, TxtRecord } from '../../provider.js';
 import { CloudflareApiError, createApi, isAuthFailure, type FetchFn } from './api.js';
 
 export interface CloudflareSettings {
@@ -209,16 +209,16 @@ export function createCloudflareProvider(settings: CloudflareSettings, deps: Clo
     );
   };
 
-  const probe = (fqdn: string, opts?: ProbeOptions): Promise<ProbeResult> =>
+  const probe = (fqdn: string, opts: ProbeOptions): Promise<ProbeResult> =>
     runProbe(
       canonical(fqdn),
       {
-        locate: async (name) => {
-          const zone = await zoneOf(name);
+        locate: async (name, signal) => {
+          const zone = await zoneOf(name, signal);
           return `in Cloudflare zone ${zone.name} (${zone.id})`;
         },
-        add: (record) => present([record]),
-        remove: (record) => cleanup([record]),
+        add: (record, signal) => present([record], signal),
+        remove: (record, signal) => cleanup([record], signal),
         how: `with the token from ${settings.tokenSource}`,
       },
       opts,
