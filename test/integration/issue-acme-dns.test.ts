@@ -23,7 +23,7 @@ const cnames: string[] = [];
 /** The records BIND holds at `name` itself (no CNAME chasing): type and data. */
 async function ownRecords(name: string, type: string): Promise<string[]> {
   const { stdout } = await promisify(execFile)('dig', ['+noall', '+answer', '+norecurse', `@${lab().dnsIp}`, name, type]);
-  return stdout.split('\n').filter((l) => l.trim() !== '').filter((l) => l.split(/\s+/)[0]?.toLowerCase() === `${name}.`).map((l) => l.split(/\s+/).slice(3).join(' '));
+  return stdout.split('\n').filter((l) => l.trim() !== '').map((l) => l.split(/\s+/)).filter((f) => f[0]?.toLowerCase() === `${name}.` && f[3] === type).map((f) => f.slice(4).join(' '));
 }
 
 beforeAll(async () => {
