@@ -33,7 +33,7 @@ export function validateAcmeDns(check: Checker, node: TreeNode): AcmeDnsSection 
   }
   const credentialsFile = check.path(map, 'credentials_file', 'write the path of the credentials file, e.g. /etc/gxit-cert/acme-dns.json');
   if (get(map, 'credentials_file') === undefined) check.missing(map, 'credentials_file', 'write credentials_file: /etc/gxit-cert/acme-dns.json (gxit-cert acme-dns register creates it; lego\'s and certbot\'s files work as they are)');
-  const timeout = check.number(map, 'timeout', { min: 0, aboveMin: true, max: 600, what: 'seconds per request to the acme-dns API' });
+  const timeout = check.number(map, 'timeout', { min: 0, aboveMin: true, what: 'seconds per request to the acme-dns API' });
   let allowFrom: string[] | undefined;
   const allowNode = get(map, 'allow_from');
   if (allowNode !== undefined) {

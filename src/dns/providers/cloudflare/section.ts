@@ -65,7 +65,7 @@ export function validateCloudflare(check: Checker, node: TreeNode | undefined, d
       if (ttlValue.value !== 1 && ttlValue.value < 30) check.report(ttlValue.node, `${ttlValue.value} is below Cloudflare's minimum TTL`, 'write ttl: 60 (or 1 for automatic)');
       else ttl = ttlValue.value;
     }
-    const timeoutValue = check.number(map, 'timeout', { min: 0, aboveMin: true, max: 600, what: 'seconds per request to the Cloudflare API' });
+    const timeoutValue = check.number(map, 'timeout', { min: 0, aboveMin: true, what: 'seconds per request to the Cloudflare API' });
     if (timeoutValue !== undefined) timeout = timeoutValue.value;
   }
   if (check.problems.length > before) return undefined;

@@ -40,7 +40,7 @@ export function validateExec(check: Checker, node: TreeNode): ExecSettings | und
   const lego = command(check, get(map, 'command'));
   const auth = command(check, get(map, 'auth_hook'));
   const cleanupHook = command(check, get(map, 'cleanup_hook'));
-  const timeout = check.number(map, 'timeout', { min: 0, aboveMin: true, max: 3600, what: 'seconds one call of the script may run before it is killed' });
+  const timeout = check.number(map, 'timeout', { min: 0, aboveMin: true, what: 'seconds one call of the script may run before it is killed' });
   const parallel = check.bool(map, 'parallel');
   const has = (key: string): boolean => get(map, key) !== undefined;
   if (has('command') && (has('auth_hook') || has('cleanup_hook'))) {
