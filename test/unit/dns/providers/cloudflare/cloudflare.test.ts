@@ -120,3 +120,15 @@ describe('cloudflare provider', () => {
     expect(r?.detail).toContain(`in Cloudflare zone example.org (${zoneId}) with the token from dns.cloudflare.api_token_file`);
   });
 });
+
+describe('cancellation', () => {
+  it('stops waiting between retries as soon as the run is interrupted', async () => {
+    fx.failNext({ count: 5, status: 429, code: 10429, message: 'Rate limited' });
+    const abort = new AbortController();
+    const p = createCloudflareProvider(settings());
+    setTimeout(() => abort.abort(new Error('interrupted')), 50);
+    // Without the interrupt the third 429 would end it with Cloudflare's error after 1.5 s of backoff.
+    await expect(p.present([{ fqdn: BASE, value: 'never' }], abort.signal)).rejects.toThrow('interrupted');
+    expect(txt()).toEqual([]);
+  });
+});
