@@ -1,5 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
+import { PROVIDERS } from '../dns/providers/registry.js';
 import { GxitError } from '../errors.js';
+import { providersHelp } from './providers-help.js';
 import { EXIT_USAGE, exitCodeFor, formatError, formatVerbose } from './output.js';
 
 const DEFAULT_CONFIG = '/etc/gxit-cert/config.yml';
@@ -15,6 +17,7 @@ function program(): Command {
     .description('Wildcard TLS certificates for Galaxy servers over ACME DNS-01 (RFC 2136/TSIG, Route53, Cloudflare, acme-dns or your own script)')
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', providersHelp(PROVIDERS))
     .exitOverride();
 
   const withCommon = (command: Command): Command =>
@@ -93,22 +96,10 @@ function program(): Command {
   return cli;
 }
 
-/** The registered DNS providers for the main --help (descriptors load the YAML parser: only for help). */
-async function providersHelp(): Promise<string> {
-  const { PROVIDERS } = await import('../dns/providers/registry.js');
-  const width = Math.max(...PROVIDERS.map((p) => p.name.length));
-  return `\nDNS providers (dns.provider):\n${PROVIDERS.map((p) => `  ${p.name.padEnd(width)}  ${p.summary}`).join('\n')}\n`;
-}
-
 async function main(argv: string[]): Promise<void> {
   const verbose = argv.includes('--verbose') || argv.includes('-v');
   try {
-    const cli = program();
-    const args = argv.slice(2);
-    if (args.length === 0 || (args.length === 1 && (args[0] === '--help' || args[0] === '-h')) || (args[0] === 'help' && args.length === 1)) {
-      cli.addHelpText('after', await providersHelp());
-    }
-    await cli.parseAsync(argv);
+    await program().parseAsync(argv);
   } catch (error) {
     if (error instanceof CommanderError) {
       // --help and --version end here with code 0; usage errors were already printed by commander.

@@ -16,7 +16,7 @@ import { readFile as fsReadFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve as resolvePath } from 'node:path';
 import { GxitError } from '../errors.js';
 import { applyAliases } from './aliases.js';
-import { applyDefaults } from './defaults.js';
+import { applyDefaults, DEFAULT_CONFIG_PATH } from './defaults.js';
 import { ConfigError, sortProblems, type ConfigProblem } from './problems.js';
 import type { ProviderSection } from './provider-section.js';
 import { readSecretFileSync, resolveSecrets, type SecretFileReader } from './secrets.js';
@@ -89,7 +89,7 @@ export function parseConfigText(text: string, source: string, options: ParseOpti
  * Reads and parses the configuration file. Throws GxitError CONFIG_NOT_FOUND / CONFIG_UNREADABLE for the
  * file itself, and ConfigError (CONFIG_SYNTAX, CONFIG_INVALID, SECRET_UNAVAILABLE) for its content.
  */
-export async function loadConfig(path: string, options: LoadOptions): Promise<Config> {
+export async function loadConfig(path: string = DEFAULT_CONFIG_PATH, options: LoadOptions): Promise<Config> {
   const readFile = options.readFile ?? ((file: string) => fsReadFile(file));
   let data: Buffer | string;
   try {

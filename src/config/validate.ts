@@ -213,11 +213,13 @@ function validateDns(check: Checker, root: MapNode, providers: readonly Provider
     const sectionNode = get(dns, provider.name);
     if (sectionNode === undefined && provider.missingFix !== undefined) check.missing(dns, provider.name, provider.missingFix);
     else section = provider.validate(check, sectionNode, dns);
-    // Sections of the other providers are kept for switching back, but do nothing.
-    for (const other of providers) {
-      const otherNode = other === provider ? undefined : get(dns, other.name);
-      if (otherNode !== undefined) check.warn(otherNode, `is ignored: the DNS provider is ${provider.name}`);
-    }
+  }
+  // Sections of the other providers may stay for switching back: they are checked, then dropped.
+  for (const other of providers) {
+    const otherNode = other === provider ? undefined : get(dns, other.name);
+    if (otherNode === undefined) continue;
+    other.validate(check, otherNode, dns);
+    if (provider !== undefined) check.warn(otherNode, `is ignored: the DNS provider is ${provider.name}`);
   }
 
   if (

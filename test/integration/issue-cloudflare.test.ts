@@ -115,6 +115,7 @@ describe('gxit-cert issue over Cloudflare (fetch -> Cloudflare API fixture -> BI
 
   it('check-dns adds and removes a probe record through the API; the token from the environment works too', async () => {
     const { config } = await cloudflareConfig({ api_token_file: undefined });
+    // cloudflare: { endpoint } without a token key: the token comes from the environment.
     const missing = await runCli(['check-dns', '--config', config], { env: { CLOUDFLARE_API_TOKEN: undefined } });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('CLOUDFLARE_API_TOKEN is not in the environment');

@@ -7,7 +7,7 @@ import { ACME_DNS_DEFAULTS, ACME_DNS_KEYS, ACME_DNS_MISSING_FIX, validateAcmeDns
 
 export const acmeDns = defineProvider<AcmeDnsSection, AcmeDnsSection>({
   name: 'acme-dns',
-  summary: 'an acme-dns server (HTTP API) that the _acme-challenge names are delegated to by CNAME',
+  summary: 'an acme-dns server (HTTP API) that each challenge name is delegated to by CNAME',
   keys: ACME_DNS_KEYS,
   defaults: ACME_DNS_DEFAULTS,
   missingFix: ACME_DNS_MISSING_FIX,

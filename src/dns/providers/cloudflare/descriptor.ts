@@ -11,7 +11,7 @@ export const cloudflare = defineProvider<CloudflareDraft, CloudflareSettings>({
   summary: 'Cloudflare DNS through its API v4 with an API token (zone found by name, or zone_id)',
   keys: CLOUDFLARE_KEYS,
   defaults: CLOUDFLARE_DEFAULTS,
-  // No missingFix: without a section the token comes from CLOUDFLARE_API_TOKEN.
+  missingFix: 'add a cloudflare: section with api_token_file: (a file holding the API token), or cloudflare: {} to read the token from CLOUDFLARE_API_TOKEN',
   ansible: {
     provider: 'cloudflare',
     credentialKeys: {},

@@ -1,7 +1,7 @@
 /**
  * The dns.cloudflare section: the API token (inline, from a file or from an environment variable; a
  * secret), the zone (found by name, or zone_id), TTL, timeout and the API endpoint (for tests).
- * Without any token key the token is read from CLOUDFLARE_API_TOKEN.
+ * Without a token key the token is read from CLOUDFLARE_API_TOKEN.
  */
 import { ENV_NAME, quote, type Checker, type SecretRef } from '../../../config/combinators.js';
 import type { SecretContext } from '../../../config/provider-section.js';

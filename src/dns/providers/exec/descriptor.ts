@@ -8,7 +8,7 @@ import { EXEC_DEFAULTS, EXEC_KEYS, EXEC_MISSING_FIX, validateExec } from './sect
 
 export const exec = defineProvider<ExecSettings, ExecSettings>({
   name: 'exec',
-  summary: 'a script of your own: lego style (command present|cleanup FQDN. VALUE) or certbot style (auth_hook/cleanup_hook)',
+  summary: 'a script of your own: lego style (command present or cleanup FQDN. VALUE) or certbot style (auth_hook and cleanup_hook)',
   keys: EXEC_KEYS,
   defaults: EXEC_DEFAULTS,
   missingFix: EXEC_MISSING_FIX,

@@ -94,12 +94,15 @@ describe('dns.cloudflare', () => {
     expect(two.join('')).not.toContain(TOKEN);
   });
 
-  it('without a section takes CLOUDFLARE_API_TOKEN, and says so when it is not set', () => {
-    const r = evaluate(`${HEAD}dns:\n  provider: cloudflare\n`, { env: { CLOUDFLARE_API_TOKEN: TOKEN } });
+  it('without a token key takes CLOUDFLARE_API_TOKEN, and says so when it is not set; the section itself is required', () => {
+    const r = evaluate(`${HEAD}dns:\n  provider: cloudflare\n  cloudflare: {}\n`, { env: { CLOUDFLARE_API_TOKEN: TOKEN } });
     expect(r.problems).toEqual([]);
     expect(cloudflare.open(r.config!.dns.settings)).toMatchObject({ apiToken: TOKEN, tokenSource: 'the environment variable CLOUDFLARE_API_TOKEN' });
-    expect(problems(`${HEAD}dns:\n  provider: cloudflare\n`)).toEqual([
+    expect(problems(`${HEAD}dns:\n  provider: cloudflare\n  cloudflare: {}\n`)).toEqual([
       expect.stringContaining('has no API token: none of api_token, api_token_file, api_token_env is set and CLOUDFLARE_API_TOKEN is not in the environment'),
+    ]);
+    expect(problems(`${HEAD}dns:\n  provider: cloudflare\n`, { env: { CLOUDFLARE_API_TOKEN: TOKEN } })).toEqual([
+      expect.stringMatching(/^3: dns\.cloudflare: is missing \(add a cloudflare: section/),
     ]);
   });
 
