@@ -14,6 +14,7 @@ import { labConfig, lab, nsupdate, runCli, sans } from './helpers.js';
 const BASE = 'acmedns.example.org';
 const WILDCARD = `*.ep.interactivetool.${BASE}`;
 const NAMES = [`_acme-challenge.${BASE}`, `_acme-challenge.ep.interactivetool.${BASE}`];
+const SHARED = 'acmedns-pair.example.org';
 
 let fx: AcmeDnsFixture;
 let config: string;
@@ -45,7 +46,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await fx.clearValues();
   await fx.stop();
-  await nsupdate([`update delete ${BASE}. A`, `update delete ${WILDCARD}. CNAME`, ...NAMES.map((n) => `update delete ${n}. CNAME`)], 'lab-admin');
+  await nsupdate([`update delete ${BASE}. A`, `update delete ${WILDCARD}. CNAME`, ...[...NAMES, `_acme-challenge.${SHARED}`].map((n) => `update delete ${n}. CNAME`)], 'lab-admin');
 });
 
 describe('gxit-cert with dns.provider: acme-dns', () => {
@@ -118,6 +119,29 @@ describe('gxit-cert with dns.provider: acme-dns', () => {
       expect(account.values[1]).toMatch(/^[A-Za-z0-9_-]{43}$/);
       expect(account.values[1]).not.toMatch(/^gxit-cert-probe-/);
     }
+  });
+
+  it('issues a name and its wildcard through one registration: two values in one subdomain', async () => {
+    const pair = await labConfig({
+      certificates: [{ name: SHARED, domains: [SHARED, `*.${SHARED}`] }],
+      dns: { provider: 'acme-dns', rfc2136: undefined, 'acme-dns': { api: fx.url, credentials_file: 'acme-dns.json' } },
+    });
+    const register = await runCli(['acme-dns', 'register', '--config', pair.config]);
+    expect(register.code).toBe(0);
+    const records = register.stdout.trim().split('\n').slice(2);
+    expect(records).toHaveLength(1);
+    const [name, , target] = (records[0] as string).split(' ');
+    expect(name).toBe(`_acme-challenge.${SHARED}.`);
+    await nsupdate([`update add ${name} 60 CNAME ${target}`], 'lab-admin');
+    fx.clearLogs();
+    const run = await runCli(['issue', '--config', pair.config, '--json']);
+    expect(run.code).toBe(0);
+    const leaf = new X509Certificate(await readFile(path.join(pair.dir, 'state', 'live', SHARED, 'cert.pem')));
+    expect(sans(leaf)).toEqual([`*.${SHARED}`, SHARED].sort());
+    expect(fx.requests().map((r) => `${r.path} ${r.status}`)).toEqual(['/update 200', '/update 200']);
+    const account = fx.accounts().find((a) => `${a.fulldomain}.` === target);
+    expect(account?.values).toHaveLength(2);
+    expect(await ownRecords(`_acme-challenge.${SHARED}`, 'TXT')).toEqual([]);
   });
 
   it('refuses, before ordering, a certificate whose names would need three values in one subdomain', async () => {
