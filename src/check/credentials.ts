@@ -46,27 +46,9 @@ export interface ProbeDeps {
   onPresent?: (record: TxtRecord) => void;
 }
 
-/** A sleep that ends early when the run is interrupted. */
-function abortableSleep(signal: AbortSignal | undefined): (ms: number) => Promise<void> {
-  return (ms) =>
-    new Promise<void>((resolve, reject) => {
-      if (signal?.aborted) return reject(signal.reason);
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      const onAbort = (): void => {
-        clearTimeout(timer);
-        reject(signal?.reason);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
-}
-
 export async function gatherProbe(deps: ProbeDeps, provider: DnsProvider, fqdn: string): Promise<ProbeFacts> {
   const facts: ProbeFacts = { fqdn, provider: provider.name };
   if (!provider.probe) return facts;
-  const sleep = abortableSleep(deps.signal);
   let lastPending: PendingCheck[] = [];
   let probed: TxtRecord | undefined;
   facts.result = await provider.probe(fqdn, {
@@ -85,7 +67,7 @@ export async function gatherProbe(deps: ProbeDeps, provider: DnsProvider, fqdn: 
           intervalMs: 20,
           maxIntervalMs: 200,
           now: deps.now,
-          sleep,
+          // The wait (and its queries) end at once on an interrupt.
           ...(deps.signal ? { signal: deps.signal } : {}),
           onProgress: (pending) => {
             lastPending = pending;

@@ -41,6 +41,9 @@ export async function runCheckDns(opts: CommonOptions): Promise<number> {
   const controller = new AbortController();
   const stopListening = onInterrupt(() => controller.abort());
   const stamp = (): string => `[${((Date.now() - started) / 1000).toFixed(2).padStart(6)}s]`;
+  const descriptor = findProvider(PROVIDERS, config.dns.provider);
+  const provider = { name: descriptor.name, summary: descriptor.summary };
+  if (opts.verbose && !opts.json) err.write(`${stamp()} provider ${provider.name}: ${provider.summary}\n`);
   let results: CheckResult[];
   try {
     results = await runChecks({
@@ -49,7 +52,6 @@ export async function runCheckDns(opts: CommonOptions): Promise<number> {
       ask: (server, name, type, o) => query(server, name, type, { ...LOOKUP, ...(o.tcp ? { tcp: true } : {}) }),
       loadProvider: () => loadProvider(PROVIDERS, config.dns),
       providerChecks: async (targets) => {
-        const descriptor = findProvider(PROVIDERS, config.dns.provider);
         if (descriptor.checks === undefined) return [];
         return descriptor.checks(config.dns.settings, { targets, exchange, now: Date.now, signal: controller.signal });
       },
@@ -72,7 +74,7 @@ export async function runCheckDns(opts: CommonOptions): Promise<number> {
   const elapsedMs = Date.now() - started;
   const summary = summarize(results);
   if (opts.json) {
-    out.write(`${JSON.stringify({ ok: summary.fail === 0, summary, durationMs: elapsedMs, results, warnings }, null, 2)}\n`);
+    out.write(`${JSON.stringify({ ok: summary.fail === 0, summary, durationMs: elapsedMs, provider, results, warnings }, null, 2)}\n`);
   } else {
     out.write(renderText(results, { verbose: Boolean(opts.verbose), elapsedMs }));
   }

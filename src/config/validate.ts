@@ -5,6 +5,9 @@
  *
  * Secrets are not read here: the draft holds references (inline value, file, environment variable) that
  * secrets.ts resolves. Values of secret keys are never quoted in a message.
+ *
+ * The generic sections live here; `dns.<provider>` is validated by the provider's descriptor (from the
+ * registry passed in), and the readers are the combinators of combinators.ts.
  */
 import { Checker, quote, type At, type ValidateOptions } from './combinators.js';
 import { DEFAULTS } from './defaults.js';

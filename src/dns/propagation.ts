@@ -1,6 +1,6 @@
 import type { ServerAddress } from '../config/types.js';
 import { GxitError } from '../errors.js';
-import { abortable, sleep as timerSleep } from './abort.js';
+import { abortable, sleep as timerSleep, withLinkedSignal } from './abort.js';
 import { RRType, type DnsMessage } from './message.js';
 import { authoritativeNameservers, type Nameserver } from './nameservers.js';
 import type { TxtRecord } from './provider.js';
@@ -81,12 +81,16 @@ async function poll(query: QueryFn, check: Check): Promise<string[]> {
  * answers (a lagging secondary is exactly what makes a CA see no record).
  */
 export async function waitForPropagation(records: TxtRecord[], opts: PropagationOptions): Promise<void> {
-  const { signal } = opts;
-  signal?.throwIfAborted();
+  opts.signal?.throwIfAborted();
+  // Many queries run at once: they listen to a signal of our own, the caller's gets one listener.
+  return withLinkedSignal(opts.signal, (signal) => waitUntilServed(records, opts, signal));
+}
+
+async function waitUntilServed(records: TxtRecord[], opts: PropagationOptions, signal: AbortSignal): Promise<void> {
   const now = opts.now ?? Date.now;
   // Every wait and every query ends when the signal fires, whatever the injected functions do.
   const sleep = (ms: number): Promise<void> => (opts.sleep ? abortable(opts.sleep(ms), signal) : timerSleep(ms, signal));
-  const query: QueryFn = (server, name, type, o) => abortable(opts.query(server, name, type, { ...o, ...(signal ? { signal } : {}) }), signal);
+  const query: QueryFn = (server, name, type, o) => abortable(opts.query(server, name, type, { ...o, signal }), signal);
   const deadline = now() + opts.timeoutMs;
 
   const zoneServers = new Map<string, Promise<Nameserver[]>>();

@@ -18,6 +18,7 @@ import { formatServer, normalizeName, type QueryFn } from '../../resolver.js';
 import { exchange, type ExchangeFn } from '../../transport.js';
 import { signMessage, verifyResponse } from '../../tsig.js';
 import { findZone } from '../../zone.js';
+import { withLinkedSignal } from '../../abort.js';
 import { runProbe } from '../probe.js';
 import type { DnsProvider, ProbeOptions, ProbeResult, TxtRecord } from '../../provider.js';
 
@@ -127,12 +128,15 @@ export function createRfc2136Provider(cfg: Rfc2136Config, deps: Rfc2136Deps = {}
   ): Promise<void> {
     signal.throwIfAborted();
     if (records.length === 0) return;
-    const groups = await byZone(records, signal);
-    const results = await Promise.allSettled(
-      [...groups].map(([zone, batch]) => update(zone, changes(batch), signal, () => onRejected(batch))),
-    );
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    // Zone lookups and updates run at once: they share a signal of our own (one listener on the caller's).
+    await withLinkedSignal(signal, async (linked) => {
+      const groups = await byZone(records, linked);
+      const results = await Promise.allSettled(
+        [...groups].map(([zone, batch]) => update(zone, changes(batch), linked, () => onRejected(batch))),
+      );
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    });
   }
 
   const present = async (records: TxtRecord[], signal: AbortSignal): Promise<void> => {

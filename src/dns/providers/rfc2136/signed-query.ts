@@ -10,6 +10,7 @@ import { describeUnverifiedReply, describeUpdateFailure } from '../../rcode.js';
 import { formatServer, type QueryFn } from '../../resolver.js';
 import type { ExchangeFn } from '../../transport.js';
 import { signMessage, verifyResponse, type VerifyFailure } from '../../tsig.js';
+import { withLinkedSignal } from '../../abort.js';
 import { findZone } from '../../zone.js';
 import type { ProviderCheckInput, ProviderCheckResult } from '../descriptor.js';
 import type { Rfc2136Config } from './settings.js';
@@ -26,7 +27,8 @@ export async function signedQueryChecks(settings: Rfc2136Config, input: Provider
   if (input.targets.length === 0) return [];
   // The same server and key as issue, but no longer a wait than the other lookups of a preflight.
   const cfg = { ...settings, timeoutMs: Math.min(settings.timeoutMs, LIMITS.timeoutMs), retries: Math.min(settings.retries, LIMITS.retries) };
-  const facts = await gatherSignedQuery({ exchange: input.exchange, now: input.now, signal: input.signal }, cfg, input.targets);
+  // The zone lookups run at once: they share a signal of our own (one listener on check-dns's).
+  const facts = await withLinkedSignal(input.signal, (signal) => gatherSignedQuery({ exchange: input.exchange, now: input.now, signal }, cfg, input.targets));
   return facts === undefined ? [] : [evaluateSignedQuery(facts)];
 }
 

@@ -31,7 +31,7 @@ import { planCleanup, planPresent, normalizeRoute53Name, valuesByName, type TxtC
 import { RetriesExhausted, pollDelays, withRetries, type RetryDeps } from './retry.js';
 import { DEFAULT_REGION, createSdkApi, describeService, type Route53Api } from './sdk.js';
 import { chooseZone, endsLookup, zoneChoiceError, zoneNameCandidates, type HostedZoneInfo } from './zone.js';
-import { abortable, sleep as timerSleep } from '../../abort.js';
+import { abortable, sleep as timerSleep, withLinkedSignal } from '../../abort.js';
 import { runProbe } from '../probe.js';
 import type { DnsProvider, ProbeOptions, ProbeResult, TxtRecord } from '../../provider.js';
 
@@ -247,13 +247,20 @@ export function createRoute53Provider(cfg: Route53Config, deps: Route53Deps = {}
   }
 
   /** Runs one operation per zone, all at once; every zone has finished before the first failure is thrown. */
-  async function perZone(records: readonly TxtRecord[], signal: AbortSignal, each: (zone: ZoneRef, batch: TxtRecord[]) => Promise<void>): Promise<void> {
+  async function perZone(
+    records: readonly TxtRecord[],
+    signal: AbortSignal,
+    each: (zone: ZoneRef, batch: TxtRecord[], signal: AbortSignal) => Promise<void>,
+  ): Promise<void> {
     signal.throwIfAborted();
     if (records.length === 0) return;
-    const groups = await byZone(records, signal);
-    const results = await Promise.allSettled(groups.map((g) => each(g.zone, g.records)));
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    // Lookups, batches and polls of all zones run at once on a signal of our own (one listener on the caller's).
+    await withLinkedSignal(signal, async (linked) => {
+      const groups = await byZone(records, linked);
+      const results = await Promise.allSettled(groups.map((g) => each(g.zone, g.records, linked)));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    });
   }
 
   // Values this provider may have written (certmagic's rule: remember exactly what you added).
@@ -261,19 +268,19 @@ export function createRoute53Provider(cfg: Route53Config, deps: Route53Deps = {}
   const keyOf = (r: TxtRecord): string => `${normalizeRoute53Name(r.fqdn)} ${r.value}`;
 
   async function add(records: readonly TxtRecord[], wait: boolean, signal: AbortSignal): Promise<void> {
-    await perZone(records, signal, async (zone, batch) => {
+    await perZone(records, signal, async (zone, batch, linked) => {
       // From here on a batch may reach the zone; a name whose zone was never found got nothing.
       for (const r of batch) maybeAdded.add(keyOf(r));
-      const changeId = await writeZone(zone, batch, (current) => planPresent(batch, current, cfg.ttl), PRESENT_COMMENT, signal);
-      if (changeId !== undefined && wait) await waitInSync(changeId, zone, signal);
+      const changeId = await writeZone(zone, batch, (current) => planPresent(batch, current, cfg.ttl), PRESENT_COMMENT, linked);
+      if (changeId !== undefined && wait) await waitInSync(changeId, zone, linked);
     });
   }
 
   /** Removes our values; the change is not waited for (nothing depends on it being served). */
   async function remove(records: readonly TxtRecord[], signal: AbortSignal): Promise<void> {
     const ours = records.filter((r) => maybeAdded.has(keyOf(r)));
-    await perZone(ours, signal, async (zone, batch) => {
-      await writeZone(zone, batch, (current) => planCleanup(batch, current), CLEANUP_COMMENT, signal);
+    await perZone(ours, signal, async (zone, batch, linked) => {
+      await writeZone(zone, batch, (current) => planCleanup(batch, current), CLEANUP_COMMENT, linked);
       for (const r of batch) maybeAdded.delete(keyOf(r));
     });
   }

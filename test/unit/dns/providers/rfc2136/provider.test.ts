@@ -394,7 +394,7 @@ describe('rfc2136 provider: cancellation', () => {
     expect(primary.queries).toHaveLength(0);
   });
 
-  it('passes the signal to every exchange: zone lookups and updates', async () => {
+  it('passes a signal that follows the caller\'s to every exchange: zone lookups and updates', async () => {
     const primary = new FakePrimary(['example.org'], null);
     const signals: Array<AbortSignal | undefined> = [];
     const exchange: ExchangeFn = (server, request, opts) => {
@@ -402,9 +402,23 @@ describe('rfc2136 provider: cancellation', () => {
       return primary.exchange(server, request, opts);
     };
     const provider = createRfc2136Provider({ server: SERVER, tcp: false, ttl: 60, timeoutMs: 500, retries: 1 }, { exchange });
+    await provider.present([{ fqdn: BASE, value: 'v' }], NEVER);
+    expect(primary.updates).toHaveLength(1);
+    expect(signals.length).toBeGreaterThan(1); // SOA queries and the UPDATE
+    expect(signals.every((s) => s instanceof AbortSignal)).toBe(true);
+
+    // Aborting the caller's signal fires the one every exchange in flight got.
     const controller = new AbortController();
-    await provider.present([{ fqdn: BASE, value: 'v' }], controller.signal);
-    expect(signals.length).toBeGreaterThan(1);
-    expect(signals.every((s) => s === controller.signal)).toBe(true);
+    const fired: boolean[] = [];
+    const aborting: ExchangeFn = (server, request, opts) => {
+      controller.abort();
+      fired.push(opts?.signal?.aborted === true);
+      return primary.exchange(server, request, opts);
+    };
+    const other = createRfc2136Provider({ server: SERVER, tcp: false, ttl: 60, timeoutMs: 500, retries: 1 }, { exchange: aborting });
+    // (This fake exchange ignores signals; a real one rejects, see the loopback test above.)
+    await other.present([{ fqdn: BASE, value: 'w' }], controller.signal).catch(() => undefined);
+    expect(fired.length).toBeGreaterThan(0);
+    expect(fired.every(Boolean)).toBe(true);
   });
 });
