@@ -7,7 +7,7 @@ import { messageOf } from '../../../errors.js';
 import type { ProviderCheckInput, ProviderCheckResult } from '../descriptor.js';
 import { readCredentialsFile } from './credentials-file.js';
 import type { AcmeDnsCredentials } from './credentials.js';
-import type { AcmeDnsSection } from './section.js';
+import type { AcmeDnsSettings } from './settings.js';
 
 const PREFIX = '_acme-challenge.';
 /** The name of this check in check-dns output. */
@@ -41,7 +41,7 @@ export function evaluateCnames(targets: string[], credentials: AcmeDnsCredential
   });
 }
 
-export async function cnameChecks(settings: AcmeDnsSection, input: ProviderCheckInput): Promise<ProviderCheckResult[]> {
+export async function cnameChecks(settings: AcmeDnsSettings, input: ProviderCheckInput): Promise<ProviderCheckResult[]> {
   let credentials: AcmeDnsCredentials;
   try {
     credentials = readCredentialsFile(settings.credentialsFile);

@@ -3,9 +3,10 @@
  * The credentials file is read when the provider is loaded; the implementation loads only then.
  */
 import { defineProvider } from '../descriptor.js';
-import { ACME_DNS_DEFAULTS, ACME_DNS_KEYS, ACME_DNS_MISSING_FIX, validateAcmeDns, type AcmeDnsSection } from './section.js';
+import { ACME_DNS_DEFAULTS, ACME_DNS_KEYS, ACME_DNS_MISSING_FIX, validateAcmeDns } from './section.js';
+import type { AcmeDnsSettings } from './settings.js';
 
-export const acmeDns = defineProvider<AcmeDnsSection, AcmeDnsSection>({
+export const acmeDns = defineProvider<AcmeDnsSettings, AcmeDnsSettings>({
   name: 'acme-dns',
   summary: 'an acme-dns server (HTTP API) that each challenge name is delegated to by CNAME',
   keys: ACME_DNS_KEYS,

@@ -12,15 +12,8 @@ import { randomBytes } from 'node:crypto';
 import { GxitError, messageOf } from '../../../errors.js';
 import type { DnsProvider, ProbeOptions, ProbeResult, TxtRecord } from '../../provider.js';
 import { update, type FetchFn } from './client.js';
+import type { AcmeDnsSettings } from './settings.js';
 import { checkOrder, domainKey, VALUES_PER_SUBDOMAIN, type AcmeDnsAccount, type AcmeDnsCredentials } from './credentials.js';
-
-export interface AcmeDnsSettings {
-  /** Base URL of the acme-dns API (a registration's server_url wins). */
-  api: string;
-  credentialsFile: string;
-  /** Per HTTP request. */
-  timeoutMs: number;
-}
 
 export interface AcmeDnsDeps {
   fetch?: FetchFn;

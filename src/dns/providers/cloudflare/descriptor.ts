@@ -3,7 +3,7 @@
  * only in load(); no client package).
  */
 import { defineProvider } from '../descriptor.js';
-import type { CloudflareSettings } from './provider.js';
+import type { CloudflareSettings } from './settings.js';
 import { CLOUDFLARE_DEFAULTS, CLOUDFLARE_KEYS, resolveCloudflare, validateCloudflare, type CloudflareDraft } from './section.js';
 
 export const cloudflare = defineProvider<CloudflareDraft, CloudflareSettings>({

@@ -9,17 +9,7 @@ import { GxitError } from '../../../errors.js';
 import { runProbe } from '../probe.js';
 import type { DnsProvider, ProbeOptions, ProbeResult, TxtRecord } from '../../provider.js';
 import { CloudflareApiError, createApi, isAuthFailure, type FetchFn } from './api.js';
-
-export interface CloudflareSettings {
-  /** A secret: never printed. */
-  apiToken: string;
-  /** Where the token came from, for messages ("dns.cloudflare.api_token_file"). */
-  tokenSource: string;
-  zoneId?: string;
-  endpoint: string;
-  ttl: number;
-  timeoutMs: number;
-}
+import type { CloudflareSettings } from './settings.js';
 
 export interface CloudflareDeps {
   fetch?: FetchFn;

@@ -9,7 +9,7 @@ import { locate, type MapNode, type TreeNode } from '../../../config/tree.js';
 import { parseServiceUrl } from '../../../config/values.js';
 /** The API base (dns.cloudflare.endpoint replaces it in tests). */
 export const CLOUDFLARE_API = 'https://api.cloudflare.com/client/v4';
-import type { CloudflareSettings } from './provider.js';
+import type { CloudflareSettings } from './settings.js';
 
 export const CLOUDFLARE_KEYS = ['api_token', 'api_token_file', 'api_token_env', 'zone_id', 'endpoint', 'ttl', 'timeout'] as const;
 export const CLOUDFLARE_DEFAULTS = { ttl: 60, timeout: 30 } as const;

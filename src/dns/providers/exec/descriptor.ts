@@ -3,7 +3,7 @@
  * The implementation loads only in load().
  */
 import { defineProvider } from '../descriptor.js';
-import type { ExecSettings } from './provider.js';
+import type { ExecSettings } from './settings.js';
 import { EXEC_DEFAULTS, EXEC_KEYS, EXEC_MISSING_FIX, validateExec } from './section.js';
 
 export const exec = defineProvider<ExecSettings, ExecSettings>({

@@ -13,13 +13,7 @@ import { GxitError } from '../../../errors.js';
 import { runProbe } from '../probe.js';
 import type { DnsProvider, ProbeOptions, ProbeResult, TxtRecord } from '../../provider.js';
 import { runScript, stderrTail, type ScriptRun } from './process.js';
-
-/** A program: a string run by `/bin/sh -c`, or an argv list run without a shell. */
-export type ExecCommand = { shell: string } | { argv: string[] };
-
-export type ExecSettings =
-  | { style: 'lego'; command: ExecCommand; timeoutMs: number; parallel: boolean }
-  | { style: 'certbot'; authHook: ExecCommand; cleanupHook?: ExecCommand; timeoutMs: number; parallel: boolean };
+import type { ExecCommand, ExecSettings } from './settings.js';
 
 export interface ExecDeps {
   /** The environment gxit-cert was started with (only harmless variables are passed on). */

@@ -5,7 +5,7 @@
  */
 import type { Checker } from '../../../config/combinators.js';
 import { get, kindName, locate, type TreeNode } from '../../../config/tree.js';
-import type { ExecCommand, ExecSettings } from './provider.js';
+import type { ExecCommand, ExecSettings } from './settings.js';
 
 export const EXEC_KEYS = ['command', 'auth_hook', 'cleanup_hook', 'timeout', 'parallel'] as const;
 export const EXEC_DEFAULTS = { timeout: 60, parallel: true } as const;

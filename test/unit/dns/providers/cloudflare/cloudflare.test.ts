@@ -1,7 +1,8 @@
 // The Cloudflare provider against the Cloudflare API v4 fixture (HTTP on loopback, no DNS backing).
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startCloudflareFixture, type CloudflareFixture } from '../../../../../fixtures/cloudflare/server.mjs';
-import { createCloudflareProvider, zoneCandidates, type CloudflareSettings } from '../../../../../src/dns/providers/cloudflare/provider.js';
+import { createCloudflareProvider, zoneCandidates } from '../../../../../src/dns/providers/cloudflare/provider.js';
+import type { CloudflareSettings } from '../../../../../src/dns/providers/cloudflare/settings.js';
 import { GxitError } from '../../../../../src/errors.js';
 
 const TOKEN = 'cf-test-token-0123456789abcdefABCDEF';

@@ -4,7 +4,8 @@ import { chmod, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createExecProvider, domainOf, invocation, scriptEnvironment, type ExecSettings } from '../../../../../src/dns/providers/exec/provider.js';
+import { createExecProvider, domainOf, invocation, scriptEnvironment } from '../../../../../src/dns/providers/exec/provider.js';
+import type { ExecSettings } from '../../../../../src/dns/providers/exec/settings.js';
 import { GxitError } from '../../../../../src/errors.js';
 
 let dir: string;
