@@ -323,7 +323,7 @@ describe('loadConfig', () => {
     const error = await loadConfig('/etc/gxit-cert/config.yml', { readFile: async () => 'email: a@b.org\nemail: c@d.org\n', env: {} }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
     expect(error).toMatchObject({ code: 'CONFIG_SYNTAX' });
-    expect((error as Error).message).toBe('/etc/gxit-cert/config.yml:2: YAML syntax error: Map keys must be unique');
+    expect((error as Error).message).toBe('/etc/gxit-cert/config.yml:2: email: YAML syntax error: duplicate key (also on line 1)');
   });
 
   test('an invalid file is CONFIG_INVALID listing every problem', async () => {

@@ -83,7 +83,7 @@ other: *l
   });
 
   test.each([
-    ['email: a\nemail: b\n', 2, /unique/],
+    ['email: a\nemail: b\n', 2, /duplicate key \(also on line 1\)/],
     ['dns:\n  provider: rfc2136\n   resolvers: []\n', 2, /YAML syntax error: Nested mappings/],
     ['certificates: [a, b\n', 2, /YAML syntax error: Flow sequence/],
     ["email: 'unterminated\nserver: x\n", 3, /closing 'quote \(it may have been opened on an earlier line\)/],
