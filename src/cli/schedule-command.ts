@@ -11,6 +11,8 @@ import { dirname, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { loadConfig } from '../config/load.js';
+import { DURATIONS, describeRange, inDurationRange } from '../config/durations.js';
+import { showValue } from '../redact.js';
 import { GxitError, messageOf } from '../errors.js';
 import { describeCertificate } from '../renew/facts.js';
 import {
@@ -136,9 +138,14 @@ export async function runSchedule(opts: ScheduleOptions): Promise<number> {
 function parseDelay(text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
   if (!/^[0-9]+$/.test(text.trim())) {
-    throw new GxitError('USAGE', `--random-delay "${text}" is not a number of seconds`, { subject: '--random-delay', fix: 'write whole seconds, e.g. --random-delay 600' });
+    throw new GxitError('USAGE', `--random-delay ${showValue(text)} is not a number of seconds`, { subject: '--random-delay', fix: 'write whole seconds, e.g. --random-delay 600' });
   }
-  return Number(text.trim());
+  const seconds = Number(text.trim());
+  const rule = DURATIONS['schedule --random-delay'];
+  if (!inDurationRange(seconds, rule)) {
+    throw new GxitError('USAGE', `--random-delay ${seconds} is not ${describeRange(rule)}`, { subject: '--random-delay', fix: `write whole seconds ${describeRange(rule)}, e.g. --random-delay 600` });
+  }
+  return seconds;
 }
 
 // ------------------------------------------------------------------------------------------ install

@@ -12,6 +12,7 @@ import type { ConfigProblem, ConfigProblemCode } from './problems.js';
 import { formatProblem } from './problems.js';
 import { CHECK_DNS_KEYS, CHECK_KEYS, validateCheckKeys, validateExpectTarget } from './check-keys.js';
 import { RENEWAL_KEYS, validateRenewalKeys } from './renewal.js';
+import { checkDuration } from './durations.js';
 import { childPath, get, kindName, locate, type MapNode, type ScalarNode, type SeqNode, type TreeNode } from './tree.js';
 import type {
   CertificateConfig,
@@ -399,8 +400,8 @@ function validateDns(check: Checker, root: MapNode): DnsDraft | undefined {
   }
 
   const resolvers = validateResolvers(check, dns);
-  const timeout = check.number(dns, 'propagation_timeout', { min: 0, aboveMin: true, what: 'seconds to wait for every nameserver' });
-  const interval = check.number(dns, 'propagation_interval', { min: 0.001, what: 'seconds between propagation checks' });
+  const timeout = checkDuration(check, dns, 'propagation_timeout', 'dns.propagation_timeout');
+  const interval = checkDuration(check, dns, 'propagation_interval', 'dns.propagation_interval');
   const propagationCheck = check.bool(dns, 'propagation_check');
   const nameserverPort = check.number(dns, 'nameserver_port', { min: 1, max: 65535, integer: true, what: 'the port authoritative nameservers answer on' });
   const expectTarget = validateExpectTarget(check, dns);
@@ -429,7 +430,7 @@ function validateDns(check: Checker, root: MapNode): DnsDraft | undefined {
     provider,
     ...(resolvers === undefined ? {} : { resolvers }),
     propagationTimeout: timeout.value,
-    propagationInterval: Math.round(interval.value * 1000),
+    propagationInterval: interval.ms,
     propagationCheck,
     nameserverPort: nameserverPort.value,
     ...(expectTarget === undefined ? {} : { expectTarget }),

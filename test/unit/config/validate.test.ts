@@ -79,9 +79,11 @@ const cases: Case[] = [
   { name: 'resolvers not a list', text: lines(...BASE.slice(0, 4), '  resolvers: 127.0.0.2', ...BASE.slice(4)), line: 5, path: 'dns.resolvers', message: /must be a list, not a string/ },
   { name: 'resolver host name', text: lines(...BASE.slice(0, 4), '  resolvers: [127.0.0.2, ns1.example.org]', ...BASE.slice(4)), line: 5, path: 'dns.resolvers[1]', message: /"ns1\.example\.org" must be an IP address/ },
   { name: 'resolver bad port', text: lines(...BASE.slice(0, 4), '  resolvers: ["127.0.0.2:99999"]', ...BASE.slice(4)), line: 5, path: 'dns.resolvers[0]', message: /invalid port "99999"/ },
-  { name: 'propagation_timeout 0', text: lines(...BASE.slice(0, 4), '  propagation_timeout: 0', ...BASE.slice(4)), line: 5, path: 'dns.propagation_timeout', message: /0 is not greater than 0/ },
+  { name: 'propagation_timeout 0', text: lines(...BASE.slice(0, 4), '  propagation_timeout: 0', ...BASE.slice(4)), line: 5, path: 'dns.propagation_timeout', message: /0 is not from 0.001 to 7200/ },
+  { name: 'propagation_timeout huge', text: lines(...BASE.slice(0, 4), '  propagation_timeout: 3000000', ...BASE.slice(4)), line: 5, path: 'dns.propagation_timeout', message: /3000000 is not from 0.001 to 7200/, fix: /seconds to wait/ },
   { name: 'propagation_timeout string', text: lines(...BASE.slice(0, 4), '  propagation_timeout: 2m', ...BASE.slice(4)), line: 5, path: 'dns.propagation_timeout', message: /must be a number: "2m" is a string/, fix: /seconds/ },
-  { name: 'propagation_interval 0', text: lines(...BASE.slice(0, 4), '  propagation_interval: 0', ...BASE.slice(4)), line: 5, path: 'dns.propagation_interval', message: /0 is not at least 0.001/ },
+  { name: 'propagation_interval 0', text: lines(...BASE.slice(0, 4), '  propagation_interval: 0', ...BASE.slice(4)), line: 5, path: 'dns.propagation_interval', message: /0 is not from 0.001 to 600/ },
+  { name: 'propagation_interval huge', text: lines(...BASE.slice(0, 4), '  propagation_interval: 1e12', ...BASE.slice(4)), line: 5, path: 'dns.propagation_interval', message: /is not from 0.001 to 600/ },
   { name: 'propagation_check as string', text: lines(...BASE.slice(0, 4), '  propagation_check: "false"', ...BASE.slice(4)), line: 5, path: 'dns.propagation_check', message: /must be true or false: "false" is a string/, fix: /propagation_check: true or propagation_check: false/ },
   { name: 'nameserver_port 0', text: lines(...BASE.slice(0, 4), '  nameserver_port: 0', ...BASE.slice(4)), line: 5, path: 'dns.nameserver_port', message: /0 is not a whole number from 1 to 65535/ },
 
