@@ -12,8 +12,11 @@
  * - `showValue`/`showKey`/`showPath`: the three ways a value, a key or a path appears in a message.
  */
 
-/** Userinfo with a password in any `scheme://` URL of the text. */
-const URL_USERINFO = /([a-z][a-z0-9+.-]*:\/\/)([^\s/?#@:]*):([^\s/?#@]*)@/gi;
+/**
+ * Userinfo with a password in any `scheme://` URL of the text. The lookbehind and the bounded scheme
+ * keep it linear: without them a long run of letters costs quadratic time (100,000 took 19 s).
+ */
+const URL_USERINFO = /(?<![a-z0-9+.-])([a-z][a-z0-9+.-]{0,31}:\/\/)([^\s/?#@:]*):([^\s/?#@]*)@/gi;
 
 export function redactUrlUserinfo(text: string): string {
   return text.replace(URL_USERINFO, (_match, scheme: string, user: string) => `${scheme}${looksLikeSecret(user) ? '***' : user}:***@`);

@@ -3,10 +3,11 @@
  * ordering side (acme-client, the DNS provider), the state lock with its interrupt handling, and the
  * ARI client. Nothing heavy is imported at the top: `renew` with nothing due must stay fast.
  */
-import { readFile } from 'node:fs/promises';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { GxitError } from '../errors.js';
+import { isFileReadError, readBoundedText } from '../files/read.js';
+import { showPath } from '../redact.js';
 import type { Reporter } from '../issue/reporter.js';
 import type { AriClient } from '../renew/ari-client.js';
 import type { OrderingDeps } from '../renew/cycle.js';
@@ -27,9 +28,10 @@ export async function loadCommandConfig(path: string, opts: OutputOptions, warni
 
 export async function readCaBundle(path: string): Promise<string> {
   try {
-    return await readFile(path, 'utf8');
+    return await readBoundedText(path, { kind: 'pem' });
   } catch (error) {
-    throw new GxitError('CONFIG_INVALID', `ca_bundle: cannot read ${path}`, {
+    const reason = isFileReadError(error) ? error.reason : 'cannot be read';
+    throw new GxitError('CONFIG_INVALID', `ca_bundle: ${showPath(path)} ${reason}`, {
       subject: 'ca_bundle',
       fix: 'point ca_bundle to a readable PEM file with the ACME server\'s CA, or remove it',
       cause: error,

@@ -5,7 +5,8 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, realpath } from 'node:fs/promises';
+import { mkdir, readdir, realpath } from 'node:fs/promises';
+import { readBoundedFile, readBoundedText } from '../files/read.js';
 import { hostname } from 'node:os';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -232,7 +233,7 @@ async function findCertbotJobs(at: (path: string) => string): Promise<CertbotJob
     for (const name of await readdir(at(dir)).catch(() => [] as string[])) crontabs.push(`${dir}/${name}`);
   }
   for (const file of crontabs) {
-    const text = await readFile(at(file), 'utf8').catch(() => undefined);
+    const text = await readBoundedText(at(file), { kind: 'config' }).catch(() => undefined);
     if (text?.split('\n').some(isCertbotRenewLine)) jobs.push({ where: file });
   }
   for (const timer of ['certbot.timer', 'snap.certbot.renew.timer']) {
@@ -250,7 +251,7 @@ async function findCertbotLineages(at: (path: string) => string): Promise<Certbo
     const name = file.slice(0, -'.conf'.length);
     let domains = [name];
     try {
-      domains = describeCertificate(await readFile(at(`/etc/letsencrypt/live/${name}/cert.pem`))).sans;
+      domains = describeCertificate((await readBoundedFile(at(`/etc/letsencrypt/live/${name}/cert.pem`), { kind: 'pem' })).data).sans;
     } catch {
       // Without a readable certificate the lineage name is the best guess at its names.
     }

@@ -4,8 +4,8 @@
  * stays fast).
  */
 import { X509Certificate } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { messageOf } from '../errors.js';
+import { readBoundedFile } from '../files/read.js';
 import type { Lineage, Store } from '../store/index.js';
 import { ariCertId } from './cert-id.js';
 
@@ -64,7 +64,7 @@ export async function readSnapshot(store: Store, name: string): Promise<LineageS
   const lineage = await store.readLineage(name);
   if (lineage === undefined) return { name };
   try {
-    return { name, lineage, certificate: describeCertificate(await readFile(lineage.live.cert)) };
+    return { name, lineage, certificate: describeCertificate((await readBoundedFile(lineage.live.cert, { kind: 'pem' })).data) };
   } catch (error) {
     return { name, lineage, problem: `cannot read ${lineage.live.cert}: ${messageOf(error)}` };
   }
