@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, realpath } from 'node:fs/promises';
+import { lstat, mkdir, readdir, realpath } from 'node:fs/promises';
 import { readBoundedFile, readBoundedText } from '../files/read.js';
 import { hostname } from 'node:os';
 import { dirname, join, resolve as resolvePath } from 'node:path';
@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { loadConfig } from '../config/load.js';
 import { DURATIONS, describeRange, inDurationRange } from '../config/durations.js';
-import { showValue } from '../redact.js';
+import { hasUnsafeChars, showValue } from '../redact.js';
 import { GxitError, messageOf } from '../errors.js';
 import { describeCertificate } from '../renew/facts.js';
 import {
@@ -136,6 +136,13 @@ export async function runSchedule(opts: ScheduleOptions): Promise<number> {
   }
 }
 
+async function requireDirectory(root: string): Promise<void> {
+  const stat = await lstat(root).catch(() => undefined);
+  if (stat?.isDirectory() !== true) {
+    throw new GxitError('USAGE', `--root ${showValue(root)} ${stat === undefined ? 'does not exist' : 'is not a directory'}`, { subject: '--root', fix: 'name an existing directory as --root' });
+  }
+}
+
 function parseDelay(text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
   if (!/^[0-9]+$/.test(text.trim())) {
@@ -170,14 +177,25 @@ export async function runInstallTimer(opts: InstallTimerOptions): Promise<number
       throw new GxitError('USAGE', '--systemd and --cron exclude each other', { subject: 'install-timer', fix: 'choose one' });
     }
     const root = resolvePath(opts.root ?? '/');
+    if (opts.root !== undefined) await requireDirectory(root);
     const at = (path: string): string => join(root, path);
     const systemdRuns = existsSync(at('/run/systemd/system'));
     const kind = opts.systemd ? 'systemd' : opts.cron ? 'cron' : systemdRuns ? 'systemd' : 'cron';
     const configPath = resolvePath(opts.config);
+    const cli = await realpath(fileURLToPath(new URL('../../bin/gxit-cert.js', import.meta.url)));
+    // These paths become lines of a unit or cron file: a newline in one would add lines of its own.
+    for (const [what, value] of [['--config', configPath], ['the node binary path', process.execPath], ['the gxit-cert path', cli]] as const) {
+      if (hasUnsafeChars(value)) {
+        throw new GxitError('USAGE', `${what} ${showValue(value)} contains a control character, which cannot go into a ${kind === 'systemd' ? 'systemd unit' : 'cron file'}`, {
+          subject: what,
+          fix: 'use a path without newlines or other control characters',
+        });
+      }
+    }
     const config = await loadConfig(configPath);
     const command = {
       node: process.execPath,
-      cli: await realpath(fileURLToPath(new URL('../../bin/gxit-cert.js', import.meta.url))),
+      cli,
       config: configPath,
       time: dailyTimeFor(hostname()),
       randomDelay: DEFAULT_RANDOM_DELAY,
