@@ -47,8 +47,12 @@ export function looksLikeSecret(value: string): boolean {
   if (text.includes('-----BEGIN')) return true;
   if (/^\$[0-9a-z]{1,3}\$[^\s$]*\$/i.test(text) || /^\$[0-9a-z]{1,3}\$[./0-9A-Za-z]{8,}/.test(text)) return true;
   if (text.length >= 32 && /^[0-9a-f]+$/i.test(text)) return true;
-  if (text.length < 16 || !/^[A-Za-z0-9+/_-]+={0,2}$/.test(text)) return false;
-  return /[+/=]/.test(text) || (/[a-z]/.test(text) && /[A-Z]/.test(text) && /[0-9]/.test(text));
+  if (text.length < 16) return false;
+  const mixed = /[a-z]/.test(text) && /[A-Z]/.test(text) && /[0-9]/.test(text);
+  // Standard base64 (a path such as /var/lib/gxit-cert is not one: it starts with "/").
+  if (/^[A-Za-z0-9+/]+={0,2}$/.test(text) && !text.startsWith('/')) return /[+/=]/.test(text) || mixed;
+  // base64url tokens (API tokens, EAB keys).
+  return text.length >= 20 && /^[A-Za-z0-9_-]+$/.test(text) && mixed;
 }
 
 const SECRET_PLACEHOLDER = '(a value that looks like a secret, not shown)';

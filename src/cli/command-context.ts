@@ -7,7 +7,7 @@ import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { GxitError } from '../errors.js';
 import { isFileReadError, readBoundedText } from '../files/read.js';
-import { showPath } from '../redact.js';
+import { redactLine, showPath } from '../redact.js';
 import type { Reporter } from '../issue/reporter.js';
 import type { AriClient } from '../renew/ari-client.js';
 import type { OrderingDeps } from '../renew/cycle.js';
@@ -22,7 +22,7 @@ export interface OutputOptions {
 export async function loadCommandConfig(path: string, opts: OutputOptions, warnings: string[]): Promise<Config> {
   const config = await loadConfig(path);
   warnings.push(...config.warnings);
-  if (!opts.json) for (const w of config.warnings) process.stderr.write(`warning: ${w}\n`);
+  if (!opts.json) for (const w of config.warnings) process.stderr.write(`warning: ${redactLine(w)}\n`);
   return config;
 }
 

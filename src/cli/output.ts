@@ -1,4 +1,5 @@
 import { GxitError, messageOf } from '../errors.js';
+import { redactLine } from '../redact.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -12,10 +13,12 @@ export function exitCodeFor(error: unknown): number {
 
 /** One line: what failed (with its subject) and what to do. */
 export function formatError(error: unknown): string {
+  // redactLine: whatever a message quotes, a URL password is masked and a control character cannot
+  // start a second line (the last guard; messages are meant to be safe already).
   if (error instanceof GxitError) {
-    return error.fix ? `error: ${error.message} (${error.fix})` : `error: ${error.message}`;
+    return redactLine(error.fix ? `error: ${error.message} (${error.fix})` : `error: ${error.message}`);
   }
-  return `error: ${messageOf(error)} (this is unexpected: run again with --verbose and report it)`;
+  return redactLine(`error: ${messageOf(error)} (this is unexpected: run again with --verbose and report it)`);
 }
 
 /** The error as data, for --json. */

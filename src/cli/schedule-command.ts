@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { loadConfig } from '../config/load.js';
 import { DURATIONS, describeRange, inDurationRange } from '../config/durations.js';
-import { hasUnsafeChars, showValue } from '../redact.js';
+import { hasUnsafeChars, showPath, showValue } from '../redact.js';
 import { GxitError, messageOf } from '../errors.js';
 import { describeCertificate } from '../renew/facts.js';
 import {
@@ -139,7 +139,7 @@ export async function runSchedule(opts: ScheduleOptions): Promise<number> {
 async function requireDirectory(root: string): Promise<void> {
   const stat = await lstat(root).catch(() => undefined);
   if (stat?.isDirectory() !== true) {
-    throw new GxitError('USAGE', `--root ${showValue(root)} ${stat === undefined ? 'does not exist' : 'is not a directory'}`, { subject: '--root', fix: 'name an existing directory as --root' });
+    throw new GxitError('USAGE', `--root ${JSON.stringify(showPath(root))} ${stat === undefined ? 'does not exist' : 'is not a directory'}`, { subject: '--root', fix: 'name an existing directory as --root' });
   }
 }
 
@@ -186,7 +186,7 @@ export async function runInstallTimer(opts: InstallTimerOptions): Promise<number
     // These paths become lines of a unit or cron file: a newline in one would add lines of its own.
     for (const [what, value] of [['--config', configPath], ['the node binary path', process.execPath], ['the gxit-cert path', cli]] as const) {
       if (hasUnsafeChars(value)) {
-        throw new GxitError('USAGE', `${what} ${showValue(value)} contains a control character, which cannot go into a ${kind === 'systemd' ? 'systemd unit' : 'cron file'}`, {
+        throw new GxitError('USAGE', `${what} ${JSON.stringify(showPath(value)).replace(/\\\\u/g, '\\u')} contains a control character, which cannot go into a ${kind === 'systemd' ? 'systemd unit' : 'cron file'}`, {
           subject: what,
           fix: 'use a path without newlines or other control characters',
         });

@@ -59,3 +59,10 @@ test('escapeControl and redactLine keep one line', () => {
   expect(escapeControl('a\r\n\u0000\u200f')).toBe('a\\u000d\\u000a\\u0000\\u200f');
   expect(redactLine('x https://a:b@h\ny')).toBe('x https://a:***@h\\u000ay');
 });
+
+test('paths and plain names are not mistaken for secrets', () => {
+  for (const value of ['/var/lib/gxit-cert/state', '/tmp/gxit-bad-input-KXxlnz/case-421/rootfile', 'certbot-training', 'ep-interactivetool-galaxy', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ']) {
+    expect(looksLikeSecret(value), value).toBe(false);
+  }
+  expect(looksLikeSecret('Xk9_mQ2-vL7pR4tW8zY1aB3c')).toBe(true);
+});
