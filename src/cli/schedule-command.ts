@@ -137,9 +137,10 @@ export async function runSchedule(opts: ScheduleOptions): Promise<number> {
 }
 
 async function requireDirectory(root: string): Promise<void> {
+  // A missing root is created below (packaging into an empty tree); anything else must be a directory.
   const stat = await lstat(root).catch(() => undefined);
-  if (stat?.isDirectory() !== true) {
-    throw new GxitError('USAGE', `--root ${JSON.stringify(showPath(root))} ${stat === undefined ? 'does not exist' : 'is not a directory'}`, { subject: '--root', fix: 'name an existing directory as --root' });
+  if (stat !== undefined && !stat.isDirectory()) {
+    throw new GxitError('USAGE', `--root ${JSON.stringify(showPath(root))} is not a directory`, { subject: '--root', fix: 'name a directory (or a path to create) as --root' });
   }
 }
 

@@ -550,7 +550,7 @@ const CLI_CASES: [string, (ctx: CaseContext) => string[], RegExp, string?][] = [
   ['schedule --random-delay 99999999', (ctx) => ['schedule', '--random-delay', '99999999', ...config(ctx)], /--random-delay 99999999 is not from 0 to 86400 seconds/],
 
   ['install-timer --root a regular file', (ctx) => { const f = path.join(ctx.dir, 'rootfile'); writeFileSync(f, 'x'); return ['install-timer', '--systemd', '--root', f, ...config(ctx)]; }, /--root ".*rootfile" is not a directory/],
-  ['install-timer --root missing', (ctx) => ['install-timer', '--cron', '--root', path.join(ctx.dir, 'no-root'), ...config(ctx)], /--root ".*no-root" does not exist/],
+  ['install-timer --root a FIFO', (ctx) => { const f = path.join(ctx.dir, 'root.fifo'); fifo(f); return ['install-timer', '--cron', '--root', f, ...config(ctx)]; }, /--root ".*root\.fifo" is not a directory/],
   ['install-timer with a newline in the config path', (ctx) => { const f = `${ctx.config}\nExecStartPre=/bin/false`; cpSync(ctx.config, f); return ['install-timer', '--systemd', '--print', '-c', f]; }, /--config ".*\\u000aExecStartPre=\/bin\/false" contains a control character/],
   ['install-timer --cron with a newline in the config path', (ctx) => { const f = `${ctx.config}\n* * * * * root /bin/false`; cpSync(ctx.config, f); return ['install-timer', '--cron', '--print', '-c', f]; }, /contains a control character, which cannot go into a cron file/],
   ['install-timer with a carriage return in the config path', (ctx) => { const f = `${ctx.config}\rx`; cpSync(ctx.config, f); return ['install-timer', '--systemd', '--print', '-c', f]; }, /contains a control character/],
