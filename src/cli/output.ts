@@ -1,5 +1,5 @@
 import { GxitError, messageOf } from '../errors.js';
-import { redactLine } from '../redact.js';
+import { redactLine, redactUrlUserinfo } from '../redact.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -23,10 +23,12 @@ export function formatError(error: unknown): string {
 
 /** The error as data, for --json. */
 export function errorData(error: unknown): { code: string; message: string; subject?: string; fix?: string } {
+  // JSON escapes control characters itself; URL passwords are masked as in the text form.
+  const mask = (text: string | undefined): string | undefined => (text === undefined ? undefined : redactUrlUserinfo(text));
   if (error instanceof GxitError) {
-    return { code: error.code, message: error.message, subject: error.subject, fix: error.fix };
+    return { code: error.code, message: redactUrlUserinfo(error.message), subject: mask(error.subject), fix: mask(error.fix) };
   }
-  return { code: 'INTERNAL', message: messageOf(error) };
+  return { code: 'INTERNAL', message: redactUrlUserinfo(messageOf(error)) };
 }
 
 /** Stack and cause chain, shown only with --verbose. */

@@ -561,6 +561,17 @@ for (const [what, args, error, pendingFix] of CLI_CASES) {
 
 add({ group: 'cli', name: 'CLI: status --prometheus into a missing directory', args: (ctx) => ['status', '--prometheus', path.join(ctx.dir, 'no', 'such', 'dir', 'x.prom'), ...config(ctx)], exit: 1, error: /cannot write the textfile/ });
 
+add({
+  group: 'secret leak',
+  name: 'status --json with a URL password in server',
+  edit: (c) => setPath(c, 'server', 'https://acme:jsonpass99@acme.example.org/dir'),
+  args: (ctx) => ['status', '--json', ...config(ctx)],
+  exit: 2,
+  error: 'report',
+  report: /"ok": false[\s\S]*https:\/\/acme:\*\*\*@acme\.example\.org/,
+  secrets: ['jsonpass99'],
+});
+
 // World-readable configuration with an inline secret: a warning, and the secret is never printed.
 add({
   group: 'secret leak',

@@ -1,6 +1,6 @@
 // The fault proxy in front of the lab's Pebble: the whole ACME conversation of an issuance runs through
 // it (Host kept, so Pebble's URLs name the proxy and the JWS url checks hold), every endpoint is
-// classified, and a badNonce it injects comes with a fresh nonce the client can use.
+// classified, and a badNonce it injects comes with a fresh nonce the client uses.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -34,7 +34,7 @@ describe('fault proxy in front of Pebble', () => {
     expect(proxy.log.filter((entry) => entry.fault === 'none').every((entry) => entry.status !== undefined && entry.status < 500)).toBe(true);
   });
 
-  it('a badNonce it injects carries a nonce Pebble accepts', async () => {
+  it('a badNonce it injects carries a fresh nonce from Pebble, which the retry uses', async () => {
     proxy.clearLog();
     proxy.setRules([{ endpoint: 'newOrder', fault: { type: 'badNonce' }, times: 1 }]);
     const setup = await renewSetup('fault-nonce', { server: proxy.directoryUrl });
@@ -42,8 +42,9 @@ describe('fault proxy in front of Pebble', () => {
     expect(issued.code, issued.stderr).toBe(0);
     const [faulted, ...after] = proxy.requests('newOrder');
     expect(faulted).toMatchObject({ fault: 'badNonce', status: 400 });
-    // The client's retry used the nonce from the error response, and Pebble took it.
+    // The retry carries the nonce from the error response (RFC 8555 §6.5). Whether Pebble then takes it
+    // is not asserted: the lab's Pebble refuses 5 % of valid nonces by design; the issuance succeeded.
+    expect(faulted!.freshNonce).toMatch(/^[A-Za-z0-9_-]{10,}$/);
     expect(after[0]).toMatchObject({ fault: 'none', nonce: faulted!.freshNonce });
-    expect(after[0]!.status).toBe(201);
   });
 });
