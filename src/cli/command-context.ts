@@ -4,6 +4,7 @@
  * ARI client. Nothing heavy is imported at the top: `renew` with nothing due must stay fast.
  */
 import { loadConfig } from '../config/load.js';
+import { PROVIDERS } from '../dns/providers/registry.js';
 import type { Config } from '../config/types.js';
 import { GxitError } from '../errors.js';
 import { isFileReadError, readBoundedText } from '../files/read.js';
@@ -20,7 +21,7 @@ export interface OutputOptions {
 
 /** Loads the configuration; its warnings go to `warnings` and, without --json, to stderr. */
 export async function loadCommandConfig(path: string, opts: OutputOptions, warnings: string[]): Promise<Config> {
-  const config = await loadConfig(path);
+  const config = await loadConfig(path, { providers: PROVIDERS });
   warnings.push(...config.warnings);
   if (!opts.json) for (const w of config.warnings) process.stderr.write(`warning: ${redactLine(w)}\n`);
   return config;
@@ -50,7 +51,7 @@ export async function loadOrdering(config: Config, opts: OutputOptions): Promise
   const [acme, { configureAcmeHttp }, { loadProvider }, { query }] = await Promise.all([
     import('acme-client'),
     import('../acme/http.js'),
-    import('../dns/providers/index.js'),
+    import('../dns/providers/descriptor.js'),
     import('../dns/query.js'),
   ]);
   configureAcmeHttp(acme.axios, {
@@ -58,7 +59,7 @@ export async function loadOrdering(config: Config, opts: OutputOptions): Promise
     timeoutMs: 30_000,
   });
   if (opts.verbose) acme.setLogger((message: string) => process.stderr.write(`acme-client: ${message}\n`));
-  const provider = await loadProvider(config.dns);
+  const provider = await loadProvider(PROVIDERS, config.dns);
   return { acme, provider, query };
 }
 

@@ -14,6 +14,7 @@ import { promisify } from 'node:util';
 import { loadConfig } from '../config/load.js';
 import { DURATIONS, describeRange, inDurationRange } from '../config/durations.js';
 import { hasUnsafeChars, showPath, showValue } from '../redact.js';
+import { PROVIDERS } from '../dns/providers/registry.js';
 import { GxitError, messageOf } from '../errors.js';
 import { describeCertificate } from '../renew/facts.js';
 import {
@@ -61,7 +62,7 @@ export async function runSchedule(opts: ScheduleOptions): Promise<number> {
     const randomDelayMs = parseDelay(opts.randomDelay, opts.cron === undefined ? DEFAULT_RANDOM_DELAY : 0) * 1000;
     const configPath = resolvePath(opts.config);
     // A broken configuration is reported now, not at the first run hours later.
-    await loadConfig(configPath);
+    await loadConfig(configPath, { providers: PROVIDERS });
     const { runRenew } = await import('./renew-command.js');
 
     let running: Promise<void> | undefined;
@@ -193,7 +194,7 @@ export async function runInstallTimer(opts: InstallTimerOptions): Promise<number
         });
       }
     }
-    const config = await loadConfig(configPath);
+    const config = await loadConfig(configPath, { providers: PROVIDERS });
     const command = {
       node: process.execPath,
       cli,

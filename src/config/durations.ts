@@ -8,7 +8,7 @@
  * compared with dates, never waited for.
  */
 import type { MapNode, ScalarNode } from './tree.js';
-import type { Checker } from './validate.js';
+import type { Checker } from './combinators.js';
 
 /** The largest delay setTimeout honours. */
 export const MAX_TIMER_MS = 2_147_483_647;

@@ -19,15 +19,21 @@ import { showPath } from '../redact.js';
 import { applyAliases } from './aliases.js';
 import { applyDefaults, DEFAULT_CONFIG_PATH } from './defaults.js';
 import { ConfigError, sortProblems, type ConfigProblem } from './problems.js';
+import type { ProviderSection } from './provider-section.js';
 import { readSecretFileSync, resolveSecrets, type SecretFileReader } from './secrets.js';
-import { parseYamlTree } from './tree.js';
+import { get, parseYamlTree, type MapNode } from './tree.js';
 import type { Config } from './types.js';
-import { validateTree, type ConfigDraft } from './validate.js';
+import { validateTree } from './validate.js';
 
-export { DEFAULT_CONFIG_PATH, TSIG_SECRET_ENV } from './defaults.js';
+export { DEFAULT_CONFIG_PATH } from './defaults.js';
 
 export interface ParseOptions {
-  /** Environment for secret_env and GXIT_CERT_TSIG_SECRET. Default: empty (parseConfigText is pure). */
+  /**
+   * The registered DNS providers (src/dns/providers/registry.ts). Passed in by src/cli, the composition
+   * root, so that config imports no provider: a new provider changes nothing here.
+   */
+  providers: readonly ProviderSection[];
+  /** Environment for secret_env and the providers' variables (GXIT_CERT_TSIG_SECRET). Default: empty (parseConfigText is pure). */
   env?: NodeJS.ProcessEnv;
   /** Directory relative paths are resolved against. Default: the directory of `source` if absolute, else the cwd. */
   baseDir?: string;
@@ -53,14 +59,14 @@ export interface EvaluatedConfig {
  * Runs the whole pipeline without throwing: the Config, or every problem found (for `check`-style output).
  * Secrets are resolved only when the file itself is valid.
  */
-export function evaluateConfigText(text: string, source: string, options: ParseOptions = {}): EvaluatedConfig {
+export function evaluateConfigText(text: string, source: string, options: ParseOptions): EvaluatedConfig {
   const parsed = parseYamlTree(text, source);
   if (parsed.tree === undefined || parsed.problems.length > 0) return { problems: sortProblems(parsed.problems), warnings: [] };
 
-  const aliased = applyAliases(parsed.tree, source);
-  const defaulted = applyDefaults(aliased.root);
+  const aliased = applyAliases(parsed.tree, source, options.providers);
+  const defaulted = applyDefaults(aliased.root, options.providers);
   const baseDir = options.baseDir ?? (isAbsolute(source) ? dirname(source) : process.cwd());
-  const validated = validateTree(defaulted, { source, baseDir });
+  const validated = validateTree(defaulted, { source, baseDir, providers: options.providers });
   const warnings = [...aliased.warnings, ...validated.warnings];
   const problems = [...aliased.problems, ...validated.problems];
   if (validated.draft === undefined && problems.length === 0) {
@@ -69,7 +75,7 @@ export function evaluateConfigText(text: string, source: string, options: ParseO
   }
   if (problems.length > 0 || validated.draft === undefined) return { problems: sortProblems(problems), warnings };
 
-  const inline = inlineSecretKeys(validated.draft);
+  const inline = inlineSecretKeys(defaulted, validated.draft.dns.provider);
   if (options.fileMode !== undefined && (options.fileMode & 0o004) !== 0 && inline.length > 0) {
     const mode = (options.fileMode & 0o777).toString(8).padStart(4, '0');
     warnings.push(`${showPath(source)}: holds an inline secret (${inline.join(', ')}) and is readable by every user (mode ${mode}); run chmod 600 ${showPath(source)}, or move the secret to a file (secret_file:)`);
@@ -81,7 +87,7 @@ export function evaluateConfigText(text: string, source: string, options: ParseO
 }
 
 /** Parses configuration text; throws ConfigError (a GxitError) listing every problem. */
-export function parseConfigText(text: string, source: string, options: ParseOptions = {}): Config {
+export function parseConfigText(text: string, source: string, options: ParseOptions): Config {
   const result = evaluateConfigText(text, source, options);
   if (result.config === undefined) throw new ConfigError(result.problems);
   return result.config;
@@ -91,7 +97,7 @@ export function parseConfigText(text: string, source: string, options: ParseOpti
  * Reads and parses the configuration file. Throws GxitError CONFIG_NOT_FOUND / CONFIG_UNREADABLE for the
  * file itself, and ConfigError (CONFIG_SYNTAX, CONFIG_INVALID, SECRET_UNAVAILABLE) for its content.
  */
-export async function loadConfig(path: string = DEFAULT_CONFIG_PATH, options: LoadOptions = {}): Promise<Config> {
+export async function loadConfig(path: string = DEFAULT_CONFIG_PATH, options: LoadOptions): Promise<Config> {
   let data: Buffer | string;
   let fileMode: number | undefined;
   try {
@@ -109,6 +115,7 @@ export async function loadConfig(path: string = DEFAULT_CONFIG_PATH, options: Lo
   }
   const text = typeof data === 'string' ? data : data.toString('utf8');
   return parseConfigText(text, path, {
+    providers: options.providers,
     env: options.env ?? process.env,
     baseDir: options.baseDir ?? dirname(resolvePath(path)),
     ...(options.readSecretFile === undefined ? {} : { readSecretFile: options.readSecretFile }),
@@ -116,15 +123,21 @@ export async function loadConfig(path: string = DEFAULT_CONFIG_PATH, options: Lo
   });
 }
 
-/** Key paths of the secrets written in the file itself. */
-function inlineSecretKeys(draft: ConfigDraft): string[] {
-  const keys: string[] = [];
-  const tsigSecret = draft.dns.rfc2136?.tsig?.secret;
-  if (tsigSecret?.kind === 'inline') keys.push(tsigSecret.at.path);
-  const awsSecret = draft.dns.route53?.secretAccessKey;
-  if (awsSecret?.kind === 'inline') keys.push(awsSecret.at.path);
-  if (draft.dns.route53?.sessionToken !== undefined) keys.push('dns.route53.session_token');
-  return keys;
+/**
+ * Keys of a provider section that hold a secret when written inline. Generic on purpose (config knows no
+ * provider): the names the registered providers use for inline secrets.
+ */
+const INLINE_SECRET_KEYS = ['secret', 'secret_access_key', 'session_token', 'password', 'token'];
+
+/** Key paths of the secrets written in the file itself (the chosen provider's section). */
+function inlineSecretKeys(root: MapNode, provider: string): string[] {
+  const dns = get(root, 'dns');
+  const section = dns?.kind === 'map' ? get(dns, provider) : undefined;
+  if (section?.kind !== 'map') return [];
+  return INLINE_SECRET_KEYS.flatMap((key) => {
+    const node = get(section, key);
+    return node?.kind === 'scalar' && typeof node.value === 'string' && node.value.trim() !== '' ? [node.path] : [];
+  });
 }
 
 function fileError(path: string, error: unknown): GxitError {

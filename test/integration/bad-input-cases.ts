@@ -153,7 +153,7 @@ const NUMBER_KEYS: { key: string; zeroOk?: boolean; hugeOk?: boolean; integer?: 
   { key: 'dns.nameserver_port', integer: true },
   { key: 'dns.rfc2136.port', integer: true },
   { key: 'dns.rfc2136.ttl', zeroOk: true, hugeOk: true, integer: true },
-  { key: 'dns.rfc2136.timeout', pendingHuge: 'issue 15 item 4 (rfc2136.timeout range: DURATIONS["dns.rfc2136.timeout"] in validateRfc2136)' },
+  { key: 'dns.rfc2136.timeout' },
   { key: 'dns.rfc2136.retries', integer: true },
   { key: 'renew_before_days' },
   { key: 'hooks.timeout' },
