@@ -127,7 +127,7 @@ export async function loadConfig(path: string = DEFAULT_CONFIG_PATH, options: Lo
  * Keys of a provider section that hold a secret when written inline. Generic on purpose (config knows no
  * provider): the names the registered providers use for inline secrets.
  */
-const INLINE_SECRET_KEYS = ['secret', 'secret_access_key', 'session_token', 'password', 'token'];
+const INLINE_SECRET_KEYS = ['secret', 'secret_access_key', 'session_token', 'password', 'token', 'api_token', 'api_key'];
 
 /** Key paths of the secrets written in the file itself (the chosen provider's section). */
 function inlineSecretKeys(root: MapNode, provider: string): string[] {

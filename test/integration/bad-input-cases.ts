@@ -220,7 +220,7 @@ const INVALID_VALUES: [string, unknown, string[]?][] = [
   ['key_type', 'rsa\u0000'],
   ['key_type', 'x'.repeat(10_000)],
   ['dns.provider', 'route54'],
-  ['dns.provider', 'cloudflare'],
+  ['dns.provider', 'powerdns-http'],
   ['dns.provider', 'RFC2136'],
   ['dns.provider', 'rfc2136\u202e'],
   ['dns.rfc2136.server', 'bad host!'],
