@@ -232,7 +232,7 @@ function fixForProblem(problem: AcmeProblem): string {
     case 'accountDoesNotExist':
       return 'the stored ACME account is unknown to this CA: run issue again to register it';
     case 'externalAccountRequired':
-      return 'this CA needs external account binding (EAB) credentials';
+      return 'this CA needs external account binding: add eab: with the kid: and hmac_key_file: your CA gave you';
     case 'badNonce':
     case 'serverInternal':
       return 'the CA had a transient problem: run again';

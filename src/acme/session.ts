@@ -7,7 +7,7 @@
  *   condition, so the order is placed again without it.
  */
 import type * as Acme from 'acme-client';
-import type { KeyType } from '../config/types.js';
+import type { EabConfig, KeyType } from '../config/types.js';
 import { openAccount, type AccountStore } from './account.js';
 import { AcmeError, problemKindOf } from './errors.js';
 import { createCertificateKey, createCsr } from './keys.js';
@@ -34,6 +34,7 @@ export interface OrderSession {
 export interface SessionOptions {
   directoryUrl: string;
   email?: string;
+  eab?: EabConfig;
   backoff: { attempts: number; minMs: number; maxMs: number };
   onAccount?: (reRegister: boolean) => void;
 }
@@ -53,6 +54,7 @@ export function orderSession(acme: typeof Acme, store: AccountStore, opts: Sessi
     const opened = openAccount(acme, store, {
       directoryUrl: opts.directoryUrl,
       ...(opts.email === undefined ? {} : { email: opts.email }),
+      ...(opts.eab === undefined ? {} : { eab: opts.eab }),
       backoff: opts.backoff,
       reRegister,
       signal,

@@ -9,6 +9,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { Place, SecretRef } from './combinators.js';
 import type { ConfigProblem } from './problems.js';
 import { formatProblem } from './problems.js';
+import { resolveEab } from './eab.js';
 import type { SecretContext } from './provider-section.js';
 import type { Config, DnsConfig } from './types.js';
 import type { ConfigDraft } from './validate.js';
@@ -78,9 +79,11 @@ export function resolveSecrets(draft: ConfigDraft, sources: SecretSources): Secr
 
   const { section, ...common } = draft.dns;
   const settings = section.resolve(context);
-  if (problems.length > 0 || settings === undefined) return { problems, warnings };
+  const { eab: eabDraft, ...rest } = draft;
+  const eab = eabDraft === undefined ? undefined : resolveEab(eabDraft, context);
+  if (problems.length > 0 || settings === undefined || (eabDraft !== undefined && eab === undefined)) return { problems, warnings };
   const dns: DnsConfig = { ...common, settings };
-  return { config: { ...draft, dns, warnings: [...draft.warnings, ...warnings] }, problems, warnings };
+  return { config: { ...rest, ...(eab === undefined ? {} : { eab }), dns, warnings: [...draft.warnings, ...warnings] }, problems, warnings };
 }
 
 /** Reads a secret file as text; warns when every user may read it. */

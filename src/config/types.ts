@@ -49,6 +49,18 @@ export interface DnsConfig extends DnsCommon {
   settings: ProviderSettings;
 }
 
+export type EabAlgorithm = 'HS256' | 'HS384' | 'HS512';
+export const EAB_ALGORITHMS: readonly EabAlgorithm[] = ['HS256', 'HS384', 'HS512'];
+
+/** External Account Binding credentials from the CA (RFC 8555 §7.3.4). */
+export interface EabConfig {
+  /** The key identifier the CA gave out; accounts are kept per CA and per kid. */
+  kid: string;
+  algorithm: EabAlgorithm;
+  /** The decoded HMAC key. Never logged, never put into an error message. */
+  hmacKey: Buffer;
+}
+
 export interface CertificateConfig {
   /** Lineage name: directory under live/ and archive/. */
   name: string;
@@ -81,6 +93,8 @@ export interface Config {
   server: string;
   /** PEM file with extra CAs trusted for the ACME server's HTTPS. */
   caBundle?: string;
+  /** External Account Binding for registering the account (absent: none). */
+  eab?: EabConfig;
   stateDir: string;
   keyType: KeyType;
   certificates: CertificateConfig[];

@@ -14,13 +14,14 @@ import { DEFAULTS } from './defaults.js';
 import type { ConfigProblem } from './problems.js';
 import type { ProviderSection, SectionDraft } from './provider-section.js';
 import { CHECK_DNS_KEYS, CHECK_KEYS, validateCheckKeys, validateExpectTarget } from './check-keys.js';
+import { validateEab, type EabDraft } from './eab.js';
 import { RENEWAL_KEYS, validateRenewalKeys } from './renewal.js';
 import { childPath, get, type MapNode } from './tree.js';
 import type { CertificateConfig, Config, DnsCommon, KeyType, ServerAddress } from './types.js';
 import { KEY_TYPE_SPELLINGS, checkEmail, checkLineageName, normalizeDomain, parseAcmeServer, parseKeyType, parseServerAddress } from './values.js';
 
 export const KNOWN_KEYS = {
-  top: ['email', 'server', 'ca_bundle', 'state_dir', 'key_type', 'certificates', 'dns', ...RENEWAL_KEYS, ...CHECK_KEYS],
+  top: ['email', 'server', 'ca_bundle', 'eab', 'state_dir', 'key_type', 'certificates', 'dns', ...RENEWAL_KEYS, ...CHECK_KEYS],
   certificate: ['name', 'domains', 'key_type'],
   /** The dns section's own keys; each registered provider adds its section key (its name). */
   dns: ['provider', 'resolvers', 'propagation_timeout', 'propagation_interval', 'propagation_check', 'nameserver_port', ...CHECK_DNS_KEYS],
@@ -33,8 +34,9 @@ export interface DnsDraft extends DnsCommon {
 }
 
 /** A validated configuration whose secrets are still references. */
-export interface ConfigDraft extends Omit<Config, 'dns'> {
+export interface ConfigDraft extends Omit<Config, 'dns' | 'eab'> {
   dns: DnsDraft;
+  eab?: EabDraft;
 }
 
 export interface TreeOptions extends ValidateOptions {
@@ -58,6 +60,7 @@ export function validateTree(root: MapNode, options: TreeOptions): ValidationRes
   const email = validateEmail(check, root);
   const server = validateServer(check, root);
   const caBundle = check.path(root, 'ca_bundle', 'write the path of a PEM file with the CA certificates');
+  const eab = validateEab(check, get(root, 'eab'));
   const stateDir = check.path(root, 'state_dir', `write the absolute path of a directory (default ${DEFAULTS.state_dir})`);
   const keyType = validateKeyType(check, root, 'key_type') ?? 'ecdsa-p256';
   const certificates = validateCertificates(check, root, keyType);
@@ -73,6 +76,7 @@ export function validateTree(root: MapNode, options: TreeOptions): ValidationRes
     ...(email === undefined ? {} : { email }),
     server,
     ...(caBundle === undefined ? {} : { caBundle }),
+    ...(eab === undefined ? {} : { eab }),
     stateDir,
     keyType,
     certificates,

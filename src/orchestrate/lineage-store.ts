@@ -27,13 +27,13 @@ export function lineageStore(store: Store, options: LineageStoreOptions = {}): L
   const now = options.now ?? (() => new Date());
   const write = options.fence === undefined ? {} : { fence: options.fence };
   return {
-    async loadAccount(directoryUrl) {
-      const account = await store.readAccount(directoryUrl);
+    async loadAccount(directoryUrl, eabKid) {
+      const account = await store.readAccount(directoryUrl, eabKid);
       return account ? { keyPem: account.keyPem, url: account.meta?.url } : undefined;
     },
-    saveAccountKey: (directoryUrl, keyPem) => store.writeAccountKey(directoryUrl, keyPem, write),
-    async saveAccountUrl(directoryUrl, url, email) {
-      await store.writeAccountUrl(directoryUrl, { url, ...(email === undefined ? {} : { email }) }, write);
+    saveAccountKey: (directoryUrl, keyPem, eabKid) => store.writeAccountKey(directoryUrl, keyPem, { ...write, ...(eabKid === undefined ? {} : { eabKid }) }),
+    async saveAccountUrl(directoryUrl, url, email, eabKid) {
+      await store.writeAccountUrl(directoryUrl, { url, ...(email === undefined ? {} : { email }), ...(eabKid === undefined ? {} : { eabKid }) }, write);
     },
     async lineageFacts(name) {
       const lineage = await store.readLineage(name);
@@ -68,9 +68,9 @@ export function lineageStore(store: Store, options: LineageStoreOptions = {}): L
 /** A dry run stores nothing: no new version, no recorded failure (the account is still kept). */
 export function dryRunStore(base: LineageStore, store: Store): LineageStore {
   return {
-    loadAccount: (url) => base.loadAccount(url),
-    saveAccountKey: (url, pem) => base.saveAccountKey(url, pem),
-    saveAccountUrl: (url, accountUrl, email) => base.saveAccountUrl(url, accountUrl, email),
+    loadAccount: (url, eabKid) => base.loadAccount(url, eabKid),
+    saveAccountKey: (url, pem, eabKid) => base.saveAccountKey(url, pem, eabKid),
+    saveAccountUrl: (url, accountUrl, email, eabKid) => base.saveAccountUrl(url, accountUrl, email, eabKid),
     lineageFacts: (name) => base.lineageFacts(name),
     async commitCertificate(certificate) {
       const lineage = await store.readLineage(certificate.name);

@@ -65,6 +65,7 @@ export async function buildOrdering(base: OrderingBase, config: Config, store: L
   const session = orderSession(base.acme, store, {
     directoryUrl: config.server,
     ...(config.email === undefined ? {} : { email: config.email }),
+    ...(config.eab === undefined ? {} : { eab: config.eab }),
     backoff: { attempts: 25, minMs: 50, maxMs: 4000 },
     onAccount: (reRegister) => reporter.step('*', 'account', reRegister ? 'registering the account again' : `account at ${config.server}`),
   });

@@ -71,18 +71,22 @@ export interface CommitResult {
  * - No method returns or logs a secret except readAccount/readLive, which return key PEMs to the caller.
  */
 export interface Store {
-  /** The stored account for this ACME directory, undefined when no key was stored yet. */
-  readAccount(directoryUrl: string): Promise<StoredAccount | undefined>;
+  /**
+   * The stored account for this ACME directory, undefined when no key was stored yet. Accounts are
+   * kept per directory AND per EAB key identifier: `eabKid` undefined is the directory's plain
+   * account, each kid names another, separate account (own key, own URL).
+   */
+  readAccount(directoryUrl: string, eabKid?: string): Promise<StoredAccount | undefined>;
   /** Store a new account key. STORE_IO when a key is already there: reuse that one instead. */
-  writeAccountKey(directoryUrl: string, pem: string, options?: WriteOptions): Promise<void>;
+  writeAccountKey(directoryUrl: string, pem: string, options?: AccountWriteOptions): Promise<void>;
   /** Record the account URL returned by the CA; keeps createdAt when the URL is unchanged. */
   writeAccountUrl(
     directoryUrl: string,
-    account: { url: string; email?: string },
+    account: { url: string; email?: string; eabKid?: string },
     options?: WriteOptions,
   ): Promise<AccountMeta>;
-  /** Where the account of this directory is kept, for messages ("move ... aside"); never a secret. */
-  accountLocation(directoryUrl: string): string;
+  /** Where the account of this directory (and kid) is kept, for messages ("move ... aside"); never a secret. */
+  accountLocation(directoryUrl: string, eabKid?: string): string;
 
   /** The lineage; undefined when it was never committed. */
   readLineage(name: string): Promise<StoredLineage | undefined>;
@@ -100,6 +104,11 @@ export interface Store {
   commit(name: string, files: CertificateFiles, state: CommitState, options?: CommitOptions): Promise<CommitResult>;
   /** Replace the lineage state without a new version (lastRun after a failure, ARI updates). */
   writeLineageState(state: LineageState, options?: WriteOptions): Promise<void>;
+}
+
+/** Which account of a directory a key belongs to (see readAccount). */
+export interface AccountWriteOptions extends WriteOptions {
+  eabKid?: string;
 }
 
 /** Who holds a lock, as far as the backend can tell (for "waiting for pid N on host H"). */

@@ -52,16 +52,16 @@ export function createStore(stateDir: string, deps: StoreDeps = {}): FileStore {
   const now = deps.now ?? (() => new Date());
   return {
     stateDir,
-    readAccount: (directoryUrl) => readAccount(fs, stateDir, directoryUrl),
+    readAccount: (directoryUrl, eabKid) => readAccount(fs, stateDir, directoryUrl, eabKid),
     writeAccountKey: async (directoryUrl, pem, options) => {
       checkFence(options, `storing the account key for ${directoryUrl}`);
-      await writeAccountKey(fs, stateDir, directoryUrl, pem);
+      await writeAccountKey(fs, stateDir, directoryUrl, pem, options?.eabKid);
     },
     writeAccountUrl: async (directoryUrl, account, options) => {
       checkFence(options, `recording the account for ${directoryUrl}`);
       return writeAccountUrl(fs, stateDir, directoryUrl, account, now());
     },
-    accountLocation: (directoryUrl) => accountDir(stateDir, directoryUrl),
+    accountLocation: (directoryUrl, eabKid) => accountDir(stateDir, directoryUrl, eabKid),
     readLineage: async (name) => {
       const lineage = await readLineage(fs, stateDir, name);
       return lineage === undefined ? undefined : { state: lineage.state, liveVersion: lineage.liveVersion };
