@@ -67,6 +67,11 @@ export interface CertificateConfig {
   /** Domains in the order given; the first is the certificate's common name. */
   domains: string[];
   keyType: KeyType;
+  /** Per-certificate CA settings; absent: the top-level ones (see config/ca.ts). */
+  server?: string;
+  email?: string;
+  eab?: EabConfig;
+  caBundle?: string;
 }
 
 /** A hook: a string run by `/bin/sh -c`, or an argv list run without a shell. */

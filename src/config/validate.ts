@@ -21,8 +21,8 @@ import type { CertificateConfig, Config, DnsCommon, KeyType, ServerAddress } fro
 import { KEY_TYPE_SPELLINGS, checkEmail, checkLineageName, normalizeDomain, parseAcmeServer, parseKeyType, parseServerAddress } from './values.js';
 
 export const KNOWN_KEYS = {
-  top: ['email', 'server', 'ca_bundle', 'eab', 'state_dir', 'key_type', 'certificates', 'dns', ...RENEWAL_KEYS, ...CHECK_KEYS],
-  certificate: ['name', 'domains', 'key_type'],
+  top: ['email', 'server', 'ca_bundle', 'state_dir', 'key_type', 'certificates', 'dns', ...RENEWAL_KEYS, ...CHECK_KEYS, 'eab'],
+  certificate: ['name', 'domains', 'key_type', 'server', 'email', 'eab', 'ca_bundle'],
   /** The dns section's own keys; each registered provider adds its section key (its name). */
   dns: ['provider', 'resolvers', 'propagation_timeout', 'propagation_interval', 'propagation_check', 'nameserver_port', ...CHECK_DNS_KEYS],
 } as const;
@@ -34,8 +34,14 @@ export interface DnsDraft extends DnsCommon {
 }
 
 /** A validated configuration whose secrets are still references. */
-export interface ConfigDraft extends Omit<Config, 'dns' | 'eab'> {
+export interface ConfigDraft extends Omit<Config, 'dns' | 'eab' | 'certificates'> {
   dns: DnsDraft;
+  eab?: EabDraft;
+  certificates: CertificateDraft[];
+}
+
+/** A certificate whose EAB key is still a reference. */
+export interface CertificateDraft extends Omit<CertificateConfig, 'eab'> {
   eab?: EabDraft;
 }
 
@@ -96,10 +102,10 @@ function validateEmail(check: Checker, root: MapNode): string | undefined {
   return parsed.value;
 }
 
-function validateServer(check: Checker, root: MapNode): string | undefined {
+function validateServer(check: Checker, root: MapNode, required = true): string | undefined {
   const fix = 'write letsencrypt, letsencrypt-staging or the https:// URL of an ACME directory (http only for localhost/127.x)';
   const found = check.string(root, 'server', fix);
-  if (found === undefined) return get(root, 'server') === undefined ? check.missing(root, 'server', fix) : undefined;
+  if (found === undefined) return get(root, 'server') === undefined && required ? check.missing(root, 'server', fix) : undefined;
   const parsed = parseAcmeServer(found.value);
   if (!parsed.ok) return check.report(found.node, `${quote(found.value)} ${parsed.reason}`, fix);
   return parsed.value;
@@ -114,7 +120,7 @@ function validateKeyType(check: Checker, map: MapNode, key: string): KeyType | u
   return type;
 }
 
-function validateCertificates(check: Checker, root: MapNode, defaultKeyType: KeyType): CertificateConfig[] {
+function validateCertificates(check: Checker, root: MapNode, defaultKeyType: KeyType): CertificateDraft[] {
   const exampleFix = 'add certificates: with a list of entries like - domains: [galaxy.example.org, "*.ep.interactivetool.galaxy.example.org"]';
   const node = get(root, 'certificates');
   if (node === undefined) {
@@ -124,13 +130,14 @@ function validateCertificates(check: Checker, root: MapNode, defaultKeyType: Key
   const list = check.list(node, exampleFix);
   if (list === undefined) return [];
 
-  const certificates: CertificateConfig[] = [];
+  const certificates: CertificateDraft[] = [];
   const names = new Map<string, At>();
   list.items.forEach((item) => {
     const map = check.map(item, KNOWN_KEYS.certificate, 'write each certificate as a mapping with domains: (and optionally name:, key_type:)');
     if (map === undefined) return;
     const domains = validateDomains(check, map);
     const keyType = validateKeyType(check, map, 'key_type') ?? defaultKeyType;
+    const ca = validateCertificateCa(check, map);
 
     let name: string | undefined;
     let nameAt: At = map;
@@ -154,9 +161,23 @@ function validateCertificates(check: Checker, root: MapNode, defaultKeyType: Key
       return;
     }
     names.set(name, { line: nameAt.line, path: childPath(map.path, 'name') });
-    certificates.push({ name, domains, keyType });
+    certificates.push({ name, domains, keyType, ...ca });
   });
   return certificates;
+}
+
+/** server, email, eab, ca_bundle of one certificate: only what is written there (the rest is inherited). */
+function validateCertificateCa(check: Checker, map: MapNode): Pick<CertificateDraft, 'server' | 'email' | 'eab' | 'caBundle'> {
+  const server = validateServer(check, map, false);
+  const email = validateEmail(check, map);
+  const eab = validateEab(check, get(map, 'eab'));
+  const caBundle = check.path(map, 'ca_bundle', 'write the path of a PEM file with the CA certificates');
+  return {
+    ...(server === undefined ? {} : { server }),
+    ...(email === undefined ? {} : { email }),
+    ...(eab === undefined ? {} : { eab }),
+    ...(caBundle === undefined ? {} : { caBundle }),
+  };
 }
 
 function validateDomains(check: Checker, certificate: MapNode): string[] {

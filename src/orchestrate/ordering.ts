@@ -4,6 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type * as Acme from 'acme-client';
+import { caBundlesOf } from '../config/ca.js';
 import type { Config } from '../config/types.js';
 import type { QueryFn } from '../dns/resolver.js';
 import { GxitError } from '../errors.js';
@@ -21,6 +22,17 @@ export async function readCaBundle(path: string): Promise<string> {
       cause: error,
     });
   }
+}
+
+/**
+ * Every ca_bundle of the configuration (top level and per certificate), concatenated: acme-client
+ * has one HTTP agent for all CAs of a run, so it trusts all of them. Undefined when none is set.
+ */
+export async function readCaBundles(config: Pick<Config, 'caBundle' | 'certificates'>): Promise<string | undefined> {
+  const paths = caBundlesOf(config);
+  if (paths.length === 0) return undefined;
+  const texts = await Promise.all(paths.map(readCaBundle));
+  return texts.map((t) => (t.endsWith('\n') ? t : `${t}\n`)).join('');
 }
 
 export interface OrderingOptions {
@@ -44,8 +56,9 @@ export async function loadOrderingBase(config: Config, opts: OrderingOptions): P
     import('../dns/providers/registry.js'),
     import('../dns/query.js'),
   ]);
+  const caBundlePem = await readCaBundles(config);
   await prepareAcmeHttp(acme.axios, {
-    ...(config.caBundle ? { caBundlePem: await readCaBundle(config.caBundle) } : {}),
+    ...(caBundlePem === undefined ? {} : { caBundlePem }),
     timeoutMs: 30_000,
   });
   if (opts.acmeLog) acme.setLogger(opts.acmeLog);

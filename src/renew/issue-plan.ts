@@ -28,6 +28,7 @@ function sameSet(a: string[], b: string[]): boolean {
 export function planIssuance(
   certificates: CertificateConfig[],
   existing: ReadonlyMap<string, LineageFacts>,
+  /** `server`: the top-level CA; a certificate's own server wins. */
   opts: { force: boolean; server: string; due?: ReadonlyMap<string, DueDecision> },
 ): PlanItem[] {
   return certificates.map((certificate): PlanItem => {
@@ -39,7 +40,7 @@ export function planIssuance(
       return { certificate, reason: expanded ? 'expanded' : 'domains-changed', previousDomains };
     }
     if (facts.keyType && facts.keyType !== certificate.keyType) return { certificate, reason: 'key-type-changed', previousDomains };
-    if (facts.server && facts.server !== opts.server) return { certificate, reason: 'ca-changed', previousDomains };
+    if (facts.server && facts.server !== (certificate.server ?? opts.server)) return { certificate, reason: 'ca-changed', previousDomains };
     if (opts.force) return { certificate, reason: 'forced', previousDomains };
     const due = opts.due?.get(certificate.name);
     if (due?.due) return { certificate, reason: 'due', previousDomains, due };

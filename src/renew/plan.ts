@@ -52,7 +52,7 @@ export function planRenewal(
     const snapshot = snapshots.get(certificate.name) ?? { name: certificate.name };
     const cert = snapshot.certificate;
     const ari = ariStateOf(snapshot);
-    const sameCa = snapshot.lineage !== undefined && sameDirectoryUrl(snapshot.lineage.state.server, opts.server);
+    const sameCa = snapshot.lineage !== undefined && sameDirectoryUrl(snapshot.lineage.state.server, certificate.server ?? opts.server);
     // `replaces` names the certificate a renewal succeeds: only for the same names at the same CA.
     const replaces = sameCa && (reason === undefined || reason === 'forced') ? replacesFor(ari, cert?.certId) : undefined;
     const deploy = snapshot.lineage === undefined ? undefined : runRecordOf(snapshot.lineage.state).deploy;
