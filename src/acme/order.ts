@@ -78,12 +78,15 @@ export async function finalizeOrder(
   csrPem: Buffer,
   subject: string,
   signal?: AbortSignal,
+  preferredChain?: string,
 ): Promise<string> {
   const context = { code: 'ACME_FINALIZE' as const, what: `the CA did not issue the certificate for ${subject}`, subject, ...(signal ? { signal } : {}) };
   return callAcme(context, async () => {
     const finalized = await client.finalizeOrder(order, csrPem);
     const valid = finalized.status === 'valid' ? finalized : await client.waitForValidStatus(finalized);
-    return client.getCertificate(valid);
+    // With a preferred chain, acme-client fetches the alternates (Link: rel="alternate") and takes the
+    // chain in which that issuer name is closest to the root; none matching: the default chain.
+    return preferredChain === undefined ? client.getCertificate(valid) : client.getCertificate(valid, preferredChain);
   });
 }
 

@@ -25,8 +25,8 @@ export interface OrderSession {
   validate(order: OrderHandle, signal: AbortSignal): Promise<void>;
   /** A new key and its CSR (no network). */
   keyAndCsr(keyType: KeyType, domains: string[]): Promise<{ keyPem: string; csr: Buffer }>;
-  /** The full chain (PEM). */
-  finalize(order: OrderHandle, csr: Buffer, subject: string, signal: AbortSignal): Promise<string>;
+  /** The full chain (PEM): the default one, or the alternate whose root is `preferredChain`. */
+  finalize(order: OrderHandle, csr: Buffer, subject: string, signal: AbortSignal, preferredChain?: string): Promise<string>;
   /** Deactivate what is still pending (best effort, bounded on its own). */
   abandon(order: OrderHandle): Promise<void>;
 }
@@ -111,9 +111,9 @@ export function orderSession(acme: typeof Acme, store: AccountStore, opts: Sessi
       const key = await createCertificateKey(acme, keyType);
       return { keyPem: key.toString(), csr: await createCsr(acme, domains, key) };
     },
-    finalize: (order, csr, subject, signal) => {
+    finalize: (order, csr, subject, signal, preferredChain) => {
       const { placed, client: c } = bound(order);
-      return finalizeOrder(c, placed.order, csr, subject, signal);
+      return finalizeOrder(c, placed.order, csr, subject, signal, preferredChain);
     },
     abandon: (order) => {
       const { placed, client: c } = bound(order);

@@ -72,6 +72,8 @@ export interface CertificateConfig {
   email?: string;
   eab?: EabConfig;
   caBundle?: string;
+  /** Issuer common name of the chain's topmost certificate to prefer among the CA's chains (own, else top-level). */
+  preferredChain?: string;
 }
 
 /** A hook: a string run by `/bin/sh -c`, or an argv list run without a shell. */

@@ -21,8 +21,8 @@ import type { CertificateConfig, Config, DnsCommon, KeyType, ServerAddress } fro
 import { KEY_TYPE_SPELLINGS, checkEmail, checkLineageName, normalizeDomain, parseAcmeServer, parseKeyType, parseServerAddress } from './values.js';
 
 export const KNOWN_KEYS = {
-  top: ['email', 'server', 'ca_bundle', 'state_dir', 'key_type', 'certificates', 'dns', ...RENEWAL_KEYS, ...CHECK_KEYS, 'eab'],
-  certificate: ['name', 'domains', 'key_type', 'server', 'email', 'eab', 'ca_bundle'],
+  top: ['email', 'server', 'ca_bundle', 'state_dir', 'key_type', 'certificates', 'dns', ...RENEWAL_KEYS, ...CHECK_KEYS, 'eab', 'preferred_chain'],
+  certificate: ['name', 'domains', 'key_type', 'server', 'email', 'eab', 'ca_bundle', 'preferred_chain'],
   /** The dns section's own keys; each registered provider adds its section key (its name). */
   dns: ['provider', 'resolvers', 'propagation_timeout', 'propagation_interval', 'propagation_check', 'nameserver_port', ...CHECK_DNS_KEYS],
 } as const;
@@ -69,7 +69,8 @@ export function validateTree(root: MapNode, options: TreeOptions): ValidationRes
   const eab = validateEab(check, get(root, 'eab'));
   const stateDir = check.path(root, 'state_dir', `write the absolute path of a directory (default ${DEFAULTS.state_dir})`);
   const keyType = validateKeyType(check, root, 'key_type') ?? 'ecdsa-p256';
-  const certificates = validateCertificates(check, root, keyType);
+  const preferredChain = validatePreferredChain(check, root);
+  const certificates = validateCertificates(check, root, keyType, { ...(preferredChain === undefined ? {} : { preferredChain }) });
   const dns = validateDns(check, root, options.providers);
   const renewal = validateRenewalKeys(check, root);
   const checkSettings = validateCheckKeys(check, root);
@@ -120,7 +121,14 @@ function validateKeyType(check: Checker, map: MapNode, key: string): KeyType | u
   return type;
 }
 
-function validateCertificates(check: Checker, root: MapNode, defaultKeyType: KeyType): CertificateDraft[] {
+/** What a certificate inherits from the top level unless it sets its own. */
+type Inherited = Pick<CertificateConfig, 'preferredChain'>;
+
+function validatePreferredChain(check: Checker, map: MapNode): string | undefined {
+  return check.string(map, 'preferred_chain', 'write the common name of the root (issuer of the topmost certificate), e.g. preferred_chain: "ISRG Root X1"')?.value.trim();
+}
+
+function validateCertificates(check: Checker, root: MapNode, defaultKeyType: KeyType, inherited: Inherited): CertificateDraft[] {
   const exampleFix = 'add certificates: with a list of entries like - domains: [galaxy.example.org, "*.ep.interactivetool.galaxy.example.org"]';
   const node = get(root, 'certificates');
   if (node === undefined) {
@@ -138,6 +146,7 @@ function validateCertificates(check: Checker, root: MapNode, defaultKeyType: Key
     const domains = validateDomains(check, map);
     const keyType = validateKeyType(check, map, 'key_type') ?? defaultKeyType;
     const ca = validateCertificateCa(check, map);
+    const preferredChain = validatePreferredChain(check, map) ?? inherited.preferredChain;
 
     let name: string | undefined;
     let nameAt: At = map;
@@ -161,7 +170,7 @@ function validateCertificates(check: Checker, root: MapNode, defaultKeyType: Key
       return;
     }
     names.set(name, { line: nameAt.line, path: childPath(map.path, 'name') });
-    certificates.push({ name, domains, keyType, ...ca });
+    certificates.push({ name, domains, keyType, ...ca, ...(preferredChain === undefined ? {} : { preferredChain }) });
   });
   return certificates;
 }

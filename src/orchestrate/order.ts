@@ -187,7 +187,7 @@ interface Issued {
 async function finalizeStep(run: OrderRun, placed: OrderHandle, key: { keyPem: string; csr: Buffer }): Promise<Issued> {
   const { name, domains } = run.certificate;
   run.step('finalize', 'finalizing the order');
-  const fullchainPem = await unlessAborted(run.deps.session.finalize(placed, key.csr, domains.join(', '), run.deps.signal), run.deps.signal);
+  const fullchainPem = await unlessAborted(run.deps.session.finalize(placed, key.csr, domains.join(', '), run.deps.signal, run.certificate.preferredChain), run.deps.signal);
   const { certPem, chainPem } = splitChain(fullchainPem);
   if (!certPem) throw new GxitError('ACME_FINALIZE', `the CA returned no certificate for ${name}`, { subject: name });
   return { keyPem: key.keyPem, certPem, chainPem, fullchainPem };
