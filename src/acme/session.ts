@@ -23,8 +23,8 @@ export interface OrderSession {
   place(domains: string[], opts: { replaces?: string; signal: AbortSignal; onNote?: (text: string) => void }): Promise<OrderHandle>;
   /** Tell the CA the records are in place and wait until every authorization is valid. */
   validate(order: OrderHandle, signal: AbortSignal): Promise<void>;
-  /** A new key and its CSR (no network). */
-  keyAndCsr(keyType: KeyType, domains: string[]): Promise<{ keyPem: string; csr: Buffer }>;
+  /** A new key (or `reuseKeyPem`, reuse_key) and its CSR (no network). */
+  keyAndCsr(keyType: KeyType, domains: string[], reuseKeyPem?: string): Promise<{ keyPem: string; csr: Buffer }>;
   /** The full chain (PEM): the default one, or the alternate whose root is `preferredChain`. */
   finalize(order: OrderHandle, csr: Buffer, subject: string, signal: AbortSignal, preferredChain?: string): Promise<string>;
   /** Deactivate what is still pending (best effort, bounded on its own). */
@@ -107,8 +107,8 @@ export function orderSession(acme: typeof Acme, store: AccountStore, opts: Sessi
       const { placed, client: c } = bound(order);
       return answerChallenges(c, placed.challenges, signal);
     },
-    async keyAndCsr(keyType, domains) {
-      const key = await createCertificateKey(acme, keyType);
+    async keyAndCsr(keyType, domains, reuseKeyPem) {
+      const key = reuseKeyPem === undefined ? await createCertificateKey(acme, keyType) : Buffer.from(reuseKeyPem);
       return { keyPem: key.toString(), csr: await createCsr(acme, domains, key) };
     },
     finalize: (order, csr, subject, signal, preferredChain) => {

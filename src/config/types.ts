@@ -74,6 +74,8 @@ export interface CertificateConfig {
   caBundle?: string;
   /** Issuer common name of the chain's topmost certificate to prefer among the CA's chains (own, else top-level). */
   preferredChain?: string;
+  /** Renewals keep the live private key (reuse_key: own, else top-level); a change of key type makes a new one. */
+  reuseKey?: boolean;
 }
 
 /** A hook: a string run by `/bin/sh -c`, or an argv list run without a shell. */

@@ -21,8 +21,8 @@ import type { CertificateConfig, Config, DnsCommon, KeyType, ServerAddress } fro
 import { KEY_TYPE_SPELLINGS, checkEmail, checkLineageName, normalizeDomain, parseAcmeServer, parseKeyType, parseServerAddress } from './values.js';
 
 export const KNOWN_KEYS = {
-  top: ['email', 'server', 'ca_bundle', 'state_dir', 'key_type', 'certificates', 'dns', ...RENEWAL_KEYS, ...CHECK_KEYS, 'eab', 'preferred_chain'],
-  certificate: ['name', 'domains', 'key_type', 'server', 'email', 'eab', 'ca_bundle', 'preferred_chain'],
+  top: ['email', 'server', 'ca_bundle', 'state_dir', 'key_type', 'certificates', 'dns', ...RENEWAL_KEYS, ...CHECK_KEYS, 'eab', 'preferred_chain', 'reuse_key'],
+  certificate: ['name', 'domains', 'key_type', 'server', 'email', 'eab', 'ca_bundle', 'preferred_chain', 'reuse_key'],
   /** The dns section's own keys; each registered provider adds its section key (its name). */
   dns: ['provider', 'resolvers', 'propagation_timeout', 'propagation_interval', 'propagation_check', 'nameserver_port', ...CHECK_DNS_KEYS],
 } as const;
@@ -70,7 +70,11 @@ export function validateTree(root: MapNode, options: TreeOptions): ValidationRes
   const stateDir = check.path(root, 'state_dir', `write the absolute path of a directory (default ${DEFAULTS.state_dir})`);
   const keyType = validateKeyType(check, root, 'key_type') ?? 'ecdsa-p256';
   const preferredChain = validatePreferredChain(check, root);
-  const certificates = validateCertificates(check, root, keyType, { ...(preferredChain === undefined ? {} : { preferredChain }) });
+  const reuseKey = check.bool(root, 'reuse_key');
+  const certificates = validateCertificates(check, root, keyType, {
+    ...(preferredChain === undefined ? {} : { preferredChain }),
+    ...(reuseKey === undefined ? {} : { reuseKey }),
+  });
   const dns = validateDns(check, root, options.providers);
   const renewal = validateRenewalKeys(check, root);
   const checkSettings = validateCheckKeys(check, root);
@@ -122,7 +126,7 @@ function validateKeyType(check: Checker, map: MapNode, key: string): KeyType | u
 }
 
 /** What a certificate inherits from the top level unless it sets its own. */
-type Inherited = Pick<CertificateConfig, 'preferredChain'>;
+type Inherited = Pick<CertificateConfig, 'preferredChain' | 'reuseKey'>;
 
 function validatePreferredChain(check: Checker, map: MapNode): string | undefined {
   return check.string(map, 'preferred_chain', 'write the common name of the root (issuer of the topmost certificate), e.g. preferred_chain: "ISRG Root X1"')?.value.trim();
@@ -147,6 +151,7 @@ function validateCertificates(check: Checker, root: MapNode, defaultKeyType: Key
     const keyType = validateKeyType(check, map, 'key_type') ?? defaultKeyType;
     const ca = validateCertificateCa(check, map);
     const preferredChain = validatePreferredChain(check, map) ?? inherited.preferredChain;
+    const reuseKey = check.bool(map, 'reuse_key') ?? inherited.reuseKey;
 
     let name: string | undefined;
     let nameAt: At = map;
@@ -170,7 +175,7 @@ function validateCertificates(check: Checker, root: MapNode, defaultKeyType: Key
       return;
     }
     names.set(name, { line: nameAt.line, path: childPath(map.path, 'name') });
-    certificates.push({ name, domains, keyType, ...ca, ...(preferredChain === undefined ? {} : { preferredChain }) });
+    certificates.push({ name, domains, keyType, ...ca, ...(preferredChain === undefined ? {} : { preferredChain }), ...(reuseKey ? { reuseKey } : {}) });
   });
   return certificates;
 }

@@ -11,6 +11,8 @@ import type { CertificateFiles, Store } from '../store/contract.js';
 
 export interface LineageStore extends AccountStore {
   lineageFacts(name: string): Promise<LineageFacts | undefined>;
+  /** The live private key (PEM), for reuse_key; undefined when there is none. */
+  liveKey(name: string): Promise<string | undefined>;
   commitCertificate(certificate: CertificateConfig, files: CertificateFiles, server: string): Promise<{ version: number; liveDir: string }>;
   recordFailure(name: string, error: GxitError): Promise<void>;
 }
@@ -40,6 +42,7 @@ export function lineageStore(store: Store, options: LineageStoreOptions = {}): L
       if (!lineage) return undefined;
       return { domains: lineage.state.domains, keyType: lineage.state.keyType, server: lineage.state.server };
     },
+    liveKey: async (name) => (await store.readLive(name))?.privkeyPem,
     async commitCertificate(certificate, files, server) {
       const expectedVersion = options.expectedVersions?.get(certificate.name);
       const result = await store.commit(
@@ -72,6 +75,7 @@ export function dryRunStore(base: LineageStore, store: Store): LineageStore {
     saveAccountKey: (url, pem, eabKid) => base.saveAccountKey(url, pem, eabKid),
     saveAccountUrl: (url, accountUrl, email, eabKid) => base.saveAccountUrl(url, accountUrl, email, eabKid),
     lineageFacts: (name) => base.lineageFacts(name),
+    liveKey: (name) => base.liveKey(name),
     async commitCertificate(certificate) {
       const lineage = await store.readLineage(certificate.name);
       return { version: lineage?.liveVersion ?? 0, liveDir: store.livePaths(certificate.name).dir };
