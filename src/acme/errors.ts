@@ -30,6 +30,7 @@ export interface TransportFailure {
 export type AcmeProblemKind =
   | 'accountDoesNotExist'
   | 'alreadyReplaced'
+  | 'alreadyRevoked'
   | 'rateLimited'
   | 'badNonce'
   | 'unauthorized'
@@ -44,6 +45,7 @@ export type AcmeProblemKind =
 const KINDS: ReadonlySet<string> = new Set([
   'accountDoesNotExist',
   'alreadyReplaced',
+  'alreadyRevoked',
   'rateLimited',
   'badNonce',
   'unauthorized',

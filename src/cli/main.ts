@@ -85,6 +85,24 @@ function program(): Command {
       process.exitCode = await runInstallTimer(opts);
     });
 
+  withCommon(cli.command('revoke').argument('<name>', 'lineage name'))
+    .description('revoke the live certificate of a lineage; the next renew replaces it (or --delete removes the lineage)')
+    .option('--reason <reason>', 'unspecified (default), keyCompromise (signed with the certificate key), superseded, cessationOfOperation')
+    .option('--delete', 'remove the lineage after revoking (a backup is kept under state_dir/deleted/)')
+    .action(async (name: string, opts: CommonOptions & { reason?: string; delete?: boolean }) => {
+      const { runRevoke } = await import('./revoke-command.js');
+      process.exitCode = await runRevoke(name, opts);
+    });
+
+  withCommon(cli.command('delete').argument('<name>', 'lineage name'))
+    .description('remove a lineage that is no longer configured (live/, archive/, renewal/), keeping a 0600 backup in state_dir/deleted/')
+    .option('--yes', 'confirm the removal')
+    .option('--force', 'also remove a lineage that is still configured')
+    .action(async (name: string, opts: CommonOptions & { yes?: boolean; force?: boolean }) => {
+      const { runDelete } = await import('./delete-command.js');
+      process.exitCode = await runDelete(name, opts);
+    });
+
   return cli;
 }
 

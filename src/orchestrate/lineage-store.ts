@@ -25,6 +25,11 @@ export interface LineageStoreOptions {
   now?: () => Date;
 }
 
+/** Whether the live version is the one that was revoked. */
+export function revokedLive(lineage: { state: { revoked?: { version: number } }; liveVersion: number | undefined }): boolean {
+  return lineage.state.revoked !== undefined && lineage.state.revoked.version === lineage.liveVersion;
+}
+
 export function lineageStore(store: Store, options: LineageStoreOptions = {}): LineageStore {
   const now = options.now ?? (() => new Date());
   const write = options.fence === undefined ? {} : { fence: options.fence };
@@ -40,7 +45,7 @@ export function lineageStore(store: Store, options: LineageStoreOptions = {}): L
     async lineageFacts(name) {
       const lineage = await store.readLineage(name);
       if (!lineage) return undefined;
-      return { domains: lineage.state.domains, keyType: lineage.state.keyType, server: lineage.state.server };
+      return { domains: lineage.state.domains, keyType: lineage.state.keyType, server: lineage.state.server, revoked: revokedLive(lineage) };
     },
     liveKey: async (name) => (await store.readLive(name))?.privkeyPem,
     async commitCertificate(certificate, files, server) {
@@ -53,8 +58,9 @@ export function lineageStore(store: Store, options: LineageStoreOptions = {}): L
           keyType: certificate.keyType,
           server,
           lastRun: { at: now().toISOString(), ok: true },
-          // The renewal information was about the certificate this version replaces.
+          // The renewal information and a revocation were about the certificate this version replaces.
           ari: undefined,
+          revoked: undefined,
         },
         { ...write, ...(expectedVersion === undefined ? {} : { expectedVersion }) },
       );

@@ -6,9 +6,11 @@ export interface LineageFacts {
   domains: string[];
   keyType?: KeyType;
   server?: string;
+  /** The live certificate was revoked: the next run orders a new one. */
+  revoked?: boolean;
 }
 
-export type PlanReason = 'new' | 'expanded' | 'domains-changed' | 'key-type-changed' | 'ca-changed' | 'forced' | 'due';
+export type PlanReason = 'new' | 'expanded' | 'domains-changed' | 'key-type-changed' | 'ca-changed' | 'revoked' | 'forced' | 'due';
 
 export interface PlanItem {
   certificate: CertificateConfig;
@@ -41,6 +43,7 @@ export function planIssuance(
     }
     if (facts.keyType && facts.keyType !== certificate.keyType) return { certificate, reason: 'key-type-changed', previousDomains };
     if (facts.server && facts.server !== (certificate.server ?? opts.server)) return { certificate, reason: 'ca-changed', previousDomains };
+    if (facts.revoked) return { certificate, reason: 'revoked', previousDomains };
     if (opts.force) return { certificate, reason: 'forced', previousDomains };
     const due = opts.due?.get(certificate.name);
     if (due?.due) return { certificate, reason: 'due', previousDomains, due };

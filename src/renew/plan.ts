@@ -45,7 +45,10 @@ export function planRenewal(
   const facts = new Map<string, LineageFacts>();
   for (const [name, snapshot] of snapshots) {
     const state = snapshot.lineage?.state;
-    if (state !== undefined) facts.set(name, { domains: state.domains, keyType: state.keyType, server: state.server });
+    if (state !== undefined) {
+      const revoked = state.revoked !== undefined && state.revoked.version === snapshot.lineage?.liveVersion;
+      facts.set(name, { domains: state.domains, keyType: state.keyType, server: state.server, ...(revoked ? { revoked } : {}) });
+    }
   }
   const issuePlan = planIssuance([...certificates], facts, { force: opts.force, server: opts.server });
   return issuePlan.map(({ certificate, reason }): RenewPlanItem => {

@@ -18,7 +18,8 @@ import type { CommitState, LineageState } from './state.js';
 
 export type { AccountMeta, StoredAccount } from './accounts.js';
 export type { LivePaths } from './layout.js';
-export type { AriState, CommitState, LineageHistoryEntry, LineageRun, LineageState } from './state.js';
+export type { AriState, CommitState, LineageHistoryEntry, LineageRun, LineageState, RevocationReason, RevokedState } from './state.js';
+export { REVOCATION_REASONS } from './state.js';
 
 /** The PEM texts of one certificate version. */
 export interface CertificateFiles {
@@ -104,6 +105,12 @@ export interface Store {
   commit(name: string, files: CertificateFiles, state: CommitState, options?: CommitOptions): Promise<CommitResult>;
   /** Replace the lineage state without a new version (lastRun after a failure, ARI updates). */
   writeLineageState(state: LineageState, options?: WriteOptions): Promise<void>;
+  /**
+   * Remove a lineage entirely (every version, its key and its state), keeping a backup first; returns
+   * where the backup is (a path, a row: for messages), undefined when there was no such lineage.
+   * The backup MUST be complete before anything is removed, and as private as a key (0600).
+   */
+  removeLineage(name: string, options?: WriteOptions): Promise<{ backup: string } | undefined>;
 }
 
 /** Which account of a directory a key belongs to (see readAccount). */

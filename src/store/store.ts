@@ -5,6 +5,7 @@ import { readAccount, writeAccountKey, writeAccountUrl } from './accounts.js';
 import { lockLostError, StoreConflictError, type CertificateFiles, type CommitResult, type Store, type WriteOptions } from './contract.js';
 import { nodeFs, readFileIfAny, readLinkIfAny, type StoreFs } from './fs.js';
 import { accountDir, archivePaths, checkLineageName, livePaths, versionOfLinkTarget, type LivePaths } from './layout.js';
+import { removeLineageFiles } from './remove.js';
 import { commitLineage, listLineages, readLineage, readLineageState, writeLineageState } from './lineage.js';
 
 export type { Store } from './contract.js';
@@ -62,6 +63,10 @@ export function createStore(stateDir: string, deps: StoreDeps = {}): FileStore {
       return writeAccountUrl(fs, stateDir, directoryUrl, account, now());
     },
     accountLocation: (directoryUrl, eabKid) => accountDir(stateDir, directoryUrl, eabKid),
+    removeLineage: async (name, options) => {
+      checkFence(options, `removing lineage ${name}`);
+      return removeLineageFiles(stateDir, name, now());
+    },
     readLineage: async (name) => {
       const lineage = await readLineage(fs, stateDir, name);
       return lineage === undefined ? undefined : { state: lineage.state, liveVersion: lineage.liveVersion };

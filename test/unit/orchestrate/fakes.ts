@@ -107,6 +107,12 @@ export function memoryStore(events: Events = { log: [] }): Store & { lineages: M
       if (found !== undefined) lineages.set(state.name, { ...found, state });
       store.writes++;
     },
+    async removeLineage(name: string, options?: WriteOptions) {
+      fenced(options, 'remove');
+      if (!lineages.delete(name)) return undefined;
+      store.writes++;
+      return { backup: `memory:deleted/${name}` };
+    },
   };
   return store;
 }

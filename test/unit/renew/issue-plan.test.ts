@@ -27,3 +27,12 @@ describe('planIssuance', () => {
     expect(plan(facts, force)?.reason).toBe(reason);
   });
 });
+
+describe('a revoked live certificate', () => {
+  it('is a reason to order, before force and due', () => {
+    const certificate = { name: 'g', domains: ['g.example.org'], keyType: 'ecdsa-p256' as const };
+    const facts = new Map([['g', { domains: ['g.example.org'], keyType: 'ecdsa-p256' as const, server: 's', revoked: true }]]);
+    expect(planIssuance([certificate], facts, { force: true, server: 's' })[0]?.reason).toBe('revoked');
+    expect(planIssuance([certificate], new Map([['g', { ...facts.get('g')!, revoked: false }]]), { force: false, server: 's' })[0]?.reason).toBeUndefined();
+  });
+});
