@@ -94,6 +94,15 @@ function program(): Command {
       process.exitCode = await runRevoke(name, opts);
     });
 
+  withCommon(cli.command('account').argument('<action>', 'show, rollover or deactivate'))
+    .description("show the ACME account (URL, contact, status, key thumbprint), roll its key over, or deactivate it")
+    .option('--server <url>', 'the CA whose account (default: the configured server)')
+    .option('--yes', 'confirm deactivate')
+    .action(async (action: string, opts: CommonOptions & { server?: string; yes?: boolean }) => {
+      const { runAccount } = await import('./account-command.js');
+      process.exitCode = await runAccount(action, opts);
+    });
+
   withCommon(cli.command('delete').argument('<name>', 'lineage name'))
     .description('remove a lineage that is no longer configured (live/, archive/, renewal/), keeping a 0600 backup in state_dir/deleted/')
     .option('--yes', 'confirm the removal')

@@ -146,3 +146,38 @@ function brokenAccount(path: string, what: string): GxitError {
   });
 }
 
+
+// --------------------------------------------------------------------------------- key rollover
+
+/**
+ * Rollover, step 1: the new key as private_key.pem.next and a copy of the current one as
+ * private_key.pem.bak (both 0600, neither may exist yet). private_key.pem stays the account key.
+ */
+export async function stageAccountKey(fs: StoreFs, stateDir: string, directoryUrl: string, pem: string, eabKid?: string): Promise<void> {
+  const keyPath = accountKeyPath(stateDir, directoryUrl, eabKid);
+  const current = await readFileIfAny(fs, keyPath);
+  if (current === undefined) {
+    throw new GxitError('STORE_IO', `no account key for ${directoryUrl} at ${keyPath}`, { subject: keyPath, fix: 'register the account first (gxit-cert issue)' });
+  }
+  try {
+    await writeFileAtomic(fs, `${keyPath}.next`, pem, { mode: PRIVATE_MODE, exclusive: true });
+    await writeFileAtomic(fs, `${keyPath}.bak`, current, { mode: PRIVATE_MODE, exclusive: true });
+  } catch (error) {
+    if (error instanceof GxitError && errnoOf(error.cause) === 'EEXIST') {
+      throw new GxitError('STORE_IO', `an earlier key rollover for ${directoryUrl} did not finish (${keyPath}.next or .bak exists)`, {
+        subject: keyPath,
+        fix: `the CA knows one of ${keyPath}, ${keyPath}.next: keep that one as ${keyPath}, remove the others, then roll over again`,
+        cause: error.cause,
+      });
+    }
+    throw error;
+  }
+}
+
+/** Rollover, step 2 (the CA confirmed): the new key becomes private_key.pem; the backup goes. */
+export async function promoteAccountKey(fs: StoreFs, stateDir: string, directoryUrl: string, eabKid?: string): Promise<void> {
+  const keyPath = accountKeyPath(stateDir, directoryUrl, eabKid);
+  await fs.rename(`${keyPath}.next`, keyPath);
+  await fs.fsyncDir(accountDir(stateDir, directoryUrl, eabKid));
+  await fs.unlink(`${keyPath}.bak`);
+}

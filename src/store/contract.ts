@@ -86,6 +86,14 @@ export interface Store {
     account: { url: string; email?: string; eabKid?: string },
     options?: WriteOptions,
   ): Promise<AccountMeta>;
+  /**
+   * Key rollover (RFC 8555 §7.3.5), step 1: keep `pem` as the next key and a backup of the current
+   * one, both as private as a key; the current key stays the account key. STORE_IO when an earlier
+   * rollover did not finish.
+   */
+  stageAccountKey(directoryUrl: string, pem: string, options?: AccountWriteOptions): Promise<void>;
+  /** Step 2, after the CA confirmed: the staged key replaces the account key atomically; the backup goes. */
+  promoteAccountKey(directoryUrl: string, options?: AccountWriteOptions): Promise<void>;
   /** Where the account of this directory (and kid) is kept, for messages ("move ... aside"); never a secret. */
   accountLocation(directoryUrl: string, eabKid?: string): string;
 

@@ -1,7 +1,7 @@
 /**
  * The file store: the Store contract (contract.ts) over state_dir in certbot's layout (layout.ts).
  */
-import { readAccount, writeAccountKey, writeAccountUrl } from './accounts.js';
+import { promoteAccountKey, readAccount, stageAccountKey, writeAccountKey, writeAccountUrl } from './accounts.js';
 import { lockLostError, StoreConflictError, type CertificateFiles, type CommitResult, type Store, type WriteOptions } from './contract.js';
 import { nodeFs, readFileIfAny, readLinkIfAny, type StoreFs } from './fs.js';
 import { accountDir, archivePaths, checkLineageName, livePaths, versionOfLinkTarget, type LivePaths } from './layout.js';
@@ -63,6 +63,14 @@ export function createStore(stateDir: string, deps: StoreDeps = {}): FileStore {
       return writeAccountUrl(fs, stateDir, directoryUrl, account, now());
     },
     accountLocation: (directoryUrl, eabKid) => accountDir(stateDir, directoryUrl, eabKid),
+    stageAccountKey: async (directoryUrl, pem, options) => {
+      checkFence(options, `storing the next account key for ${directoryUrl}`);
+      await stageAccountKey(fs, stateDir, directoryUrl, pem, options?.eabKid);
+    },
+    promoteAccountKey: async (directoryUrl, options) => {
+      checkFence(options, `switching the account key for ${directoryUrl}`);
+      await promoteAccountKey(fs, stateDir, directoryUrl, options?.eabKid);
+    },
     removeLineage: async (name, options) => {
       checkFence(options, `removing lineage ${name}`);
       return removeLineageFiles(stateDir, name, now());

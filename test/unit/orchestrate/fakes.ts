@@ -44,6 +44,7 @@ const accountKey = (url: string, eabKid: string | undefined): string => (eabKid 
 /** A Store in memory that keeps the contract's obligations that matter to the flow (fences, expectedVersion). */
 export function memoryStore(events: Events = { log: [] }): Store & { lineages: Map<string, { state: LineageState; files: CertificateFiles }>; writes: number } {
   const accounts = new Map<string, StoredAccount>();
+  const staged = new Map<string, string>();
   const lineages = new Map<string, { state: LineageState; files: CertificateFiles }>();
   const fenced = (options: WriteOptions | undefined, what: string): void => {
     if (options?.fence?.aborted) throw lockLostError(what);
@@ -69,6 +70,21 @@ export function memoryStore(events: Events = { log: [] }): Store & { lineages: M
       accounts.set(key, { directoryUrl: url, keyPem: stored?.keyPem ?? '', meta });
       store.writes++;
       return meta;
+    },
+    async stageAccountKey(url: string, pem: string, options?: AccountWriteOptions) {
+      fenced(options, 'stage key');
+      const key = accountKey(url, options?.eabKid);
+      const found = accounts.get(key);
+      if (found === undefined || staged.has(key)) throw new GxitError('STORE_IO', 'cannot stage');
+      staged.set(key, pem);
+    },
+    async promoteAccountKey(url: string, options?: AccountWriteOptions) {
+      const key = accountKey(url, options?.eabKid);
+      const next = staged.get(key);
+      const found = accounts.get(key);
+      if (next === undefined || found === undefined) throw new GxitError('STORE_IO', 'nothing staged');
+      accounts.set(key, { ...found, keyPem: next });
+      staged.delete(key);
     },
     accountLocation: (url: string, eabKid?: string) => `memory:${accountKey(url, eabKid)}`,
     async readLineage(name: string) {
