@@ -9,7 +9,9 @@
 import type * as Acme from 'acme-client';
 import type { EabConfig, KeyType } from '../config/types.js';
 import { openAccount, type AccountStore } from './account.js';
+import { callAcme } from './capture.js';
 import { AcmeError, problemKindOf } from './errors.js';
+import { checkProfile, offeredProfiles } from './profiles.js';
 import { createCertificateKey, createCsr } from './keys.js';
 import { answerChallenges, deactivatePending, finalizeOrder, placeOrder, type PlacedOrder } from './order.js';
 
@@ -20,7 +22,7 @@ export interface OrderHandle {
 
 export interface OrderSession {
   /** Place an order; `onNote` tells about recoveries ("registering the account again"). */
-  place(domains: string[], opts: { replaces?: string; signal: AbortSignal; onNote?: (text: string) => void }): Promise<OrderHandle>;
+  place(domains: string[], opts: { replaces?: string; profile?: string; signal: AbortSignal; onNote?: (text: string) => void }): Promise<OrderHandle>;
   /** Tell the CA the records are in place and wait until every authorization is valid. */
   validate(order: OrderHandle, signal: AbortSignal): Promise<void>;
   /** A new key (or `reuseKeyPem`, reuse_key) and its CSR (no network). */
@@ -85,11 +87,24 @@ export function orderSession(acme: typeof Acme, store: AccountStore, opts: Sessi
     return found;
   };
 
+  let profiles: Promise<string[]> | undefined;
+  /** The profiles the directory offers, fetched once per session (a failed fetch is tried again). */
+  const offered = (): Promise<string[]> => {
+    const fetched = (profiles ??= callAcme({ code: 'ACME_ORDER', what: `could not read the directory of ${opts.directoryUrl}`, subject: opts.directoryUrl }, async () =>
+      offeredProfiles((await acme.axios.get<unknown>(opts.directoryUrl)).data),
+    ));
+    fetched.catch(() => {
+      if (profiles === fetched) profiles = undefined;
+    });
+    return fetched;
+  };
+
   return {
-    async place(domains, { replaces, signal, onNote }) {
+    async place(domains, { replaces, profile, signal, onNote }) {
+      if (profile !== undefined) checkProfile(profile, await offered(), opts.directoryUrl, domains[0] ?? 'profile');
       const attempt = (extras: { replaces?: string }) =>
         withAccount(signal, async (c) => {
-          const placed = await placeOrder(c, domains, extras, signal);
+          const placed = await placeOrder(c, domains, { ...extras, ...(profile === undefined ? {} : { profile }) }, signal);
           const order: OrderHandle = { challenges: placed.challenges.map(({ domain, txtValue }) => ({ domain, txtValue })) };
           placedOf.set(order, { placed, client: c });
           return order;

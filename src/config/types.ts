@@ -76,6 +76,8 @@ export interface CertificateConfig {
   preferredChain?: string;
   /** Renewals keep the live private key (reuse_key: own, else top-level); a change of key type makes a new one. */
   reuseKey?: boolean;
+  /** ACME profile asked for in newOrder (own, else top-level); part of the lineage. */
+  profile?: string;
 }
 
 /** A hook: a string run by `/bin/sh -c`, or an argv list run without a shell. */

@@ -21,8 +21,8 @@ import type { CertificateConfig, Config, DnsCommon, KeyType, ServerAddress } fro
 import { KEY_TYPE_SPELLINGS, checkEmail, checkLineageName, normalizeDomain, parseAcmeServer, parseKeyType, parseServerAddress } from './values.js';
 
 export const KNOWN_KEYS = {
-  top: ['email', 'server', 'ca_bundle', 'state_dir', 'key_type', 'certificates', 'dns', ...RENEWAL_KEYS, ...CHECK_KEYS, 'eab', 'preferred_chain', 'reuse_key'],
-  certificate: ['name', 'domains', 'key_type', 'server', 'email', 'eab', 'ca_bundle', 'preferred_chain', 'reuse_key'],
+  top: ['email', 'server', 'ca_bundle', 'state_dir', 'key_type', 'certificates', 'dns', ...RENEWAL_KEYS, ...CHECK_KEYS, 'eab', 'preferred_chain', 'reuse_key', 'profile'],
+  certificate: ['name', 'domains', 'key_type', 'server', 'email', 'eab', 'ca_bundle', 'preferred_chain', 'reuse_key', 'profile'],
   /** The dns section's own keys; each registered provider adds its section key (its name). */
   dns: ['provider', 'resolvers', 'propagation_timeout', 'propagation_interval', 'propagation_check', 'nameserver_port', ...CHECK_DNS_KEYS],
 } as const;
@@ -71,7 +71,9 @@ export function validateTree(root: MapNode, options: TreeOptions): ValidationRes
   const keyType = validateKeyType(check, root, 'key_type') ?? 'ecdsa-p256';
   const preferredChain = validatePreferredChain(check, root);
   const reuseKey = check.bool(root, 'reuse_key');
+  const profile = validateProfile(check, root);
   const certificates = validateCertificates(check, root, keyType, {
+    ...(profile === undefined ? {} : { profile }),
     ...(preferredChain === undefined ? {} : { preferredChain }),
     ...(reuseKey === undefined ? {} : { reuseKey }),
   });
@@ -126,7 +128,15 @@ function validateKeyType(check: Checker, map: MapNode, key: string): KeyType | u
 }
 
 /** What a certificate inherits from the top level unless it sets its own. */
-type Inherited = Pick<CertificateConfig, 'preferredChain' | 'reuseKey'>;
+type Inherited = Pick<CertificateConfig, 'preferredChain' | 'reuseKey' | 'profile'>;
+
+function validateProfile(check: Checker, map: MapNode): string | undefined {
+  const found = check.string(map, 'profile', 'write the name of a profile the CA offers, e.g. profile: tlsserver');
+  if (found === undefined) return undefined;
+  const name = found.value.trim();
+  if (!/^[A-Za-z0-9._-]+$/.test(name)) return check.report(found.node, `${quote(name)} is not a profile name`, 'write a profile name such as classic, tlsserver or shortlived');
+  return name;
+}
 
 function validatePreferredChain(check: Checker, map: MapNode): string | undefined {
   return check.string(map, 'preferred_chain', 'write the common name of the root (issuer of the topmost certificate), e.g. preferred_chain: "ISRG Root X1"')?.value.trim();
@@ -152,6 +162,7 @@ function validateCertificates(check: Checker, root: MapNode, defaultKeyType: Key
     const ca = validateCertificateCa(check, map);
     const preferredChain = validatePreferredChain(check, map) ?? inherited.preferredChain;
     const reuseKey = check.bool(map, 'reuse_key') ?? inherited.reuseKey;
+    const profile = validateProfile(check, map) ?? inherited.profile;
 
     let name: string | undefined;
     let nameAt: At = map;
@@ -175,7 +186,7 @@ function validateCertificates(check: Checker, root: MapNode, defaultKeyType: Key
       return;
     }
     names.set(name, { line: nameAt.line, path: childPath(map.path, 'name') });
-    certificates.push({ name, domains, keyType, ...ca, ...(preferredChain === undefined ? {} : { preferredChain }), ...(reuseKey ? { reuseKey } : {}) });
+    certificates.push({ name, domains, keyType, ...ca, ...(preferredChain === undefined ? {} : { preferredChain }), ...(reuseKey ? { reuseKey } : {}), ...(profile === undefined ? {} : { profile }) });
   });
   return certificates;
 }

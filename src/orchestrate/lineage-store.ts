@@ -45,7 +45,7 @@ export function lineageStore(store: Store, options: LineageStoreOptions = {}): L
     async lineageFacts(name) {
       const lineage = await store.readLineage(name);
       if (!lineage) return undefined;
-      return { domains: lineage.state.domains, keyType: lineage.state.keyType, server: lineage.state.server, revoked: revokedLive(lineage) };
+      return { domains: lineage.state.domains, keyType: lineage.state.keyType, server: lineage.state.server, revoked: revokedLive(lineage), ...(lineage.state.profile === undefined ? {} : { profile: lineage.state.profile }) };
     },
     liveKey: async (name) => (await store.readLive(name))?.privkeyPem,
     async commitCertificate(certificate, files, server) {
@@ -61,6 +61,7 @@ export function lineageStore(store: Store, options: LineageStoreOptions = {}): L
           // The renewal information and a revocation were about the certificate this version replaces.
           ari: undefined,
           revoked: undefined,
+          profile: certificate.profile,
         },
         { ...write, ...(expectedVersion === undefined ? {} : { expectedVersion }) },
       );

@@ -129,6 +129,7 @@ async function placeStep(run: OrderRun, replaces: string | undefined): Promise<O
   const placed = await unlessAborted(
     deps.session.place(run.certificate.domains, {
       ...(replaces === undefined ? {} : { replaces }),
+      ...(run.certificate.profile === undefined ? {} : { profile: run.certificate.profile }),
       signal: deps.signal,
       onNote: (text) => run.step('order', text),
     }),

@@ -8,9 +8,11 @@ export interface LineageFacts {
   server?: string;
   /** The live certificate was revoked: the next run orders a new one. */
   revoked?: boolean;
+  /** The ACME profile of the live certificate; undefined: none (or not recorded). */
+  profile?: string;
 }
 
-export type PlanReason = 'new' | 'expanded' | 'domains-changed' | 'key-type-changed' | 'ca-changed' | 'revoked' | 'forced' | 'due';
+export type PlanReason = 'new' | 'expanded' | 'domains-changed' | 'key-type-changed' | 'ca-changed' | 'profile-changed' | 'revoked' | 'forced' | 'due';
 
 export interface PlanItem {
   certificate: CertificateConfig;
@@ -43,6 +45,7 @@ export function planIssuance(
     }
     if (facts.keyType && facts.keyType !== certificate.keyType) return { certificate, reason: 'key-type-changed', previousDomains };
     if (facts.server && facts.server !== (certificate.server ?? opts.server)) return { certificate, reason: 'ca-changed', previousDomains };
+    if (facts.profile !== certificate.profile) return { certificate, reason: 'profile-changed', previousDomains };
     if (facts.revoked) return { certificate, reason: 'revoked', previousDomains };
     if (opts.force) return { certificate, reason: 'forced', previousDomains };
     const due = opts.due?.get(certificate.name);

@@ -47,7 +47,13 @@ export function planRenewal(
     const state = snapshot.lineage?.state;
     if (state !== undefined) {
       const revoked = state.revoked !== undefined && state.revoked.version === snapshot.lineage?.liveVersion;
-      facts.set(name, { domains: state.domains, keyType: state.keyType, server: state.server, ...(revoked ? { revoked } : {}) });
+      facts.set(name, {
+        domains: state.domains,
+        keyType: state.keyType,
+        server: state.server,
+        ...(revoked ? { revoked } : {}),
+        ...(state.profile === undefined ? {} : { profile: state.profile }),
+      });
     }
   }
   const issuePlan = planIssuance([...certificates], facts, { force: opts.force, server: opts.server });

@@ -71,6 +71,8 @@ export interface LineageState {
   lastRun?: LineageRun;
   ari?: AriState;
   revoked?: RevokedState;
+  /** The ACME profile the live certificate was ordered with (absent: none). */
+  profile?: string;
 }
 
 /**
@@ -127,6 +129,7 @@ const LINEAGE_STATE = v.looseObject({
     }),
   ),
   revoked: v.optional(REVOKED),
+  profile: v.optional(v.string()),
 });
 
 /** What is wrong with the field a schema issue points at, in the words of the file's fields. */
