@@ -1,4 +1,5 @@
 /** The validated configuration every command works from. Produced only by config/load.ts. */
+import type { NotifyConfig } from './notify.js';
 import type { ProviderSettings } from './provider-section.js';
 
 export type KeyType = 'ecdsa-p256' | 'ecdsa-p384' | 'rsa-2048' | 'rsa-3072' | 'rsa-4096';
@@ -118,6 +119,8 @@ export interface Config {
   verifyServed?: ServerAddress[];
   /** check-dns: the CA's CAA issuer domain names, when its ACME directory does not announce them. */
   caaIdentities?: string[];
+  /** Notifications about failures, renewals and expiring certificates (absent: none). */
+  notify?: NotifyConfig;
   /** Warnings found while loading (deprecated or ignored keys); printed by the CLI. */
   warnings: string[];
 }

@@ -15,13 +15,14 @@ import type { ConfigProblem } from './problems.js';
 import type { ProviderSection, SectionDraft } from './provider-section.js';
 import { CHECK_DNS_KEYS, CHECK_KEYS, validateCheckKeys, validateExpectTarget } from './check-keys.js';
 import { validateEab, type EabDraft } from './eab.js';
+import { validateNotify } from './notify.js';
 import { RENEWAL_KEYS, validateRenewalKeys } from './renewal.js';
 import { childPath, get, type MapNode } from './tree.js';
 import type { CertificateConfig, Config, DnsCommon, KeyType, ServerAddress } from './types.js';
 import { KEY_TYPE_SPELLINGS, checkEmail, checkLineageName, normalizeDomain, parseAcmeServer, parseKeyType, parseServerAddress } from './values.js';
 
 export const KNOWN_KEYS = {
-  top: ['email', 'server', 'ca_bundle', 'state_dir', 'key_type', 'certificates', 'dns', ...RENEWAL_KEYS, ...CHECK_KEYS, 'eab', 'preferred_chain', 'reuse_key', 'profile'],
+  top: ['email', 'server', 'ca_bundle', 'state_dir', 'key_type', 'certificates', 'dns', ...RENEWAL_KEYS, ...CHECK_KEYS, 'eab', 'preferred_chain', 'reuse_key', 'profile', 'notify'],
   certificate: ['name', 'domains', 'key_type', 'server', 'email', 'eab', 'ca_bundle', 'preferred_chain', 'reuse_key', 'profile'],
   /** The dns section's own keys; each registered provider adds its section key (its name). */
   dns: ['provider', 'resolvers', 'propagation_timeout', 'propagation_interval', 'propagation_check', 'nameserver_port', ...CHECK_DNS_KEYS],
@@ -79,6 +80,7 @@ export function validateTree(root: MapNode, options: TreeOptions): ValidationRes
   });
   const dns = validateDns(check, root, options.providers);
   const renewal = validateRenewalKeys(check, root);
+  const notify = validateNotify(check, get(root, 'notify'));
   const checkSettings = validateCheckKeys(check, root);
 
   if (check.problems.length > 0 || server === undefined || stateDir === undefined || dns === undefined) {
@@ -96,6 +98,7 @@ export function validateTree(root: MapNode, options: TreeOptions): ValidationRes
     dns,
     ...renewal,
     ...checkSettings,
+    ...(notify === undefined ? {} : { notify }),
     warnings: [],
   };
   return { draft, problems: [], warnings: check.warnings };

@@ -127,7 +127,28 @@ class RunState {
     if (this.signal.aborted) this.markNotReached(decision);
     await this.redeployAll(decision);
     if (decision.ordered.length > 0) await this.postHooks();
+    if (!this.opts.dryRun) await this.notify(decision);
     return this.report();
+  }
+
+  /** notify: one message per failure/renewal/expiry; one that cannot be sent is a warning only. */
+  async notify(decision: Decision): Promise<void> {
+    const config = this.deps.config.notify;
+    if (config === undefined) return;
+    const { localHost, notificationsFor, sendNotifications } = await import('../hooks/notify.js');
+    const outcomes = [...this.reports.values()].map((entry) => {
+      const snapshot = decision.snapshots.get(entry.name);
+      const issuedNotAfter = entry.result?.certificate?.notAfter;
+      const liveNotAfter = snapshot?.certificate === undefined ? undefined : new Date(snapshot.certificate.notAfterMs).toISOString();
+      const expiry = entry.status === 'issued' || entry.status === 'renewed' ? issuedNotAfter : liveNotAfter;
+      const status = entry.status === 'failed' || entry.status === 'issued' || entry.status === 'renewed' || entry.status === 'current' ? entry.status : ('other' as const);
+      const error = entry.result?.error?.message;
+      return { name: entry.name, domains: entry.domains, status, ...(error === undefined ? {} : { error }), ...(expiry === undefined ? {} : { expiry }) };
+    });
+    const notifications = notificationsFor(outcomes, config.on, { mode: this.opts.mode, nowMs: this.now(), host: localHost() });
+    if (notifications.length === 0) return;
+    const problems = await sendNotifications(config, notifications);
+    for (const problem of problems) this.deps.reporter.warn('*', problem);
   }
 
   decideDeps(): DecideDeps {
