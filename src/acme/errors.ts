@@ -32,6 +32,7 @@ export interface TransportFailure {
 export type AcmeProblemKind =
   | 'accountDoesNotExist'
   | 'alreadyReplaced'
+  | 'alreadyRevoked'
   | 'rateLimited'
   | 'badNonce'
   | 'unauthorized'
@@ -46,6 +47,7 @@ export type AcmeProblemKind =
 const KINDS: ReadonlySet<string> = new Set([
   'accountDoesNotExist',
   'alreadyReplaced',
+  'alreadyRevoked',
   'rateLimited',
   'badNonce',
   'unauthorized',
@@ -235,7 +237,7 @@ function fixForProblem(problem: AcmeProblem): string {
     case 'accountDoesNotExist':
       return 'the stored ACME account is unknown to this CA: run issue again to register it';
     case 'externalAccountRequired':
-      return 'this CA needs external account binding (EAB) credentials';
+      return 'this CA needs external account binding: add eab: with the kid: and hmac_key_file: your CA gave you';
     case 'badNonce':
     case 'serverInternal':
       return 'the CA had a transient problem: run again';

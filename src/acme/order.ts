@@ -27,6 +27,8 @@ export function sanOf(authz: Acme.Authorization): string {
 /** Order fields beyond RFC 8555: `replaces` (RFC 9773 §5), the ARI identifier of the certificate renewed. */
 export interface OrderExtras {
   replaces?: string;
+  /** An ACME profile the CA offers (checked by the session against the directory). */
+  profile?: string;
 }
 
 export async function placeOrder(
@@ -40,6 +42,7 @@ export async function placeOrder(
   const request: Parameters<Acme.Client['createOrder']>[0] & OrderExtras = {
     identifiers: domains.map((value) => ({ type: 'dns', value })),
     ...(extras.replaces === undefined ? {} : { replaces: extras.replaces }),
+    ...(extras.profile === undefined ? {} : { profile: extras.profile }),
   };
   const context = { code: 'ACME_ORDER' as const, what: `the CA refused the order for ${subject}`, subject, ...(signal ? { signal } : {}) };
   const { order, authorizations } = await callAcme(context, async () => {
@@ -84,12 +87,15 @@ export async function finalizeOrder(
   csrPem: Buffer,
   subject: string,
   signal?: AbortSignal,
+  preferredChain?: string,
 ): Promise<string> {
   const context = { code: 'ACME_FINALIZE' as const, what: `the CA did not issue the certificate for ${subject}`, subject, ...(signal ? { signal } : {}) };
   return callAcme(context, async () => {
     const finalized = await client.finalizeOrder(order, csrPem);
     const valid = finalized.status === 'valid' ? finalized : await client.waitForValidStatus(finalized);
-    return client.getCertificate(valid);
+    // With a preferred chain, acme-client fetches the alternates (Link: rel="alternate") and takes the
+    // chain in which that issuer name is closest to the root; none matching: the default chain.
+    return preferredChain === undefined ? client.getCertificate(valid) : client.getCertificate(valid, preferredChain);
   });
 }
 
