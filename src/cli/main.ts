@@ -82,6 +82,25 @@ function program(): Command {
       process.exitCode = await runInstallTimer(opts);
     });
 
+  cli
+    .command('import-certbot')
+    .description("take over certbot's lineages, account and hooks without a new order, and write a configuration")
+    .option('--certbot-dir <dir>', "certbot's configuration directory", '/etc/letsencrypt')
+    .requiredOption('--state-dir <dir>', "gxit-cert's state directory to import into (not certbot's)")
+    .requiredOption('--write-config <file>', 'configuration file to write (must not exist)')
+    .option('--lineage <name...>', 'import only these lineages (renewal/<name>.conf)')
+    .option('--dry-run', 'show what would be imported; change nothing')
+    .option('--disable-certbot', "set autorenew = False in the imported renewal/*.conf (a .bak kept) and list certbot's schedulers")
+    .option('--yes', "with --disable-certbot: also disable certbot's timer and cron entries")
+    .option('--ca-bundle <file>', "write ca_bundle: the extra CA for the ACME server's HTTPS (test CAs)")
+    .option('--json', 'print one JSON document with the result')
+    .option('-v, --verbose', 'also list the settings that needed no carrying over')
+    .addOption(new Option('--root <dir>', 'prefix for system paths (tests)').hideHelp())
+    .action(async (opts: import('./import-certbot-command.js').ImportCertbotOptions) => {
+      const { runImportCertbot } = await import('./import-certbot-command.js');
+      process.exitCode = await runImportCertbot(opts);
+    });
+
   return cli;
 }
 

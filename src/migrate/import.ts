@@ -1,0 +1,250 @@
+/**
+ * import-certbot, the I/O around the pure plan: read certbot's directory, refuse while certbot runs,
+ * write the lineages and the account through the store (under its lock), write the configuration,
+ * and on request switch certbot's renewal off. certbot's directory is only ever changed by
+ * `disableCertbot` (autorenew = False with a .bak, scheduler lines commented out with a .bak).
+ */
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { evaluateConfigText } from '../config/load.js';
+import { GxitError } from '../errors.js';
+import { acquireLock, createStore, type Store } from '../store/index.js';
+import { assertCertbotIdle, type LockDeps } from './certbot-lock.js';
+import {
+  listCertbotLineages,
+  readCertbotAccount,
+  readCertbotLineage,
+  readHookScripts,
+  readRfc2136Ini,
+  type CertbotAccount,
+  type CertbotLineage,
+} from './certbot-tree.js';
+import { setRenewalParam } from './configobj.js';
+import { planImport, type ImportPlan } from './plan.js';
+import { disableScheduler, findSchedulers, type DisableDeps, type Scheduler } from './schedulers.js';
+import { backupAndReplace, writeAtomic } from './write.js';
+
+export interface ImportOptions {
+  certbotDir: string;
+  stateDir: string;
+  writeConfig: string;
+  lineages?: string[];
+  dryRun: boolean;
+  disableCertbot: boolean;
+  /** Also disable certbot's schedulers (otherwise they are listed). */
+  yes: boolean;
+  hooksDir: string;
+  caBundle?: string;
+  /** Prefix for system paths (tests). */
+  root: string;
+  now: Date;
+  lockDeps?: LockDeps;
+  disableDeps?: DisableDeps;
+}
+
+export interface ImportedLineage {
+  name: string;
+  domains: string[];
+  serial: string;
+  notAfter: string;
+  versions: number;
+  /** Already in the state directory with the same certificate: nothing written. */
+  skipped: boolean;
+}
+
+export interface ImportReport {
+  dryRun: boolean;
+  lineages: ImportedLineage[];
+  account?: { url: string; server: string; skipped: boolean };
+  configPath: string;
+  configWritten: boolean;
+  disabled: string[];
+  schedulers: Scheduler[];
+  warnings: string[];
+  notes: string[];
+}
+
+export async function importCertbot(opts: ImportOptions): Promise<ImportReport> {
+  const certbotDir = resolve(opts.certbotDir);
+  const stateDir = resolve(opts.stateDir);
+  const configPath = resolve(opts.writeConfig);
+  if (certbotDir === stateDir) {
+    throw new GxitError('USAGE', `--state-dir is certbot's own directory ${certbotDir}`, {
+      subject: stateDir,
+      fix: 'import into a directory of its own, e.g. --state-dir /etc/gxit-cert (certbot\'s stays as it is, for rollback)',
+    });
+  }
+  await assertCertbotIdle(certbotDir, opts.lockDeps);
+  if (await stat(configPath).then(() => true, () => false)) {
+    throw new GxitError('USAGE', `--write-config ${configPath} exists already`, {
+      subject: configPath,
+      fix: `move ${configPath} away or name another file; nothing was imported`,
+    });
+  }
+
+  const available = await listCertbotLineages(certbotDir);
+  const wanted = opts.lineages !== undefined && opts.lineages.length > 0 ? opts.lineages : available;
+  for (const name of wanted) {
+    if (!available.includes(name)) {
+      throw new GxitError('USAGE', `certbot has no lineage ${name} in ${certbotDir}/renewal`, {
+        subject: name,
+        fix: `name one of: ${available.join(', ') || '(none)'}`,
+      });
+    }
+  }
+  const lineages: CertbotLineage[] = [];
+  for (const name of wanted) {
+    const read = await readCertbotLineage(certbotDir, name);
+    if (!read.ok) {
+      throw new GxitError('CONFIG_INVALID', `certbot lineage ${name} cannot be imported: ${read.reason}`, {
+        subject: name,
+        fix: wanted.length > 1 ? 'repair it with certbot, or leave it out by naming the others with --lineage' : 'repair it with certbot (certbot certificates shows its state)',
+      });
+    }
+    lineages.push(read.lineage);
+  }
+
+  const first = lineages[0];
+  let account: CertbotAccount | undefined;
+  const accountWarnings: string[] = [];
+  if (first?.mapping.accountId !== undefined) {
+    const read = await readCertbotAccount(certbotDir, first.mapping.server, first.mapping.accountId);
+    if (read.ok) account = read.account;
+    else accountWarnings.push(read.reason);
+  }
+  const { scripts, skipped } = await readHookScripts(certbotDir);
+  const provider = first?.mapping.provider;
+  const rfc2136Ini = provider?.kind === 'rfc2136' ? await readRfc2136Ini(provider.credentials).catch(() => undefined) : undefined;
+  if (provider?.kind === 'rfc2136' && rfc2136Ini === undefined) accountWarnings.push(`${provider.credentials} cannot be read`);
+
+  const plan = planImport({
+    certbotDir,
+    stateDir,
+    lineages,
+    ...(account === undefined ? {} : { account }),
+    scripts,
+    ...(rfc2136Ini === undefined ? {} : { rfc2136Ini }),
+    hooksDir: opts.hooksDir,
+    ...(opts.caBundle === undefined ? {} : { caBundle: opts.caBundle }),
+    now: opts.now,
+  });
+  plan.warnings.unshift(...accountWarnings);
+  for (const path of skipped) plan.notes.push(`${path} is not executable; certbot skips it, so it is not imported`);
+
+  // The written configuration must load: a mistake here would only show at the next renewal.
+  const evaluated = evaluateConfigText(plan.configText, configPath, { env: process.env });
+  for (const problem of evaluated.problems) plan.warnings.push(`the written configuration needs editing: line ${problem.line}: ${problem.path}: ${problem.message}`);
+
+  const store = createStore(stateDir);
+  const report: ImportReport = {
+    dryRun: opts.dryRun,
+    lineages: [],
+    configPath,
+    configWritten: false,
+    disabled: [],
+    schedulers: await findSchedulers(opts.root),
+    warnings: plan.warnings,
+    notes: plan.notes,
+  };
+  const decisions = await decide(store, plan);
+  report.lineages = decisions.lineages;
+  if (plan.account !== undefined) report.account = { url: plan.account.url, server: plan.server, skipped: decisions.accountSkipped };
+  if (opts.dryRun) return report;
+
+  await writeState(store, stateDir, plan, decisions);
+  await writeAtomic(configPath, plan.configText, { mode: 0o600, exclusive: true });
+  report.configWritten = true;
+
+  if (opts.disableCertbot) {
+    await assertCertbotIdle(certbotDir, opts.lockDeps);
+    for (const p of plan.lineages) {
+      if (p.lineage.mapping.autorenewOff) continue;
+      await backupAndReplace(p.lineage.confPath, setRenewalParam(p.lineage.confText, 'autorenew', 'False'));
+      report.disabled.push(`${p.lineage.confPath}: autorenew = False (original in ${p.lineage.confPath}.bak)`);
+    }
+    if (opts.yes) {
+      for (const s of report.schedulers) {
+        try {
+          report.disabled.push(await disableScheduler(s, opts.disableDeps));
+        } catch (error) {
+          report.warnings.push(`${s.where}: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }
+    }
+  }
+  return report;
+}
+
+interface Decisions {
+  lineages: ImportedLineage[];
+  accountSkipped: boolean;
+}
+
+/** What is already in the state directory: the same certificate or account is skipped, anything else refused. */
+async function decide(store: Store, plan: ImportPlan): Promise<Decisions> {
+  const lineages: ImportedLineage[] = [];
+  for (const p of plan.lineages) {
+    const existing = await store.readLineage(p.lineage.name);
+    const facts = p.lineage.live.facts;
+    let skipped = false;
+    if (existing !== undefined) {
+      const { readFile } = await import('node:fs/promises');
+      const { X509Certificate } = await import('node:crypto');
+      const pem = await readFile(existing.live.cert, 'utf8').catch(() => undefined);
+      const serial = pem === undefined ? undefined : new X509Certificate(pem).serialNumber.toLowerCase();
+      if (serial !== facts.serial) {
+        throw new GxitError('USAGE', `${store.stateDir} holds a lineage ${p.lineage.name} with another certificate already`, {
+          subject: p.lineage.name,
+          fix: 'import into an empty --state-dir, or leave this lineage out with --lineage',
+        });
+      }
+      skipped = true;
+    }
+    lineages.push({ name: p.lineage.name, domains: facts.domains, serial: facts.serial, notAfter: facts.notAfter, versions: p.lineage.versions.length, skipped });
+  }
+  let accountSkipped = false;
+  if (plan.account !== undefined) {
+    const stored = await store.readAccount(plan.server);
+    if (stored !== undefined) {
+      const { createPublicKey } = await import('node:crypto');
+      const same = createPublicKey(stored.keyPem).export({ format: 'jwk' }).n === createPublicKey(plan.account.keyPem).export({ format: 'jwk' }).n;
+      if (!same) {
+        throw new GxitError('USAGE', `${store.stateDir} holds another account for ${plan.server} already`, {
+          subject: plan.server,
+          fix: 'import into an empty --state-dir (a state directory keeps one account per CA)',
+        });
+      }
+      accountSkipped = true;
+    }
+  }
+  return { lineages, accountSkipped };
+}
+
+async function writeState(store: Store, stateDir: string, plan: ImportPlan, decisions: Decisions): Promise<void> {
+  const lock = await acquireLock(stateDir, { waitMs: 0, staleMs: 120_000 });
+  try {
+    if (plan.account !== undefined && !decisions.accountSkipped) {
+      await store.writeAccountKey(plan.server, plan.account.keyPem);
+      await store.writeAccountUrl(plan.server, { url: plan.account.url, ...(plan.account.email === undefined ? {} : { email: plan.account.email }) });
+    }
+    for (const p of plan.lineages) {
+      if (decisions.lineages.find((l) => l.name === p.lineage.name)?.skipped === true) continue;
+      const retryAfter = p.lineage.mapping.ariRetryAfter;
+      for (const version of p.lineage.versions) {
+        const isLive = version === p.lineage.live;
+        await store.commit(
+          p.lineage.name,
+          { certPem: version.files.cert, privkeyPem: version.files.privkey, chainPem: version.files.chain, fullchainPem: version.files.fullchain },
+          {
+            domains: version.facts.domains,
+            keyType: p.keyType,
+            server: plan.server,
+            ...(isLive && retryAfter !== undefined ? { ari: { nextFetchAt: retryAfter } } : {}),
+          },
+        );
+      }
+    }
+  } finally {
+    await lock.release();
+  }
+}
