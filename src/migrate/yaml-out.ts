@@ -40,7 +40,7 @@ export function yamlString(text: string): string {
   const plain =
     text !== '' &&
     !RESERVED.test(text) &&
-    /^[A-Za-z0-9_./@][A-Za-z0-9_./@:+=-]*$/.test(text) &&
+    /^(?:[A-Za-z0-9_./@]|-[A-Za-z-])[A-Za-z0-9_./@:+=-]*$/.test(text) &&
     !text.includes(': ') &&
     !text.endsWith(':');
   return plain ? text : JSON.stringify(text);
