@@ -41,8 +41,13 @@ export function commentOut(text: string, indexes: readonly number[], note: strin
   return lines.join('\n');
 }
 
-async function listDir(dir: string): Promise<string[]> {
-  return readdir(dir).then((names) => names.sort().map((n) => join(dir, n)), () => []);
+/** Files cron reads in `dir`: not our .bak copies, nor (in /etc/cron.d) names with a dot, which cron skips. */
+async function listDir(dir: string, dotted: boolean): Promise<string[]> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  return names
+    .filter((n) => !n.startsWith('.') && !n.endsWith('.bak') && (dotted || !n.includes('.')))
+    .sort()
+    .map((n) => join(dir, n));
 }
 
 /** Every certbot scheduler under `root` ("/" on a real host). */
@@ -55,9 +60,9 @@ export async function findSchedulers(root: string): Promise<Scheduler[]> {
     }
   }
   const files = [
-    ...(await listDir(join(root, 'etc/cron.d'))),
-    ...(await listDir(join(root, 'var/spool/cron/crontabs'))),
-    ...(await listDir(join(root, 'var/spool/cron'))),
+    ...(await listDir(join(root, 'etc/cron.d'), false)),
+    ...(await listDir(join(root, 'var/spool/cron/crontabs'), true)),
+    ...(await listDir(join(root, 'var/spool/cron'), true)),
     join(root, 'etc/crontab'),
   ];
   for (const file of files) {
