@@ -101,6 +101,26 @@ function program(): Command {
       process.exitCode = await runImportCertbot(opts);
     });
 
+  cli
+    .command('init')
+    .description('write a first configuration from galaxy.yml, the certbot role\'s group_vars or certbot\'s directory, then run check-dns on it')
+    .option('--galaxy-config <file>', 'galaxy.yml: the host of galaxy_infrastructure_url and interactivetools_prefix')
+    .option('--group-vars <file>', "the Galaxy certbot role's group_vars (certbot_domains, certbot_admin_email, certbot_dns_*)")
+    .option('--certbot-dir <dir>', "certbot's directory: names, CA and rfc2136 credentials of its lineage")
+    .option('--write <file>', 'configuration file to write (must not exist)', DEFAULT_CONFIG)
+    .option('--host <name>', 'the Galaxy host name (instead of galaxy_infrastructure_url)')
+    .option('--email <address>', 'contact address for the CA')
+    .option('--server <url>', 'ACME directory URL (default: from the inputs, else letsencrypt)')
+    .option('--state-dir <dir>', 'state directory (default /etc/gxit-cert)')
+    .option('--ca-bundle <file>', "extra CA for the ACME server's HTTPS (test CAs)")
+    .option('--resolver <address...>', 'DNS servers for lookups instead of the system resolver (dns.resolvers)')
+    .option('--no-check', 'do not run check-dns after writing')
+    .option('-v, --verbose', 'pass --verbose to check-dns')
+    .action(async (opts: import('./init-command.js').InitOptions) => {
+      const { runInit } = await import('./init-command.js');
+      process.exitCode = await runInit(opts);
+    });
+
   return cli;
 }
 
