@@ -4,7 +4,8 @@
  * and on request switch certbot's renewal off. certbot's directory is only ever changed by
  * `disableCertbot` (autorenew = False with a .bak, scheduler lines commented out with a .bak).
  */
-import { stat } from 'node:fs/promises';
+import { createPublicKey, X509Certificate } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { evaluateConfigText } from '../config/load.js';
 import { GxitError } from '../errors.js';
@@ -149,7 +150,15 @@ export async function importCertbot(opts: ImportOptions): Promise<ImportReport> 
   const decisions = await decide(store, plan);
   report.lineages = decisions.lineages;
   if (plan.account !== undefined) report.account = { url: plan.account.url, server: plan.server, skipped: decisions.accountSkipped };
-  if (opts.dryRun) return report;
+  if (opts.dryRun) {
+    if (opts.disableCertbot) {
+      for (const p of plan.lineages) {
+        if (!p.lineage.mapping.autorenewOff) report.disabled.push(`would set autorenew = False in ${p.lineage.confPath} (keeping ${p.lineage.confPath}.bak)`);
+      }
+      if (opts.yes) for (const s of report.schedulers) report.disabled.push(`would disable ${s.where}`);
+    }
+    return report;
+  }
 
   await writeState(store, stateDir, plan, decisions);
   await writeAtomic(configPath, plan.configText, { mode: 0o600, exclusive: true });
@@ -188,8 +197,6 @@ async function decide(store: Store, plan: ImportPlan): Promise<Decisions> {
     const facts = p.lineage.live.facts;
     let skipped = false;
     if (existing !== undefined) {
-      const { readFile } = await import('node:fs/promises');
-      const { X509Certificate } = await import('node:crypto');
       const pem = await readFile(existing.live.cert, 'utf8').catch(() => undefined);
       const serial = pem === undefined ? undefined : new X509Certificate(pem).serialNumber.toLowerCase();
       if (serial !== facts.serial) {
@@ -206,8 +213,8 @@ async function decide(store: Store, plan: ImportPlan): Promise<Decisions> {
   if (plan.account !== undefined) {
     const stored = await store.readAccount(plan.server);
     if (stored !== undefined) {
-      const { createPublicKey } = await import('node:crypto');
-      const same = createPublicKey(stored.keyPem).export({ format: 'jwk' }).n === createPublicKey(plan.account.keyPem).export({ format: 'jwk' }).n;
+      const spki = (pem: string): Buffer => createPublicKey(pem).export({ type: 'spki', format: 'der' });
+      const same = spki(stored.keyPem).equals(spki(plan.account.keyPem));
       if (!same) {
         throw new GxitError('USAGE', `${store.stateDir} holds another account for ${plan.server} already`, {
           subject: plan.server,

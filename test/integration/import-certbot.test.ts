@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { startAriProxy } from '../../fixtures/ari/proxy.mjs';
 import { LabError, startLab, type Lab } from '../lab/lab.mjs';
 import { runCli } from './helpers.js';
 
@@ -61,7 +62,7 @@ interface CertbotTree {
 }
 
 /** certbot certonly for <prefix>.example.org + its GxIT wildcard, with a deploy hook. */
-async function certbotLineage(prefix: string, extra: string[] = []): Promise<CertbotTree> {
+async function certbotLineage(prefix: string, extra: string[] = [], server = lab.directoryUrl): Promise<CertbotTree> {
   const dir = await tempDir();
   const certbotDir = path.join(dir, 'letsencrypt');
   const key = lab.keys['certbot-training'];
@@ -75,7 +76,7 @@ async function certbotLineage(prefix: string, extra: string[] = []): Promise<Cer
   const name = `${prefix}.example.org`;
   const result = await run('certbot', [
     'certonly', '--non-interactive', '--agree-tos', '-m', 'admin@example.org',
-    '--server', lab.directoryUrl,
+    '--server', server,
     '--config-dir', certbotDir, '--work-dir', path.join(dir, 'work'), '--logs-dir', path.join(dir, 'logs'),
     '--dns-rfc2136', '--dns-rfc2136-credentials', ini, '--dns-rfc2136-propagation-seconds', '1',
     '--deploy-hook', `echo "deployed $RENEWED_LINEAGE" >> ${hookLog}`,
@@ -108,6 +109,20 @@ async function snapshot(dir: string): Promise<Record<string, string>> {
   return out;
 }
 
+/** The account URL in certbot's regr.json (the lab's CA has one account directory per tree). */
+async function certbotAccountUrl(tree: CertbotTree, directoryUrl: string): Promise<string> {
+  const dir = path.join(tree.certbotDir, 'accounts', new URL(directoryUrl).host, 'dir');
+  const [id] = await readdir(dir);
+  return (JSON.parse(await readFile(path.join(dir, id!, 'regr.json'), 'utf8')) as { uri: string }).uri;
+}
+
+/** The account URL gxit-cert keeps for a CA. */
+async function storedAccountUrl(stateDir: string, directoryUrl: string): Promise<string> {
+  const url = new URL(directoryUrl);
+  const dir = path.join(stateDir, 'accounts', `${url.hostname}_${url.port}-dir`);
+  return (JSON.parse(await readFile(path.join(dir, 'account.json'), 'utf8')) as { url: string }).url;
+}
+
 const serialOf = async (file: string): Promise<string> => new X509Certificate(await readFile(file)).serialNumber.toLowerCase();
 
 // Each test runs certbot once or twice (about 4 s each on an idle machine): generous bounds for a loaded one.
@@ -115,12 +130,7 @@ describe('import-certbot on a real certbot 2.1 lineage', { timeout: 180_000 }, (
   it('imports without an order, renews with certbot\'s account and hook, and switches certbot\'s renewal off', async () => {
     const tree = await certbotLineage('cb-main');
     const certbotSerial = await serialOf(path.join(tree.certbotDir, 'live', tree.name, 'cert.pem'));
-    const regr = JSON.parse(
-      await readFile(
-        path.join(tree.certbotDir, 'accounts', `${lab.pebbleIp}:${lab.acmePort}`, 'dir', (await readdir(path.join(tree.certbotDir, 'accounts', `${lab.pebbleIp}:${lab.acmePort}`, 'dir')))[0]!, 'regr.json'),
-        'utf8',
-      ),
-    ) as { uri: string };
+    const regr = { uri: await certbotAccountUrl(tree, lab.directoryUrl) };
     const stateDir = path.join(tree.dir, 'gxit');
     const config = path.join(tree.dir, 'config.yml');
     // A fake system root for certbot's schedulers: Debian's cron file and the Galaxy role's crontab entry.
@@ -138,6 +148,8 @@ describe('import-certbot on a real certbot 2.1 lineage', { timeout: 180_000 }, (
     const dry = await runCli([...args, '--dry-run', '--disable-certbot', '--yes']);
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toContain(`${tree.name}: would import 1 version; live: serial ${certbotSerial}`);
+    expect(dry.stdout).toContain(`certbot: would set autorenew = False in ${path.join(tree.certbotDir, 'renewal', `${tree.name}.conf`)}`);
+    expect(dry.stdout).toContain(`certbot: would disable ${path.join(root, 'etc/cron.d/certbot')}`);
     expect(dry.stdout).toContain('dry run: nothing was changed');
     expect(await snapshot(tree.certbotDir)).toEqual(before.certbot);
     expect(await snapshot(root)).toEqual(before.root);
@@ -188,8 +200,7 @@ describe('import-certbot on a real certbot 2.1 lineage', { timeout: 180_000 }, (
     // new registration) and runs the imported deploy hook with the new live directory.
     const forced = await runCli(['renew', '--force', '--config', config]);
     expect(forced.code, forced.stderr).toBe(0);
-    const account = JSON.parse(await readFile(path.join(stateDir, 'accounts', `${lab.pebbleIp}_${lab.acmePort}-dir`, 'account.json'), 'utf8')) as { url: string };
-    expect(account.url).toBe(regr.uri);
+    expect(await storedAccountUrl(stateDir, lab.directoryUrl)).toBe(regr.uri);
     const renewed = await serialOf(path.join(stateDir, 'live', tree.name, 'cert.pem'));
     expect(renewed).not.toBe(certbotSerial);
     expect(await readFile(path.join(stateDir, 'live', tree.name, 'cert.pem'), 'utf8')).toBe(await readFile(path.join(stateDir, 'archive', tree.name, 'cert2.pem'), 'utf8'));
@@ -250,7 +261,7 @@ describe('import-certbot on a real certbot 2.1 lineage', { timeout: 180_000 }, (
   });
 
   it('turns the Galaxy role\'s post-renewal script into install-files, which a forced renewal runs', async () => {
-    const tree = await certbotLineage('cb-role', ['--key-type', 'rsa', '--rsa-key-size', '3072']);
+    const tree = await certbotLineage('cb-role', ['--key-type', 'rsa']);
     const out = path.join(tree.dir, 'ssl');
     await mkdir(path.join(out, 'certs'), { recursive: true });
     await mkdir(path.join(out, 'private'), { recursive: true });
@@ -283,7 +294,7 @@ describe('import-certbot on a real certbot 2.1 lineage', { timeout: 180_000 }, (
     const imported = await runCli(['import-certbot', '--certbot-dir', tree.certbotDir, '--state-dir', stateDir, '--write-config', config, '--ca-bundle', lab.caBundle, '--root', await tempDir()]);
     expect(imported.code, imported.stderr).toBe(0);
     const written = await readFile(config, 'utf8');
-    expect(written).toContain('key_type: rsa-3072');
+    expect(written).toContain('key_type: rsa-2048');
     expect(written).toContain(
       `/hooks/install-files, --fullchain, ${out}/certs/fullchain.pem, --cert, ${out}/certs/cert.pem, --key, ${out}/private/privkey.pem, --owner, root, --group, root, --cert-mode, "0644", --key-mode, "0600"]`,
     );
@@ -297,5 +308,38 @@ describe('import-certbot on a real certbot 2.1 lineage', { timeout: 180_000 }, (
     expect((await stat(path.join(out, 'private', 'privkey.pem'))).mode & 0o777).toBe(0o600);
     expect(await readFile(path.join(out, 'certs', 'fullchain.pem'), 'utf8')).toBe(await readFile(path.join(stateDir, 'live', tree.name, 'fullchain.pem'), 'utf8'));
     expect(await readFile(path.join(tree.dir, 'other.log'), 'utf8')).toBe('restarted\n');
+  });
+
+  it('sends ARI `replaces` with certbot\'s certificate, under certbot\'s account, at the first renewal', async () => {
+    const ari = await startAriProxy({
+      upstream: lab.directoryUrl,
+      upstreamCa: await readFile(lab.caBundle, 'utf8'),
+      caCertFile: lab.caBundle,
+      caKeyFile: path.join(lab.dir, 'ca-key.pem'),
+      host: lab.pebbleIp,
+    });
+    try {
+      const tree = await certbotLineage('cb-ari', [], ari.directoryUrl);
+      const certbotSerial = await serialOf(path.join(tree.certbotDir, 'live', tree.name, 'cert.pem'));
+      const stateDir = path.join(tree.dir, 'gxit');
+      const config = path.join(tree.dir, 'config.yml');
+      const imported = await runCli(['import-certbot', '--certbot-dir', tree.certbotDir, '--state-dir', stateDir, '--write-config', config, '--ca-bundle', lab.caBundle, '--root', await tempDir()]);
+      expect(imported.code, imported.stderr).toBe(0);
+      await labTweaks(config);
+      // The CA's window for certbot's certificate has begun: the first renew orders, naming it.
+      ari.setWindow('*', { start: new Date(Date.now() - 2 * 86_400_000).toISOString(), end: new Date(Date.now() - 86_400_000).toISOString(), retryAfter: 3600 });
+      const renew = await runCli(['renew', '--config', config, '--json']);
+      expect(renew.code, renew.stdout).toBe(0);
+      expect(JSON.parse(renew.stdout).results[0]).toMatchObject({ status: 'renewed', reason: 'due', due: { basis: 'ari' } });
+      const asked = ari.requests.renewalInfo[0]!;
+      // The certificate ID's second half is certbot's serial (DER, maybe with a leading 00).
+      const serialHex = Buffer.from(asked.split('.')[1]!, 'base64url').toString('hex');
+      expect(serialHex.replace(/^0+/, '')).toBe(certbotSerial.replace(/^0+/, ''));
+      expect(ari.requests.newOrders.at(-1)).toMatchObject({ replaces: asked });
+      expect(ari.requests.newOrders).toHaveLength(2); // certbot's and this renewal's
+      expect(await storedAccountUrl(stateDir, ari.directoryUrl)).toBe(await certbotAccountUrl(tree, ari.directoryUrl));
+    } finally {
+      await ari.close();
+    }
   });
 });
