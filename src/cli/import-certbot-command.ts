@@ -61,7 +61,8 @@ export function renderReport(r: ImportReport, opts: { verbose?: boolean; disable
   if (r.account !== undefined) {
     lines.push(r.account.skipped ? `account ${r.account.url}: already in the state directory` : `account ${r.account.url} (${r.account.server}): ${verb}; the next order uses it`);
   }
-  lines.push(r.dryRun ? `configuration: would write ${r.configPath}` : `configuration: wrote ${r.configPath}`);
+  if (r.configWritten) lines.push(`configuration: wrote ${r.configPath}`);
+  else if (r.dryRun) lines.push(`configuration: would write ${r.configPath}`);
   for (const d of r.disabled) lines.push(`certbot: ${d}`);
   if (r.schedulers.length > 0 && !(opts.disableCertbot && opts.yes)) {
     for (const s of r.schedulers) {

@@ -5,8 +5,8 @@
  * `disableCertbot` (autorenew = False with a .bak, scheduler lines commented out with a .bak).
  */
 import { createPublicKey, X509Certificate } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { evaluateConfigText } from '../config/load.js';
 import { GxitError } from '../errors.js';
 import { acquireLock, createStore, type Store } from '../store/index.js';
@@ -76,12 +76,9 @@ export async function importCertbot(opts: ImportOptions): Promise<ImportReport> 
     });
   }
   await assertCertbotIdle(certbotDir, opts.lockDeps);
-  if (await stat(configPath).then(() => true, () => false)) {
-    throw new GxitError('USAGE', `--write-config ${configPath} exists already`, {
-      subject: configPath,
-      fix: `move ${configPath} away or name another file; nothing was imported`,
-    });
-  }
+  // An existing configuration is kept (it may have been edited since): a second run only adds
+  // what is missing, e.g. --disable-certbot after the import was checked.
+  const configExists = await stat(configPath).then(() => true, () => false);
 
   const available = await listCertbotLineages(certbotDir);
   const wanted = opts.lineages !== undefined && opts.lineages.length > 0 ? opts.lineages : available;
@@ -151,6 +148,7 @@ export async function importCertbot(opts: ImportOptions): Promise<ImportReport> 
   report.lineages = decisions.lineages;
   if (plan.account !== undefined) report.account = { url: plan.account.url, server: plan.server, skipped: decisions.accountSkipped };
   if (opts.dryRun) {
+    if (configExists) report.warnings.push(`${configPath} exists already and would be kept`);
     if (opts.disableCertbot) {
       for (const p of plan.lineages) {
         if (!p.lineage.mapping.autorenewOff) report.disabled.push(`would set autorenew = False in ${p.lineage.confPath} (keeping ${p.lineage.confPath}.bak)`);
@@ -161,8 +159,12 @@ export async function importCertbot(opts: ImportOptions): Promise<ImportReport> 
   }
 
   await writeState(store, stateDir, plan, decisions);
-  await writeAtomic(configPath, plan.configText, { mode: 0o600, exclusive: true });
-  report.configWritten = true;
+  if (configExists) {
+    report.warnings.push(`${configPath} exists already and was kept; move it away to have it written again`);
+  } else {
+    await writeAtomic(configPath, plan.configText, { mode: 0o600, exclusive: true });
+    report.configWritten = true;
+  }
 
   if (opts.disableCertbot) {
     await assertCertbotIdle(certbotDir, opts.lockDeps);
@@ -197,9 +199,7 @@ async function decide(store: Store, plan: ImportPlan): Promise<Decisions> {
     const facts = p.lineage.live.facts;
     let skipped = false;
     if (existing !== undefined) {
-      const pem = await readFile(existing.live.cert, 'utf8').catch(() => undefined);
-      const serial = pem === undefined ? undefined : new X509Certificate(pem).serialNumber.toLowerCase();
-      if (serial !== facts.serial) {
+      if (!(await holdsCertificate(existing.live.cert, facts.serial))) {
         throw new GxitError('USAGE', `${store.stateDir} holds a lineage ${p.lineage.name} with another certificate already`, {
           subject: p.lineage.name,
           fix: 'import into an empty --state-dir, or leave this lineage out with --lineage',
@@ -225,6 +225,24 @@ async function decide(store: Store, plan: ImportPlan): Promise<Decisions> {
     }
   }
   return { lineages, accountSkipped };
+}
+
+/**
+ * Whether a stored lineage is the one imported from certbot: its live certificate, or one of the
+ * versions beside it in the archive (gxit-cert renewed it since), has certbot's serial.
+ */
+async function holdsCertificate(liveCert: string, serial: string): Promise<boolean> {
+  const serialOf = async (file: string): Promise<string | undefined> => {
+    const pem = await readFile(file, 'utf8').catch(() => undefined);
+    return pem === undefined ? undefined : new X509Certificate(pem).serialNumber.toLowerCase();
+  };
+  if ((await serialOf(liveCert)) === serial) return true;
+  const archive = await realpath(liveCert).then(dirname, () => undefined);
+  if (archive === undefined) return false;
+  for (const name of await readdir(archive).catch(() => [] as string[])) {
+    if (/^cert\d+\.pem$/.test(name) && (await serialOf(join(archive, name))) === serial) return true;
+  }
+  return false;
 }
 
 async function writeState(store: Store, stateDir: string, plan: ImportPlan, decisions: Decisions): Promise<void> {

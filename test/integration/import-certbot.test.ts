@@ -208,10 +208,16 @@ describe('import-certbot on a real certbot 2.1 lineage', { timeout: 180_000 }, (
     // certbot's files are untouched by the renewal.
     expect(await serialOf(path.join(tree.certbotDir, 'live', tree.name, 'cert.pem'))).toBe(certbotSerial);
 
-    // A second import into the same state directory leaves the lineage alone; the config must be new.
+    // A second import into the same state directory leaves the lineage, the account and the
+    // configuration alone.
+    const configText = await readFile(config, 'utf8');
     const again = await runCli(['import-certbot', '--certbot-dir', tree.certbotDir, '--state-dir', stateDir, '--write-config', config, '--root', root]);
-    expect(again.code).toBe(2);
-    expect(again.stderr).toMatch(/^error: --write-config .* exists already/);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain(`${tree.name}: already imported (serial ${certbotSerial}), left as it is`);
+    expect(again.stdout).toContain(`account ${regr.uri}: already in the state directory`);
+    expect(again.stdout).toContain(`warning: ${config} exists already and was kept; move it away to have it written again`);
+    expect(await readFile(config, 'utf8')).toBe(configText);
+    expect(await serialOf(path.join(stateDir, 'live', tree.name, 'cert.pem'))).toBe(renewed);
   });
 
   it('refuses while certbot holds its lock, and copies every version with its number', async () => {
