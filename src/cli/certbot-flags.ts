@@ -105,3 +105,46 @@ export function onlyCertificate(edits: readonly Edit[]): string | undefined {
   for (const edit of edits) if ('onlyCertificate' in edit) return edit.onlyCertificate;
   return undefined;
 }
+
+export interface FlagConfigSource {
+  /** The configuration file, or undefined for defaults only. */
+  path?: string;
+  flags: CertbotFlags;
+}
+
+/**
+ * The configuration of a run with certbot flags: the file (if any) with the flags laid over it,
+ * through the normal pipeline. The source named in messages is "<file> with command-line flags".
+ */
+export async function loadConfigWithFlags(source: FlagConfigSource, env: NodeJS.ProcessEnv = process.env): Promise<import('../config/types.js').Config> {
+  const [{ readFile }, { dirname, resolve }, { parseConfigText, loadConfig }, { readRfc2136Ini }] = await Promise.all([
+    import('node:fs/promises'),
+    import('node:path'),
+    import('../config/load.js'),
+    import('../migrate/certbot-tree.js'),
+  ]);
+  const f = source.flags;
+  if (source.path === undefined && (f.domains ?? []).length === 0) {
+    throw usage('-d', 'no names to issue for: give -d NAME, or a configuration with --config', 'e.g. gxit-cert issue -d galaxy.example.org -d "*.ep.interactivetool.galaxy.example.org" -m admin@example.org --dns-rfc2136-credentials FILE');
+  }
+  const ini = f.dnsRfc2136Credentials === undefined ? undefined : await readRfc2136Ini(resolve(f.dnsRfc2136Credentials));
+  const edits = flagEdits({ ...f, ...(f.dnsRfc2136Credentials === undefined ? {} : { dnsRfc2136Credentials: resolve(f.dnsRfc2136Credentials) }) }, ini);
+  let text = '';
+  if (source.path !== undefined) {
+    // loadConfig names a missing or unreadable file (and its problems) as usual.
+    await loadConfig(source.path, { env }).catch((error: unknown) => {
+      if (error instanceof GxitError && (error.code === 'CONFIG_NOT_FOUND' || error.code === 'CONFIG_UNREADABLE' || error.code === 'CONFIG_SYNTAX')) throw error;
+    });
+    text = await readFile(source.path, 'utf8');
+  }
+  const merged = await applyEdits(text, edits);
+  const where = source.path === undefined ? 'command-line flags' : `${source.path} with command-line flags`;
+  const config = parseConfigText(merged, where, { env, baseDir: source.path === undefined ? process.cwd() : dirname(resolve(source.path)) });
+  const only = onlyCertificate(edits);
+  if (only === undefined) return config;
+  const chosen = config.certificates.filter((c) => c.name === only);
+  if (chosen.length === 0) {
+    throw usage('--cert-name', `no certificate ${only} in ${source.path ?? 'the configuration'}`, `name one of: ${config.certificates.map((c) => c.name).join(', ')}`);
+  }
+  return { ...config, certificates: chosen };
+}

@@ -6,6 +6,7 @@
  */
 import type { KeyType } from '../config/types.js';
 import { LETSENCRYPT_DIRECTORY } from '../config/types.js';
+import { looksLikeSecret } from '../config/values.js';
 import { isNone, parseBool, scalarOf, type CoSection, type CoValue } from './configobj.js';
 import { keyTypeFromParams } from './key-type.js';
 
@@ -153,14 +154,14 @@ export function mapRenewalConf(name: string, root: CoSection): RenewalMapping {
   for (const [key, entry] of params?.values ?? []) {
     if (CONSUMED_PARAMS.has(key) || isNone(entry.value)) continue;
     const why = CERTBOT_ONLY[key] ?? reasonForUnmapped(key, entry.value);
-    if (why.startsWith('!')) warnings.push(`${name}: ${key} = ${show(entry.value)} is not carried over: ${why.slice(1)}`);
+    if (why.startsWith('!')) warnings.push(`${name}: ${key} = ${show(key, entry.value)} is not carried over: ${why.slice(1)}`);
     else notes.push(`${name}: ${key} not needed (${why})`);
   }
   for (const sub of params?.sections.keys() ?? []) {
     warnings.push(`${name}: [[${sub}]] in [renewalparams] is not carried over${sub === 'webroot_map' ? ' (webroot validation; gxit-cert validates with DNS-01)' : ''}`);
   }
   for (const [key, entry] of root.values) {
-    if (!CONSUMED_TOP.has(key) && !isNone(entry.value)) warnings.push(`${name}: ${key} = ${show(entry.value)} (line ${entry.line}) is not carried over`);
+    if (!CONSUMED_TOP.has(key) && !isNone(entry.value)) warnings.push(`${name}: ${key} = ${show(key, entry.value)} (line ${entry.line}) is not carried over`);
   }
   for (const sub of root.sections.keys()) {
     if (sub !== 'renewalparams' && sub !== 'acme_renewal_info') warnings.push(`${name}: section [${sub}] is not carried over`);
@@ -209,8 +210,10 @@ function reasonForUnmapped(key: string, value: CoValue): string {
   return '!gxit-cert has no counterpart for it';
 }
 
-function show(value: CoValue): string {
-  return Array.isArray(value) ? value.join(', ') : value;
+/** A value for a warning: a secret (an EAB HMAC key, a token) is not echoed. */
+function show(key: string, value: CoValue): string {
+  const text = Array.isArray(value) ? value.join(', ') : value;
+  return looksLikeSecret(text) || /secret|token|password|hmac/i.test(key) ? '(not shown)' : text;
 }
 
 /** certbot's renew_before_expiry: "30 days", "2 weeks", "10 d" (certbot reads it with parsedatetime). */

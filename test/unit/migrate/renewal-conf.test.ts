@@ -87,3 +87,13 @@ describe('parseRenewBefore', () => {
     expect(parseRenewBefore(text)).toBe(days);
   });
 });
+
+describe('secrets in warnings', () => {
+  it('does not echo the value of a secret-looking setting', () => {
+    const m = mapRenewalConf('x', parseConfigObj('[renewalparams]\naccount = a\nauthenticator = dns-route53\neab_hmac_key = short\ndns_route53_extra = QmFzZTY0U2VjcmV0VmFsdWUxMjM0NTY3OA==\n').root);
+    expect(m.warnings).toEqual([
+      'x: eab_hmac_key = (not shown) is not carried over: gxit-cert has no counterpart for it',
+      'x: dns_route53_extra = (not shown) is not carried over: a DNS plugin setting gxit-cert has no counterpart for',
+    ]);
+  });
+});
