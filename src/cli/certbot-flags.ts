@@ -148,3 +148,20 @@ export async function loadConfigWithFlags(source: FlagConfigSource, env: NodeJS.
   }
   return { ...config, certificates: chosen };
 }
+
+/**
+ * issue's configuration when certbot flags are given: --config when named on the command line, else
+ * the default file when it exists, else the defaults. Warnings are printed like loadCommandConfig's.
+ */
+export async function loadIssueConfigWithFlags(
+  opts: { config: string; configExplicit: boolean; json?: boolean },
+  flags: CertbotFlags,
+  warnings: string[],
+): Promise<import('../config/types.js').Config> {
+  const { stat } = await import('node:fs/promises');
+  const exists = await stat(opts.config).then(() => true, () => false);
+  const config = await loadConfigWithFlags({ ...(opts.configExplicit || exists ? { path: opts.config } : {}), flags });
+  warnings.push(...config.warnings);
+  if (!opts.json) for (const w of config.warnings) process.stderr.write(`warning: ${w}\n`);
+  return config;
+}

@@ -26,9 +26,24 @@ function program(): Command {
   withCommon(cli.command('issue'))
     .description('issue each configured certificate that has no lineage yet or whose names changed')
     .option('--force', 'issue again even when the certificate is current')
-    .action(async (opts: CommonOptions & { force?: boolean }) => {
+    // certbot's one-shot flags, laid over the configuration (docs/migrate-from-certbot.md).
+    .option('-d, --domain <name>', 'certbot-style: a name of the one certificate to issue (repeat, or a,b)', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option('-m, --email <address>', 'certbot-style: contact address for the CA')
+    .option('--server <url>', 'certbot-style: ACME directory URL')
+    .option('--staging', "certbot-style: Let's Encrypt's staging CA")
+    .option('--cert-name <name>', 'certbot-style: lineage name (with -d), or the one configured certificate to issue')
+    .option('--dns-rfc2136-credentials <file>', "certbot-style: certbot's dns-rfc2136 credentials file (server, key and secret)")
+    .action(async (opts: CommonOptions & { force?: boolean; domain: string[]; email?: string; server?: string; staging?: boolean; certName?: string; dnsRfc2136Credentials?: string }, command: Command) => {
       const { runIssue } = await import('./issue-command.js');
-      process.exitCode = await runIssue(opts);
+      const certbot = {
+        domains: opts.domain,
+        ...(opts.email === undefined ? {} : { email: opts.email }),
+        ...(opts.server === undefined ? {} : { server: opts.server }),
+        ...(opts.staging === true ? { staging: true } : {}),
+        ...(opts.certName === undefined ? {} : { certName: opts.certName }),
+        ...(opts.dnsRfc2136Credentials === undefined ? {} : { dnsRfc2136Credentials: opts.dnsRfc2136Credentials }),
+      };
+      process.exitCode = await runIssue({ ...opts, certbot, configExplicit: command.getOptionValueSource('config') !== 'default' });
     });
 
   withCommon(cli.command('check-dns'))

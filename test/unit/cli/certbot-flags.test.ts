@@ -76,3 +76,13 @@ describe('flagEdits', () => {
     expect(() => flagEdits(flags, undefined)).toThrow(expect.objectContaining({ code: 'USAGE', message }));
   });
 });
+
+describe('loadConfigWithFlags', () => {
+  it('without a configuration file needs -d', async () => {
+    const { loadConfigWithFlags } = await import('../../../src/cli/certbot-flags.js');
+    await expect(loadConfigWithFlags({ flags: { email: 'a@example.org' } }, {})).rejects.toMatchObject({
+      code: 'USAGE',
+      message: '-d: no names to issue for: give -d NAME, or a configuration with --config',
+    });
+  });
+});
