@@ -52,6 +52,13 @@ export async function listCertbotLineages(certbotDir: string): Promise<string[]>
   try {
     names = await readdir(join(certbotDir, 'renewal'));
   } catch (error) {
+    const dirExists = await stat(certbotDir).then((s) => s.isDirectory(), () => false);
+    if (dirExists && (error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new GxitError('USAGE', `certbot has no lineage in ${certbotDir} (there is no renewal/ directory)`, {
+        subject: certbotDir,
+        fix: 'name the directory certbot keeps its certificates in with --certbot-dir (certbot certificates --config-dir DIR lists them)',
+      });
+    }
     throw new GxitError('CONFIG_INVALID', `${certbotDir} is not a certbot directory: ${join(certbotDir, 'renewal')} cannot be read (${messageOf(error)})`, {
       subject: certbotDir,
       fix: 'name certbot\'s configuration directory with --certbot-dir (default /etc/letsencrypt), and run as root',

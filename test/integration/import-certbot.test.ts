@@ -252,9 +252,10 @@ describe('import-certbot on a real certbot 2.1 lineage', { timeout: 180_000 }, (
       await new Promise((resolve) => holder.once('close', resolve));
     }
 
-    const ok = await runCli(args);
+    const ok = await runCli([...args, '--json']);
     expect(ok.code, ok.stderr).toBe(0);
-    expect(ok.stdout).toContain(`${tree.name}: imported 2 versions`);
+    const doc = JSON.parse(ok.stdout) as { ok: boolean; dryRun: boolean; configWritten: boolean; lineages: { name: string; versions: number; skipped: boolean }[] };
+    expect(doc).toMatchObject({ ok: true, dryRun: false, configWritten: true, lineages: [{ name: tree.name, versions: 2, skipped: false }] });
     for (const kind of ['cert', 'chain', 'fullchain', 'privkey']) {
       for (const n of [1, 2]) {
         expect(await readFile(path.join(stateDir, 'archive', tree.name, `${kind}${n}.pem`), 'utf8')).toBe(
