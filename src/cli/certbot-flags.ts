@@ -117,11 +117,12 @@ export interface FlagConfigSource {
  * through the normal pipeline. The source named in messages is "<file> with command-line flags".
  */
 export async function loadConfigWithFlags(source: FlagConfigSource, env: NodeJS.ProcessEnv = process.env): Promise<import('../config/types.js').Config> {
-  const [{ readFile }, { dirname, resolve }, { parseConfigText, loadConfig }, { readRfc2136Ini }] = await Promise.all([
+  const [{ readFile }, { dirname, resolve }, { parseConfigText, loadConfig }, { readRfc2136Ini }, { PROVIDERS: providers }] = await Promise.all([
     import('node:fs/promises'),
     import('node:path'),
     import('../config/load.js'),
     import('../migrate/certbot-tree.js'),
+    import('../dns/providers/registry.js'),
   ]);
   const f = source.flags;
   if (source.path === undefined && (f.domains ?? []).length === 0) {
@@ -132,14 +133,14 @@ export async function loadConfigWithFlags(source: FlagConfigSource, env: NodeJS.
   let text = '';
   if (source.path !== undefined) {
     // loadConfig names a missing or unreadable file (and its problems) as usual.
-    await loadConfig(source.path, { env }).catch((error: unknown) => {
+    await loadConfig(source.path, { env, providers }).catch((error: unknown) => {
       if (error instanceof GxitError && (error.code === 'CONFIG_NOT_FOUND' || error.code === 'CONFIG_UNREADABLE' || error.code === 'CONFIG_SYNTAX')) throw error;
     });
     text = await readFile(source.path, 'utf8');
   }
   const merged = await applyEdits(text, edits);
   const where = source.path === undefined ? 'command-line flags' : `${source.path} with command-line flags`;
-  const config = parseConfigText(merged, where, { env, baseDir: source.path === undefined ? process.cwd() : dirname(resolve(source.path)) });
+  const config = parseConfigText(merged, where, { env, providers, baseDir: source.path === undefined ? process.cwd() : dirname(resolve(source.path)) });
   const only = onlyCertificate(edits);
   if (only === undefined) return config;
   const chosen = config.certificates.filter((c) => c.name === only);

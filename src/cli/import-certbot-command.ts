@@ -29,7 +29,7 @@ export async function runImportCertbot(opts: ImportCertbotOptions): Promise<numb
   const out = process.stdout;
   const err = process.stderr;
   try {
-    const { importCertbot } = await import('../migrate/import.js');
+    const [{ importCertbot }, { PROVIDERS }] = await Promise.all([import('../migrate/import.js'), import('../dns/providers/registry.js')]);
     const report = await importCertbot({
       certbotDir: opts.certbotDir,
       stateDir: opts.stateDir,
@@ -42,6 +42,7 @@ export async function runImportCertbot(opts: ImportCertbotOptions): Promise<numb
       ...(opts.caBundle === undefined ? {} : { caBundle: opts.caBundle }),
       root: opts.root ?? '/',
       now: new Date(),
+      providers: PROVIDERS,
     });
     if (opts.json) out.write(`${JSON.stringify({ ok: true, ...report }, null, 2)}\n`);
     else out.write(renderReport(report, opts));

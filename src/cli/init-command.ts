@@ -68,7 +68,8 @@ async function ask(question: string): Promise<string | undefined> {
 export async function runInit(opts: InitOptions): Promise<number> {
   const err = process.stderr;
   try {
-    const { deriveInit, hostOfUrl } = await import('../migrate/init.js');
+    const [{ deriveInit, hostOfUrl }, { PROVIDERS }] = await Promise.all([import('../migrate/init.js'), import('../dns/providers/registry.js')]);
+    const providers = PROVIDERS.map((p) => p.name);
     const galaxy = opts.galaxyConfig === undefined ? undefined : await readYaml(opts.galaxyConfig, '--galaxy-config');
     const groupVars = opts.groupVars === undefined ? undefined : await readYaml(opts.groupVars, '--group-vars');
     const certbot = opts.certbotDir === undefined ? undefined : await certbotFacts(opts.certbotDir);
@@ -81,7 +82,7 @@ export async function runInit(opts: InitOptions): Promise<number> {
       ...(opts.resolver === undefined ? {} : { resolvers: opts.resolver }),
     };
     const base = { ...(galaxy === undefined ? {} : { galaxy, galaxyPath: opts.galaxyConfig! }), ...(groupVars === undefined ? {} : { groupVars, groupVarsPath: opts.groupVars! }), ...(certbot === undefined ? {} : { certbot }) };
-    let result = deriveInit({ ...base, flags, hooksDir: shippedHooksDir(), now: new Date() });
+    let result = deriveInit({ ...base, flags, providers, hooksDir: shippedHooksDir(), now: new Date() });
     // On a terminal, ask for what is missing; elsewhere (Ansible, CI) never wait for input.
     if (result.missing.some((m) => m.startsWith('the Galaxy host'))) {
       const answer = await ask('Galaxy host name (e.g. galaxy.example.org): ');
@@ -92,7 +93,7 @@ export async function runInit(opts: InitOptions): Promise<number> {
       const email = await ask('Email address for the CA: ');
       if (email !== undefined) flags.email = email;
     }
-    result = deriveInit({ ...base, flags, hooksDir: shippedHooksDir(), now: new Date() });
+    result = deriveInit({ ...base, flags, providers, hooksDir: shippedHooksDir(), now: new Date() });
 
     const path = resolve(opts.write);
     const { writeAtomic } = await import('../migrate/write.js');

@@ -7,7 +7,7 @@
 import { createPublicKey, X509Certificate } from 'node:crypto';
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { evaluateConfigText } from '../config/load.js';
+import { evaluateConfigText, type ParseOptions } from '../config/load.js';
 import { GxitError } from '../errors.js';
 import { acquireLock, createStore, type Store } from '../store/index.js';
 import { assertCertbotIdle, type LockDeps } from './certbot-lock.js';
@@ -41,6 +41,8 @@ export interface ImportOptions {
   now: Date;
   lockDeps?: LockDeps;
   disableDeps?: DisableDeps;
+  /** The registered DNS providers, for loading the written configuration (from src/cli). */
+  providers: ParseOptions['providers'];
 }
 
 export interface ImportedLineage {
@@ -130,7 +132,7 @@ export async function importCertbot(opts: ImportOptions): Promise<ImportReport> 
   for (const path of skipped) plan.notes.push(`${path} is not executable; certbot skips it, so it is not imported`);
 
   // The written configuration must load: a mistake here would only show at the next renewal.
-  const evaluated = evaluateConfigText(plan.configText, configPath, { env: process.env });
+  const evaluated = evaluateConfigText(plan.configText, configPath, { env: process.env, providers: opts.providers });
   for (const problem of evaluated.problems) plan.warnings.push(`the written configuration needs editing: line ${problem.line}: ${problem.path}: ${problem.message}`);
 
   const store = createStore(stateDir);

@@ -37,6 +37,8 @@ export interface InitInput {
   flags: { host?: string; email?: string; server?: string; stateDir?: string; caBundle?: string; resolvers?: string[] };
   hooksDir: string;
   now: Date;
+  /** Names of the registered DNS providers (src/dns/providers/registry.ts); default rfc2136, route53. */
+  providers?: readonly string[];
 }
 
 export interface InitResult {
@@ -134,7 +136,8 @@ export function deriveInit(input: InitInput): InitResult {
   const providerName = str(vars.certbot_dns_provider, 'certbot_dns_provider');
   const credentials = record(vars.certbot_dns_credentials);
   const resolvers: YEntry[] = input.flags.resolvers !== undefined && input.flags.resolvers.length > 0 ? [{ key: 'resolvers', value: flow(input.flags.resolvers), comment: 'instead of the system resolver' }] : [];
-  if (providerName === 'rfc2136' || providerName === 'route53') {
+  const known = input.providers ?? ['rfc2136', 'route53'];
+  if (providerName !== undefined && known.includes(providerName)) {
     const entries: YEntry[] = [];
     for (const [key, value] of Object.entries(credentials ?? {})) {
       if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') continue;
@@ -160,7 +163,7 @@ export function deriveInit(input: InitInput): InitResult {
   } else if (input.certbot?.route53 === true) {
     dns = { key: 'dns', value: map([{ key: 'provider', value: scalar('route53') }, ...resolvers]) };
   } else {
-    if (providerName !== undefined) warnings.push(`certbot_dns_provider ${providerName} is not one gxit-cert writes with (rfc2136, route53)`);
+    if (providerName !== undefined) warnings.push(`certbot_dns_provider ${providerName} is not one gxit-cert writes with (${known.join(', ')})`);
     missing.push('the DNS provider and its credentials (dns:)');
     dns = {
       key: 'dns',

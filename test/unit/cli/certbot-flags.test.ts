@@ -3,6 +3,8 @@ import { parse } from 'yaml';
 import { applyEdits, flagEdits, hasCertbotFlags, onlyCertificate } from '../../../src/cli/certbot-flags.js';
 import { parseConfigText } from '../../../src/config/load.js';
 import { LETSENCRYPT_STAGING_DIRECTORY } from '../../../src/config/types.js';
+import { PROVIDERS } from '../../../src/dns/providers/registry.js';
+import { rfc2136Of } from '../dns/providers/settings.js';
 
 const INI = { server: '192.0.2.53', port: '53', name: 'certbot-training.', algorithm: 'HMAC-SHA512' };
 
@@ -54,10 +56,10 @@ describe('flagEdits', () => {
   it('gives a configuration the pipeline accepts from flags alone (secret from the ini file)', async () => {
     const text = await applyEdits('', flagEdits({ domains: ['galaxy.example.org'], email: 'a@example.org', dnsRfc2136Credentials: '/etc/letsencrypt/rfc2136.ini' }, INI));
     const ini = 'dns_rfc2136_server = 192.0.2.53\ndns_rfc2136_name = certbot-training.\ndns_rfc2136_secret = c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0\ndns_rfc2136_algorithm = HMAC-SHA512\n';
-    const config = parseConfigText(text, 'command-line flags', { baseDir: '/', readSecretFile: () => ({ data: ini, mode: 0o600 }) });
+    const config = parseConfigText(text, 'command-line flags', { providers: PROVIDERS, baseDir: '/', readSecretFile: () => ({ data: ini, mode: 0o600 }) });
     expect(config.certificates).toEqual([{ name: 'galaxy.example.org', domains: ['galaxy.example.org'], keyType: 'ecdsa-p256' }]);
-    expect(config.dns.rfc2136?.server).toEqual({ host: '192.0.2.53', port: 53 });
-    expect(config.dns.rfc2136?.tsig?.name).toBe('certbot-training');
+    expect(rfc2136Of(config)?.server).toEqual({ host: '192.0.2.53', port: 53 });
+    expect(rfc2136Of(config)?.tsig?.name).toBe('certbot-training');
   });
 
   it('selects one configured certificate with --cert-name alone', () => {
