@@ -5,11 +5,11 @@
  * `disableCertbot` (autorenew = False with a .bak, scheduler lines commented out with a .bak).
  */
 import { createPublicKey, X509Certificate } from 'node:crypto';
-import { readdir, readFile, realpath, stat } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { evaluateConfigText, type ParseOptions } from '../config/load.js';
 import { GxitError } from '../errors.js';
-import { acquireLock, createStore, type Store } from '../store/index.js';
+import { GLOBAL_SCOPE, openStore, type Locker, type Store } from '../store/index.js';
 import { assertCertbotIdle, type LockDeps } from './certbot-lock.js';
 import {
   listCertbotLineages,
@@ -135,7 +135,25 @@ export async function importCertbot(opts: ImportOptions): Promise<ImportReport> 
   const evaluated = evaluateConfigText(plan.configText, configPath, { env: process.env, providers: opts.providers });
   for (const problem of evaluated.problems) plan.warnings.push(`the written configuration needs editing: line ${problem.line}: ${problem.path}: ${problem.message}`);
 
-  const store = createStore(stateDir);
+  const { store, locker, close } = await openStore({ stateDir });
+  try {
+    return await importInto(store, locker, { opts, certbotDir, stateDir, configPath, configExists, plan });
+  } finally {
+    await close();
+  }
+}
+
+interface ImportContext {
+  opts: ImportOptions;
+  certbotDir: string;
+  stateDir: string;
+  configPath: string;
+  configExists: boolean;
+  plan: ImportPlan;
+}
+
+async function importInto(store: Store, locker: Locker, ctx: ImportContext): Promise<ImportReport> {
+  const { opts, certbotDir, stateDir, configPath, configExists, plan } = ctx;
   const report: ImportReport = {
     dryRun: opts.dryRun,
     lineages: [],
@@ -146,7 +164,7 @@ export async function importCertbot(opts: ImportOptions): Promise<ImportReport> 
     warnings: plan.warnings,
     notes: plan.notes,
   };
-  const decisions = await decide(store, plan);
+  const decisions = await decide(store, stateDir, plan);
   report.lineages = decisions.lineages;
   if (plan.account !== undefined) report.account = { url: plan.account.url, server: plan.server, skipped: decisions.accountSkipped };
   if (opts.dryRun) {
@@ -160,7 +178,7 @@ export async function importCertbot(opts: ImportOptions): Promise<ImportReport> 
     return report;
   }
 
-  await writeState(store, stateDir, plan, decisions);
+  await writeState(store, locker, plan, decisions);
   if (configExists) {
     report.warnings.push(`${configPath} exists already and was kept; move it away to have it written again`);
   } else {
@@ -193,16 +211,28 @@ interface Decisions {
   accountSkipped: boolean;
 }
 
-/** What is already in the state directory: the same certificate or account is skipped, anything else refused. */
-async function decide(store: Store, plan: ImportPlan): Promise<Decisions> {
+/**
+ * What is already in the state directory: the same certificate or account is skipped, anything else
+ * refused. A lineage of the same names and CA whose live certificate is newer than certbot's was
+ * imported before and renewed by gxit-cert since: it is skipped too.
+ */
+async function decide(store: Store, stateDir: string, plan: ImportPlan): Promise<Decisions> {
   const lineages: ImportedLineage[] = [];
   for (const p of plan.lineages) {
     const existing = await store.readLineage(p.lineage.name);
     const facts = p.lineage.live.facts;
     let skipped = false;
     if (existing !== undefined) {
-      if (!(await holdsCertificate(existing.live.cert, facts.serial))) {
-        throw new GxitError('USAGE', `${store.stateDir} holds a lineage ${p.lineage.name} with another certificate already`, {
+      const live = await store.readLive(p.lineage.name);
+      const liveCert = live === undefined ? undefined : new X509Certificate(live.certPem);
+      const same = liveCert !== undefined && liveCert.serialNumber.toLowerCase() === facts.serial;
+      const renewedSince =
+        liveCert !== undefined &&
+        Date.parse(liveCert.validFrom) >= Date.parse(new X509Certificate(p.lineage.live.files.cert).validFrom) &&
+        sameNames(existing.state.domains, facts.domains) &&
+        existing.state.server === plan.server;
+      if (!same && !renewedSince) {
+        throw new GxitError('USAGE', `${stateDir} holds a lineage ${p.lineage.name} with another certificate already`, {
           subject: p.lineage.name,
           fix: 'import into an empty --state-dir, or leave this lineage out with --lineage',
         });
@@ -218,7 +248,7 @@ async function decide(store: Store, plan: ImportPlan): Promise<Decisions> {
       const spki = (pem: string): Buffer => createPublicKey(pem).export({ type: 'spki', format: 'der' });
       const same = spki(stored.keyPem).equals(spki(plan.account.keyPem));
       if (!same) {
-        throw new GxitError('USAGE', `${store.stateDir} holds another account for ${plan.server} already`, {
+        throw new GxitError('USAGE', `${stateDir} holds another account for ${plan.server} already`, {
           subject: plan.server,
           fix: 'import into an empty --state-dir (a state directory keeps one account per CA)',
         });
@@ -229,37 +259,26 @@ async function decide(store: Store, plan: ImportPlan): Promise<Decisions> {
   return { lineages, accountSkipped };
 }
 
-/**
- * Whether a stored lineage is the one imported from certbot: its live certificate, or one of the
- * versions beside it in the archive (gxit-cert renewed it since), has certbot's serial.
- */
-async function holdsCertificate(liveCert: string, serial: string): Promise<boolean> {
-  const serialOf = async (file: string): Promise<string | undefined> => {
-    const pem = await readFile(file, 'utf8').catch(() => undefined);
-    return pem === undefined ? undefined : new X509Certificate(pem).serialNumber.toLowerCase();
-  };
-  if ((await serialOf(liveCert)) === serial) return true;
-  const archive = await realpath(liveCert).then(dirname, () => undefined);
-  if (archive === undefined) return false;
-  for (const name of await readdir(archive).catch(() => [] as string[])) {
-    if (/^cert\d+\.pem$/.test(name) && (await serialOf(join(archive, name))) === serial) return true;
-  }
-  return false;
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((d) => b.includes(d));
 }
 
-async function writeState(store: Store, stateDir: string, plan: ImportPlan, decisions: Decisions): Promise<void> {
-  const lock = await acquireLock(stateDir, { waitMs: 0, staleMs: 120_000 });
+async function writeState(store: Store, locker: Locker, plan: ImportPlan, decisions: Decisions): Promise<void> {
+  const lock = await locker.acquire(GLOBAL_SCOPE, { waitMs: 0 });
+  // Every write is fenced by the lock: a run whose lock was taken over stops before the next write.
+  const fence = lock.lost;
   try {
     if (plan.account !== undefined && !decisions.accountSkipped) {
-      await store.writeAccountKey(plan.server, plan.account.keyPem);
-      await store.writeAccountUrl(plan.server, { url: plan.account.url, ...(plan.account.email === undefined ? {} : { email: plan.account.email }) });
+      await store.writeAccountKey(plan.server, plan.account.keyPem, { fence });
+      await store.writeAccountUrl(plan.server, { url: plan.account.url, ...(plan.account.email === undefined ? {} : { email: plan.account.email }) }, { fence });
     }
     for (const p of plan.lineages) {
       if (decisions.lineages.find((l) => l.name === p.lineage.name)?.skipped === true) continue;
       const retryAfter = p.lineage.mapping.ariRetryAfter;
+      let expectedVersion = 0;
       for (const version of p.lineage.versions) {
         const isLive = version === p.lineage.live;
-        await store.commit(
+        const committed = await store.commit(
           p.lineage.name,
           { certPem: version.files.cert, privkeyPem: version.files.privkey, chainPem: version.files.chain, fullchainPem: version.files.fullchain },
           {
@@ -268,7 +287,9 @@ async function writeState(store: Store, stateDir: string, plan: ImportPlan, deci
             server: plan.server,
             ...(isLive && retryAfter !== undefined ? { ari: { nextFetchAt: retryAfter } } : {}),
           },
+          { expectedVersion, fence },
         );
+        expectedVersion = committed.version;
       }
     }
   } finally {
