@@ -183,7 +183,7 @@ function renderImportedConfig(input: ImportInput, server: string, lineages: Plan
   } else {
     entries.push({
       key: 'dns',
-      above: [`certbot validated with ${provider.authenticator}; gxit-cert needs DNS-01 through RFC 2136 or Route53: fill this in`],
+      above: [`certbot validated with ${provider.authenticator}; gxit-cert needs DNS-01 through one of its providers (docs/providers.md): fill this in`],
       value: map([
         { key: 'provider', value: scalar('rfc2136') },
         { key: 'rfc2136', value: map([{ key: 'server', value: scalar('ns1.example.org') }, { key: 'name', value: scalar('tsig-key.') }, { key: 'secret_file', value: scalar('/etc/gxit-cert/tsig.secret') }]) },

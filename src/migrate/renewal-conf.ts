@@ -111,7 +111,7 @@ export function mapRenewalConf(name: string, root: CoSection): RenewalMapping {
   } else {
     provider = { kind: 'unsupported', authenticator };
     warnings.push(
-      `${name}: authenticator ${authenticator} cannot be carried over (gxit-cert validates with DNS-01 only, through RFC 2136 or Route53); fill in dns: in the written configuration`,
+      `${name}: authenticator ${authenticator} cannot be carried over (import-certbot maps dns-rfc2136 and dns-route53; gxit-cert validates with DNS-01 only); fill in dns: in the written configuration (docs/providers.md)`,
     );
   }
 

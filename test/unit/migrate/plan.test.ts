@@ -105,7 +105,7 @@ describe('planImport', () => {
       lineages: [lineage('g', '[renewalparams]\naccount = abc\nauthenticator = webroot\nserver = https://ca.test/dir\nkey_type = ecdsa\n')],
     }));
     expect(plan.configText).toContain("# email: admin@example.org  # certbot did not record the address; set it for the CA's expiry mail");
-    expect(plan.configText).toContain('# certbot validated with webroot; gxit-cert needs DNS-01 through RFC 2136 or Route53: fill this in\n# dns:\n#   provider: rfc2136\n');
+    expect(plan.configText).toContain('# certbot validated with webroot; gxit-cert needs DNS-01 through one of its providers (docs/providers.md): fill this in\n# dns:\n#   provider: rfc2136\n');
     expect(parse(plan.configText)).not.toHaveProperty('dns');
   });
 });

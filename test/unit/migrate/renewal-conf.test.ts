@@ -22,7 +22,7 @@ describe('mapRenewalConf', () => {
     });
     expect(m.renewBeforeDays).toBeUndefined();
     expect(m.warnings).toEqual([
-      'galaxy.example.org: authenticator webroot cannot be carried over (gxit-cert validates with DNS-01 only, through RFC 2136 or Route53); fill in dns: in the written configuration',
+      'galaxy.example.org: authenticator webroot cannot be carried over (import-certbot maps dns-rfc2136 and dns-route53; gxit-cert validates with DNS-01 only); fill in dns: in the written configuration (docs/providers.md)',
       'galaxy.example.org: webroot_path = /srv/nginx/_well-known_root is not carried over: gxit-cert has no counterpart for it',
       'galaxy.example.org: [[webroot_map]] in [renewalparams] is not carried over (webroot validation; gxit-cert validates with DNS-01)',
     ]);
