@@ -37,6 +37,9 @@ export type ErrorCode =
   | 'LOCKED'
   | 'HOOK_FAILED'
   | 'INTERRUPTED'
+  // installation
+  | 'NOT_INSTALLED'
+  | 'SCHEDULER_MISSING'
   | 'INTERNAL';
 
 export interface ErrorDetails {

@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+// Builds the published package's code: src/cli/main.ts and everything it imports, dependencies
+// included, as ESM chunks in bundle/ (esbuild). Every dynamic import() stays a separate chunk, so
+// `--help` loads commander only and acme-client or the AWS SDK load with the command that needs them.
+// The installed package then has no dependencies: `npm install -g gxit-cert-X.tgz` needs no registry.
+import { createRequire } from 'node:module';
+import { rm } from 'node:fs/promises';
+import { build } from 'esbuild';
+
+const require = createRequire(import.meta.url);
+const outdir = new URL('../bundle/', import.meta.url).pathname;
+
+// In a bundle, import() of a CommonJS package yields only `default`; Node itself also offers the
+// named exports. These packages are imported lazily by name, so each gets a small ESM facade whose
+// named exports are read from the package at build time.
+const COMMONJS_LAZY = ['acme-client', 'cron'];
+const facades = {
+  name: 'commonjs-facades',
+  setup(b) {
+    const filter = new RegExp(`^(${COMMONJS_LAZY.map((n) => n.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&')).join('|')})$`);
+    b.onResolve({ filter }, (args) =>
+      args.namespace === 'facade' ? undefined : { path: args.path, namespace: 'facade' },
+    );
+    b.onLoad({ filter: /.*/, namespace: 'facade' }, (args) => {
+      const names = Object.keys(require(args.path)).filter((n) => /^[A-Za-z_$][\w$]*$/.test(n) && n !== 'default');
+      const contents = [
+        `import m from ${JSON.stringify(args.path)};`,
+        ...names.map((n) => `export const ${n} = m.${n};`),
+        'export default m;',
+      ].join('\n');
+      return { contents, loader: 'js', resolveDir: process.cwd() };
+    });
+  },
+};
+
+await rm(outdir, { recursive: true, force: true });
+const result = await build({
+  entryPoints: { main: 'src/cli/main.ts' },
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  splitting: true,
+  outdir,
+  chunkNames: 'chunks/[name]-[hash]',
+  // ESM builds of dependencies where they ship one (the AWS SDK), so their lazy imports split too.
+  mainFields: ['module', 'main'],
+  // Bundled CommonJS code calls require() for Node's built-ins.
+  banner: { js: "import { createRequire as __gxitRequire } from 'node:module'; const require = __gxitRequire(import.meta.url);" },
+  legalComments: 'linked',
+  minifySyntax: true,
+  minifyWhitespace: true,
+  metafile: true,
+  logLevel: 'warning',
+  plugins: [facades],
+});
+const bytes = Object.values(result.metafile.outputs).reduce((sum, o) => sum + o.bytes, 0);
+process.stdout.write(`bundle/: ${Object.keys(result.metafile.outputs).length} files, ${(bytes / 1024 / 1024).toFixed(1)} MiB\n`);
