@@ -8,7 +8,9 @@ import { rm } from 'node:fs/promises';
 import { build } from 'esbuild';
 
 const require = createRequire(import.meta.url);
-const outdir = new URL('../bundle/', import.meta.url).pathname;
+const root = new URL('..', import.meta.url).pathname;
+// Optional argument: another output directory (the tests pack a copy of the package).
+const outdir = process.argv[2] ?? new URL('../bundle/', import.meta.url).pathname;
 
 // In a bundle, import() of a CommonJS package yields only `default`; Node itself also offers the
 // named exports. These packages are imported lazily by name, so each gets a small ESM facade whose
@@ -28,14 +30,15 @@ const facades = {
         ...names.map((n) => `export const ${n} = m.${n};`),
         'export default m;',
       ].join('\n');
-      return { contents, loader: 'js', resolveDir: process.cwd() };
+      return { contents, loader: 'js', resolveDir: root };
     });
   },
 };
 
 await rm(outdir, { recursive: true, force: true });
 const result = await build({
-  entryPoints: { main: 'src/cli/main.ts' },
+  entryPoints: { main: `${root}src/cli/main.ts` },
+  absWorkingDir: root,
   bundle: true,
   platform: 'node',
   target: 'node20',
@@ -55,4 +58,4 @@ const result = await build({
   plugins: [facades],
 });
 const bytes = Object.values(result.metafile.outputs).reduce((sum, o) => sum + o.bytes, 0);
-process.stdout.write(`bundle/: ${Object.keys(result.metafile.outputs).length} files, ${(bytes / 1024 / 1024).toFixed(1)} MiB\n`);
+process.stdout.write(`${outdir}: ${Object.keys(result.metafile.outputs).length} files, ${(bytes / 1024 / 1024).toFixed(1)} MiB\n`);

@@ -138,6 +138,15 @@ export async function runSchedule(opts: ScheduleOptions): Promise<number> {
   }
 }
 
+/** `--at HH:MM`. */
+function parseTimeOfDay(text: string): { hour: number; minute: number } {
+  const match = /^([01]?[0-9]|2[0-3]):([0-5][0-9])$/.exec(text.trim());
+  if (!match) {
+    throw new GxitError('USAGE', `--at "${text}" is not a time of day`, { subject: '--at', fix: 'write HH:MM, e.g. --at 03:30' });
+  }
+  return { hour: Number(match[1]), minute: Number(match[2]) };
+}
+
 function parseDelay(text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
   if (!/^[0-9]+$/.test(text.trim())) {
@@ -154,6 +163,8 @@ export interface InstallTimerOptions {
   cron?: boolean;
   /** Install gxit-cert-schedule.service (a long-running `schedule`) instead of the timer. */
   service?: boolean;
+  /** HH:MM instead of the time derived from the host name. */
+  at?: string;
   print?: boolean;
   /** Prefix for every system path (packaging, tests). */
   root?: string;
@@ -184,7 +195,7 @@ export async function runInstallTimer(opts: InstallTimerOptions): Promise<number
       binary: await installedBinary(),
       nodeDir: dirname(process.execPath),
       config: configPath,
-      time: dailyTimeFor(hostname()),
+      time: opts.at === undefined ? dailyTimeFor(hostname()) : parseTimeOfDay(opts.at),
       randomDelay: DEFAULT_RANDOM_DELAY,
     };
     const unitToEnable = opts.service ? SYSTEMD_SCHEDULE_SERVICE : SYSTEMD_TIMER;
@@ -210,6 +221,11 @@ export async function runInstallTimer(opts: InstallTimerOptions): Promise<number
     }
     for (const file of files) {
       const path = at(file.path);
+      // Unchanged files are left alone and said so: configuration management counts "wrote" lines.
+      if ((await readFile(path, 'utf8').catch(() => undefined)) === file.text) {
+        err.write(`unchanged ${path}\n`);
+        continue;
+      }
       await mkdir(dirname(path), { recursive: true, mode: 0o755 });
       await writeFileAtomic(nodeFs, path, file.text, { mode: 0o644 });
       err.write(`wrote ${path}\n`);

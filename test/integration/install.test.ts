@@ -3,18 +3,15 @@
  * `npm install -g --prefix P` installs it offline (the package has no dependencies); then the installed
  * P/bin/gxit-cert issues on the lab, and install-timer names it and refuses where no scheduler runs.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { access, constants, copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliRun } from './helpers.js';
+import { CHECKOUT as checkout, installTarball, packTarball } from './package-helpers.js';
 import { renewSetup } from './renew-helpers.js';
 
-const exec = promisify(execFile);
-const checkout = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const nodeDir = path.dirname(process.execPath);
 /** A PATH with node but without any gxit-cert. */
 const basePath = `${nodeDir}:/usr/sbin:/usr/bin:/sbin:/bin`;
@@ -44,14 +41,7 @@ function runProgram(program: string, args: string[], env: NodeJS.ProcessEnv = {}
 beforeAll(async () => {
   work = await mkdtemp(path.join(tmpdir(), 'gxit-install-'));
   prefix = path.join(work, 'prefix');
-  // `npm pack` would run `prepare`, whose tsc rewrites dist/ under the other test files' feet:
-  // build the bundle alone, then pack without scripts (the same files end up in the tarball).
-  await exec(process.execPath, ['scripts/bundle.mjs'], { cwd: checkout });
-  const packed = await exec('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], { cwd: checkout });
-  const [{ filename }] = JSON.parse(packed.stdout) as [{ filename: string }];
-  // --offline: the bundle carries every dependency, so nothing is fetched (the tests have no network).
-  await exec('npm', ['install', '-g', '--prefix', prefix, '--offline', '--no-audit', '--no-fund', path.join(work, filename)], { cwd: work });
-  installed = path.join(prefix, 'bin', 'gxit-cert');
+  installed = await installTarball(await packTarball(work), prefix);
 }, 120_000);
 
 afterAll(async () => {
