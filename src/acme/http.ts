@@ -1,5 +1,5 @@
-import { Agent } from 'node:https';
 import { rootCertificates } from 'node:tls';
+import { outboundAgent, outboundHttpAgent } from '../net/proxy.js';
 
 export interface HttpSettings {
   /** Extra CA certificates (PEM) trusted for the ACME server's HTTPS, besides the system's. */
@@ -10,7 +10,7 @@ export interface HttpSettings {
 
 /** The part of acme-client's axios instance that is configured here. */
 export interface AcmeAxios {
-  defaults: { timeout?: number; httpsAgent?: unknown };
+  defaults: { timeout?: number; httpsAgent?: unknown; httpAgent?: unknown; proxy?: unknown };
 }
 
 interface AcmeSettings {
@@ -27,11 +27,9 @@ interface AcmeSettings {
  */
 export function configureAcmeHttp(axios: AcmeAxios, settings: HttpSettings): void {
   axios.defaults.timeout = settings.timeoutMs;
-  if (settings.caBundlePem) {
-    axios.defaults.httpsAgent = new Agent({ ca: [...rootCertificates, settings.caBundlePem], keepAlive: true, noDelay: true });
-  } else {
-    axios.defaults.httpsAgent = new Agent({ keepAlive: true, noDelay: true });
-  }
+  const ca = settings.caBundlePem ? { ca: [...rootCertificates, settings.caBundlePem] } : {};
+  // Proxies (HTTPS_PROXY, NO_PROXY, ...) are decided by net/proxy for every request, not by axios.
+  Object.assign(axios.defaults, { httpsAgent: outboundAgent({ ...ca, keepAlive: true, noDelay: true }), httpAgent: outboundHttpAgent(), proxy: false });
   const acme = (axios.defaults as { acmeSettings?: AcmeSettings }).acmeSettings;
   if (acme) {
     acme.retryMaxAttempts = 3;

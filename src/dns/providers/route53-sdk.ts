@@ -10,6 +10,7 @@ import type { CredentialPlan } from './route53-credentials.js';
 import { normalizeRoute53Name, type TxtChange, type TxtSet } from './route53-records.js';
 import { assumeRoleProvider, stsEndpoint, type AwsCredentials } from './route53-sts.js';
 import type { HostedZoneInfo } from './route53-zone.js';
+import { sdkAgents } from '../../net/proxy.js';
 
 export interface Route53Api {
   /** Hosted zones named exactly `name` (ListHostedZonesByName; other zones it lists are dropped). */
@@ -45,7 +46,7 @@ export async function createSdkApi(cfg: Route53Config, plan: CredentialPlan, env
     ...(cfg.endpoint === undefined ? {} : { endpoint: cfg.endpoint }),
     // One retry layer only: route53-retry.ts.
     maxAttempts: 1,
-    requestHandler: { connectionTimeout: CONNECTION_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS },
+    requestHandler: { connectionTimeout: CONNECTION_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, ...sdkAgents({}, env) },
   };
   const source = plan.source;
   const base =
