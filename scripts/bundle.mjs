@@ -4,7 +4,8 @@
 // `--help` loads commander only and acme-client or the AWS SDK load with the command that needs them.
 // The installed package then has no dependencies: `npm install -g gxit-cert-X.tgz` needs no registry.
 import { createRequire } from 'node:module';
-import { rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
+import { relative } from 'node:path';
 import { build } from 'esbuild';
 
 const require = createRequire(import.meta.url);
@@ -57,5 +58,18 @@ const result = await build({
   logLevel: 'warning',
   plugins: [facades],
 });
+// Which packages each output file holds (bundle/packages.json): tests check that --help and a
+// nothing-due renew load none of the heavy ones.
+const packages = {};
+for (const [file, output] of Object.entries(result.metafile.outputs)) {
+  if (!file.endsWith('.js')) continue;
+  const names = new Set();
+  for (const input of Object.keys(output.inputs)) {
+    const match = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
+    names.add(match ? match[1] : 'gxit-cert');
+  }
+  packages[relative(outdir, new URL(file, `file://${root}`).pathname)] = [...names].sort();
+}
+await writeFile(new URL('packages.json', `file://${outdir.endsWith('/') ? outdir : `${outdir}/`}`), `${JSON.stringify(packages, null, 1)}\n`);
 const bytes = Object.values(result.metafile.outputs).reduce((sum, o) => sum + o.bytes, 0);
 process.stdout.write(`${outdir}: ${Object.keys(result.metafile.outputs).length} files, ${(bytes / 1024 / 1024).toFixed(1)} MiB\n`);

@@ -69,6 +69,30 @@ describe('the installed package', () => {
     expect(status.stdout).toMatch(new RegExp(`^${setup.names.base.replace(/\./g, '\\.')}: ok, expires`, 'm'));
   });
 
+  it('keeps lazy loading in the bundle: --help and a nothing-due renew load no ACME client, AWS SDK or DNS code', async () => {
+    const pkg = path.join(prefix, 'lib', 'node_modules', 'gxit-cert');
+    const contents = JSON.parse(await readFile(path.join(pkg, 'bundle', 'packages.json'), 'utf8')) as Record<string, string[]>;
+    expect(Object.values(contents).flat()).toEqual(expect.arrayContaining(['acme-client', '@aws-sdk/client-route-53', 'commander', 'yaml']));
+    const loader = path.join(checkout, 'test', 'integration', 'renew-trace-loader.mjs');
+    const packagesLoaded = async (args: string[]): Promise<string[]> => {
+      const run = await runProgram(installed, args, { NODE_OPTIONS: `--no-warnings --experimental-loader=${loader}` });
+      expect(run.code, run.stderr).toBe(0);
+      const files = run.stderr.split('\n').filter((l) => l.startsWith(`LOAD file://${pkg}/bundle/`)).map((l) => l.slice(`LOAD file://${pkg}/bundle/`.length));
+      expect(files).toContain('main.js');
+      return [...new Set(files.flatMap((f) => contents[f] ?? []))].sort();
+    };
+    const heavy = ['acme-client', '@aws-sdk/client-route-53', '@aws-sdk/credential-providers', 'dns2', 'cron', 'node-forge', 'https-proxy-agent'];
+    const help = await packagesLoaded(['--help']);
+    expect(help).toContain('commander');
+    expect(help.filter((p) => heavy.includes(p) || p === 'yaml')).toEqual([]);
+
+    const setup = await renewSetup('inst-lazy');
+    expect((await runProgram(installed, ['issue', '--config', setup.config])).code).toBe(0);
+    const renew = await packagesLoaded(['renew', '--config', setup.config]);
+    expect(renew).toContain('yaml');
+    expect(renew.filter((p) => heavy.includes(p))).toEqual([]);
+  });
+
   it('prints where its hooks are, and they are executable there', async () => {
     const run = await runProgram(installed, ['hooks-dir']);
     expect(run.code, run.stderr).toBe(0);
