@@ -90,7 +90,9 @@ describe('the gxit_cert Ansible role', () => {
       ...groupVars,
       certbot_share_key_dir: path.join(ssl, 'user'),
       certbot_ssl_group: 'root',
-      gxit_cert_package: tarball,
+      // The tarball on the controller: the role copies it to the host's cache and installs it from there.
+      gxit_cert_package_src: tarball,
+      gxit_cert_package_cache: path.join(work, 'cache'),
       gxit_cert_npm_args: ['--offline'],
       gxit_cert_prefix: path.join(work, 'prefix'),
       gxit_cert_config_path: path.join(work, 'etc', 'config.yml'),
@@ -108,8 +110,9 @@ describe('the gxit_cert Ansible role', () => {
 
     const first = await playbook(play);
     expect(first.failed, first.output).toBe(0);
-    // install, stamp, config dir, secret, config, issue, renewal entry (at least)
-    expect(first.changed, first.output).toBeGreaterThanOrEqual(7);
+    // copy, install, stamp, config dir, secret, config, issue, renewal entry (at least)
+    expect(first.changed, first.output).toBeGreaterThanOrEqual(8);
+    await stat(path.join(work, 'cache', path.basename(tarball)));
     expect(first.output).not.toContain(key.secret);
 
     const config = path.join(work, 'etc', 'config.yml');
