@@ -31,6 +31,7 @@ import {
   type CertbotLineage,
   type SchedulerFacts,
 } from '../renew/schedule.js';
+import { proxyVariables } from '../net/proxy.js';
 import { CRON_DAEMONS, installedBinary } from './installation.js';
 import { nodeFs, writeFileAtomic } from '../store/fs.js';
 import { EXIT_OK, EXIT_USAGE, exitCodeFor, formatError, formatVerbose } from './output.js';
@@ -191,7 +192,13 @@ export async function runInstallTimer(opts: InstallTimerOptions): Promise<number
     const kind = 'kind' in choice ? choice.kind : opts.cron ? 'cron' : 'systemd';
     const configPath = resolvePath(opts.config);
     const config = await loadConfig(configPath);
+    // Scheduled runs use the proxy this command runs with (a password in it is not written down).
+    const proxy = proxyVariables(process.env);
+    for (const name of proxy.withCredentials) {
+      err.write(`warning: ${name} holds a user or password and is not written into the world-readable job; give the job an EnvironmentFile= (see docs/proxies.md)\n`);
+    }
     const command = {
+      environment: proxy.variables,
       binary: await installedBinary(),
       nodeDir: dirname(process.execPath),
       config: configPath,

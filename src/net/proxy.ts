@@ -213,3 +213,31 @@ export function sdkAgents(options: AgentOptions = {}, env: NodeJS.ProcessEnv = p
   const agent = new EnvironmentAgent(settings, { keepAlive: true, ...options });
   return { httpAgent: agent, httpsAgent: agent };
 }
+
+/** The proxy variables by the names the environment uses, for a scheduled job to run with. */
+export const PROXY_VARIABLES = ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY', 'no_proxy', 'NO_PROXY'] as const;
+
+/**
+ * The proxy variables set in `env`, to be written into a timer or cron entry so that scheduled runs
+ * use the same proxy; those holding a user or password are left out (the files are world-readable).
+ */
+export function proxyVariables(env: NodeJS.ProcessEnv): { variables: [string, string][]; withCredentials: string[] } {
+  const variables: [string, string][] = [];
+  const withCredentials: string[] = [];
+  for (const name of PROXY_VARIABLES) {
+    const value = env[name]?.trim();
+    if (!value) continue;
+    let credentials = false;
+    if (!name.toLowerCase().startsWith('no_')) {
+      try {
+        const url = new URL(proxyUrl(value) ?? value);
+        credentials = url.username !== '' || url.password !== '';
+      } catch {
+        credentials = value.includes('@');
+      }
+    }
+    if (credentials) withCredentials.push(name);
+    else variables.push([name, value]);
+  }
+  return { variables, withCredentials };
+}

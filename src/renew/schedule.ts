@@ -32,6 +32,8 @@ export interface TimerCommand {
   time: DailyTime;
   /** Seconds of random delay after the daily time. */
   randomDelay: number;
+  /** More environment of the job (the proxy variables install-timer ran with). */
+  environment?: readonly [string, string][];
 }
 
 export const SYSTEMD_SERVICE = 'gxit-cert-renew.service';
@@ -61,10 +63,17 @@ function shellWord(word: string): string {
 
 const pad = (n: number): string => String(n).padStart(2, '0');
 
-/** `Environment=PATH=...` when systemd's own PATH would not find node. */
-function systemdPath(nodeDir: string): string {
+/** `Environment=PATH=...` when systemd's own PATH would not find node, and the job's other variables. */
+function systemdPath(nodeDir: string, environment: readonly [string, string][] = []): string {
   const path = pathWithNode(nodeDir);
-  return path === STANDARD_PATH ? '' : `Environment=${systemdWord(`PATH=${path}`)}\n`;
+  const lines = path === STANDARD_PATH ? [] : [`Environment=${systemdWord(`PATH=${path}`)}`];
+  for (const [name, value] of environment) lines.push(`Environment=${systemdWord(`${name}=${value}`)}`);
+  return lines.map((l) => `${l}\n`).join('');
+}
+
+/** cron.d variable lines: the value is the rest of the line; a newline or % could not be written. */
+function cronVariables(environment: readonly [string, string][] = []): string {
+  return environment.filter(([, value]) => !/[\n%]/.test(value)).map(([name, value]) => `${name}=${value}\n`).join('');
 }
 
 export function systemdUnits(command: TimerCommand): { service: string; timer: string } {
@@ -77,7 +86,7 @@ After=network-online.target
 
 [Service]
 Type=oneshot
-${systemdPath(command.nodeDir)}ExecStart=${exec}
+${systemdPath(command.nodeDir, command.environment)}ExecStart=${exec}
 `;
   const timer = `# Written by gxit-cert install-timer.
 [Unit]
@@ -98,7 +107,7 @@ WantedBy=timers.target
  * The long-running alternative to the timer: `gxit-cert schedule` as a service. The package ships
  * this unit for the default prefix as systemd/gxit-cert-schedule.service (a test keeps them equal).
  */
-export function scheduleServiceUnit(command: Pick<TimerCommand, 'binary' | 'nodeDir' | 'config'>): string {
+export function scheduleServiceUnit(command: Pick<TimerCommand, 'binary' | 'nodeDir' | 'config' | 'environment'>): string {
   const exec = [command.binary, 'schedule', '--config', command.config].map(systemdWord).join(' ');
   return `# gxit-cert schedule as a service: renews what is due, daily at a time derived from the host name
 # plus a random delay of up to an hour (use either this or gxit-cert-renew.timer, not both).
@@ -109,7 +118,7 @@ After=network-online.target
 
 [Service]
 Type=simple
-${systemdPath(command.nodeDir)}ExecStart=${exec}
+${systemdPath(command.nodeDir, command.environment)}ExecStart=${exec}
 # SIGTERM reaches gxit-cert first: a renew in progress removes its TXT records, then hooks are stopped.
 KillMode=mixed
 TimeoutStopSec=60
@@ -127,7 +136,7 @@ export function cronEntry(command: TimerCommand): string {
   return `# Written by gxit-cert install-timer: daily renewal check of gxit-cert certificates.
 SHELL=/bin/sh
 PATH=${pathWithNode(command.nodeDir)}
-${command.time.minute} ${command.time.hour} * * * root ${delay}${run}
+${cronVariables(command.environment)}${command.time.minute} ${command.time.hour} * * * root ${delay}${run}
 `;
 }
 

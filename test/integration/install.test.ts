@@ -114,6 +114,17 @@ describe('the installed package', () => {
     expect(fromCheckout.code, fromCheckout.stderr).toBe(0);
     expect(fromCheckout.stdout).toMatch(new RegExp(`^\\d{1,2} \\d{1,2} \\* \\* \\* root sleep .* && ${installed} renew --quiet --config ${setup.config}$`, 'm'));
     expect(fromCheckout.stdout).not.toContain(checkout);
+
+    // The proxy it runs with goes into the job; one with a password does not.
+    const proxied = await runProgram(installed, ['install-timer', '--systemd', '--print', '--config', setup.config], {
+      HTTPS_PROXY: 'http://proxy.example.org:3128',
+      NO_PROXY: '.example.org',
+      HTTP_PROXY: 'http://user:pw@proxy.example.org:3128',
+    });
+    expect(proxied.code, proxied.stderr).toBe(0);
+    expect(proxied.stdout).toContain(`\nEnvironment=HTTPS_PROXY=http://proxy.example.org:3128\nEnvironment=NO_PROXY=.example.org\nExecStart=${installed} renew`);
+    expect(proxied.stdout).not.toContain('pw@');
+    expect(proxied.stderr).toContain('warning: HTTP_PROXY holds a user or password and is not written into the world-readable job');
   });
 
   it('install-timer from a checkout without an installed gxit-cert refuses in one line, exit 1', async () => {

@@ -1,6 +1,6 @@
 import https from 'node:https';
 import { describe, expect, it } from 'vitest';
-import { describeProxy, outboundAgent, outboundHttpAgent, parseProxyEnv, proxyFor, sdkAgents } from '../../../src/net/proxy.js';
+import { describeProxy, outboundAgent, outboundHttpAgent, parseProxyEnv, proxyFor, proxyVariables, sdkAgents } from '../../../src/net/proxy.js';
 
 describe('which proxy the environment names', () => {
   it('reads HTTPS_PROXY for https and HTTP_PROXY for http, lower case first, a bare host:port as http://', () => {
@@ -40,6 +40,12 @@ describe('which proxy the environment names', () => {
     ['169.254.169.254', 'http://169.254.169.254/latest/meta-data', false],
   ])('NO_PROXY=%j, %s -> through the proxy: %s', (noProxy, url, proxied) => {
     expect(proxyFor(url, settings(noProxy)) !== undefined).toBe(proxied);
+  });
+
+  it('hands the variables to scheduled jobs, except those with a user or password', () => {
+    const env = { HTTPS_PROXY: 'http://u:secret@proxy:3128', http_proxy: 'proxy:3128', NO_PROXY: 'localhost', https_proxy: '' };
+    expect(proxyVariables(env)).toEqual({ variables: [['http_proxy', 'proxy:3128'], ['NO_PROXY', 'localhost']], withCredentials: ['HTTPS_PROXY'] });
+    expect(proxyVariables({})).toEqual({ variables: [], withCredentials: [] });
   });
 
   it('names a proxy without its credentials', () => {

@@ -62,6 +62,16 @@ describe('install-timer files', () => {
     expect(cronEntry({ ...command, nodeDir: '/usr/local/bin' })).toContain('\nPATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n');
   });
 
+  it('gives the job the proxy variables it is given', () => {
+    const environment: [string, string][] = [['HTTPS_PROXY', 'http://proxy.example.org:3128'], ['NO_PROXY', 'localhost, .example.org']];
+    expect(systemdUnits({ ...command, environment }).service).toContain(
+      '\nEnvironment=HTTPS_PROXY=http://proxy.example.org:3128\nEnvironment="NO_PROXY=localhost, .example.org"\nExecStart=',
+    );
+    expect(scheduleServiceUnit({ ...command, environment })).toContain('\nEnvironment=HTTPS_PROXY=http://proxy.example.org:3128\n');
+    expect(cronEntry({ ...command, environment })).toContain('\nHTTPS_PROXY=http://proxy.example.org:3128\nNO_PROXY=localhost, .example.org\n7 3 * * * root ');
+    expect(cronEntry({ ...command, environment: [['NO_PROXY', '50%.example.org']] })).not.toContain('NO_PROXY');
+  });
+
   it('ships systemd/gxit-cert-schedule.service as the unit it writes for the default prefix', async () => {
     const shipped = await readFile(new URL('../../../systemd/gxit-cert-schedule.service', import.meta.url), 'utf8');
     expect(shipped).toBe(scheduleServiceUnit({ binary: '/usr/local/bin/gxit-cert', nodeDir: '/usr/bin', config: '/etc/gxit-cert/config.yml' }));
