@@ -12,6 +12,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { startConnectProxy } from '../lab/connect-proxy.js';
 import { lab } from './helpers.js';
 import { CHECKOUT, packTarball } from './package-helpers.js';
 
@@ -86,6 +87,8 @@ describe('the gxit_cert Ansible role', () => {
       certbot_dns_credentials: { server: l.dnsIp, port: 53, name: key.name, secret: key.secret, algorithm: 'HMAC-SHA512' },
     };
     const ssl = path.join(work, 'ssl');
+    // Outbound HTTPS only through a proxy: the role hands it to issue and to the renewal job.
+    const proxy = await startConnectProxy();
     const vars = {
       ...groupVars,
       certbot_share_key_dir: path.join(ssl, 'user'),
@@ -101,6 +104,7 @@ describe('the gxit_cert Ansible role', () => {
       gxit_cert_cert_path: path.join(ssl, 'certs', 'cert.pem'),
       gxit_cert_key_path: path.join(ssl, 'private', 'privkey.pem'),
       gxit_cert_system_root: root,
+      gxit_cert_proxy_env: { HTTPS_PROXY: proxy.url, NO_PROXY: 'localhost' },
       // The lab's CA instead of Let's Encrypt staging, and its nameserver for lookups.
       gxit_cert_extra_config: { server: l.directoryUrl, ca_bundle: l.caBundle, dns: { resolvers: labConfig.dns.resolvers, propagation_timeout: 30 } },
     };
@@ -108,7 +112,7 @@ describe('the gxit_cert Ansible role', () => {
     const play = path.join(work, 'playbook.yml');
     await writeFile(play, stringify([{ hosts: 'all', gather_facts: false, vars_files: [path.join(work, 'galaxyservers.yml')], roles: ['gxit_cert'] }]));
 
-    const first = await playbook(play);
+    const first = await playbook(play).finally(() => proxy.close());
     expect(first.failed, first.output).toBe(0);
     // copy, install, stamp, config dir, secret, config, issue, renewal entry (at least)
     expect(first.changed, first.output).toBeGreaterThanOrEqual(8);
@@ -134,6 +138,8 @@ describe('the gxit_cert Ansible role', () => {
 
     // The daily renewal names the installed binary, at the training's seeded time.
     const cron = await readFile(path.join(root, 'etc/cron.d/gxit-cert'), 'utf8');
+    expect(new Set(proxy.tunnels)).toEqual(new Set([`${l.pebbleIp}:${l.acmePort}`]));
+    expect(cron).toContain(`\nHTTPS_PROXY=${proxy.url}\nNO_PROXY=localhost\n`);
     expect(cron).toMatch(new RegExp(`^\\d{1,2} \\d{1,2} \\* \\* \\* root sleep .* && ${path.join(work, 'prefix', 'bin', 'gxit-cert')} renew --quiet --config ${config}$`, 'm'));
 
     const second = await playbook(play);
