@@ -4,7 +4,8 @@ import { runChecks } from '../check/run.js';
 import { sortResults, summarize, type CheckResult, type CheckStatus } from '../check/types.js';
 import type { Config } from '../config/types.js';
 import { query } from '../dns/query.js';
-import { loadProvider } from '../dns/providers/index.js';
+import { findProvider, loadProvider } from '../dns/providers/descriptor.js';
+import { PROVIDERS } from '../dns/providers/registry.js';
 import { exchange } from '../dns/transport.js';
 import { accountSlug, createStore } from '../store/index.js';
 import type { CommonOptions } from './main.js';
@@ -40,14 +41,20 @@ export async function runCheckDns(opts: CommonOptions): Promise<number> {
   const controller = new AbortController();
   const stopListening = onInterrupt(() => controller.abort());
   const stamp = (): string => `[${((Date.now() - started) / 1000).toFixed(2).padStart(6)}s]`;
+  const descriptor = findProvider(PROVIDERS, config.dns.provider);
+  const provider = { name: descriptor.name, summary: descriptor.summary };
+  if (opts.verbose && !opts.json) err.write(`${stamp()} provider ${provider.name}: ${provider.summary}\n`);
   let results: CheckResult[];
   try {
     results = await runChecks({
       config,
       query: (server, name, type, o) => query(server, name, type, { ...o, ...LOOKUP }),
       ask: (server, name, type, o) => query(server, name, type, { ...LOOKUP, ...(o.tcp ? { tcp: true } : {}) }),
-      exchange,
-      loadProvider: () => loadProvider(config.dns),
+      loadProvider: () => loadProvider(PROVIDERS, config.dns),
+      providerChecks: async (targets) => {
+        if (descriptor.checks === undefined) return [];
+        return descriptor.checks(config.dns.settings, { targets, exchange, now: Date.now, signal: controller.signal });
+      },
       account: {
         readAccount: (url) => createStore(config.stateDir).readAccount(url),
         loadAcme: () => import('acme-client'),
@@ -67,7 +74,7 @@ export async function runCheckDns(opts: CommonOptions): Promise<number> {
   const elapsedMs = Date.now() - started;
   const summary = summarize(results);
   if (opts.json) {
-    out.write(`${JSON.stringify({ ok: summary.fail === 0, summary, durationMs: elapsedMs, results, warnings }, null, 2)}\n`);
+    out.write(`${JSON.stringify({ ok: summary.fail === 0, summary, durationMs: elapsedMs, provider, results, warnings }, null, 2)}\n`);
   } else {
     out.write(renderText(results, { verbose: Boolean(opts.verbose), elapsedMs }));
   }

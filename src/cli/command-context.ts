@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { loadConfig } from '../config/load.js';
+import { PROVIDERS } from '../dns/providers/registry.js';
 import type { Config } from '../config/types.js';
 import { GxitError } from '../errors.js';
 import type { Reporter } from '../issue/reporter.js';
@@ -19,7 +20,7 @@ export interface OutputOptions {
 
 /** Loads the configuration; its warnings go to `warnings` and, without --json, to stderr. */
 export async function loadCommandConfig(path: string, opts: OutputOptions, warnings: string[]): Promise<Config> {
-  const config = await loadConfig(path);
+  const config = await loadConfig(path, { providers: PROVIDERS });
   warnings.push(...config.warnings);
   if (!opts.json) for (const w of config.warnings) process.stderr.write(`warning: ${w}\n`);
   return config;
@@ -48,7 +49,7 @@ export async function loadOrdering(config: Config, opts: OutputOptions): Promise
   const [acme, { configureAcmeHttp }, { loadProvider }, { query }] = await Promise.all([
     import('acme-client'),
     import('../acme/http.js'),
-    import('../dns/providers/index.js'),
+    import('../dns/providers/descriptor.js'),
     import('../dns/query.js'),
   ]);
   configureAcmeHttp(acme.axios, {
@@ -56,7 +57,7 @@ export async function loadOrdering(config: Config, opts: OutputOptions): Promise
     timeoutMs: 30_000,
   });
   if (opts.verbose) acme.setLogger((message: string) => process.stderr.write(`acme-client: ${message}\n`));
-  const provider = await loadProvider(config.dns);
+  const provider = await loadProvider(PROVIDERS, config.dns);
   return { acme, provider, query };
 }
 

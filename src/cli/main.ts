@@ -1,5 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
+import { PROVIDERS } from '../dns/providers/registry.js';
 import { GxitError } from '../errors.js';
+import { providersHelp } from './providers-help.js';
 import { EXIT_USAGE, exitCodeFor, formatError, formatVerbose } from './output.js';
 
 const DEFAULT_CONFIG = '/etc/gxit-cert/config.yml';
@@ -15,6 +17,7 @@ function program(): Command {
     .description('Wildcard TLS certificates for Galaxy servers over ACME DNS-01 (RFC 2136/TSIG or Route53)')
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', providersHelp(PROVIDERS))
     .exitOverride();
 
   const withCommon = (command: Command): Command =>

@@ -11,6 +11,7 @@ import { hostname } from 'node:os';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { promisify } from 'node:util';
 import { loadConfig } from '../config/load.js';
+import { PROVIDERS } from '../dns/providers/registry.js';
 import { GxitError, messageOf } from '../errors.js';
 import { describeCertificate } from '../renew/facts.js';
 import {
@@ -64,7 +65,7 @@ export async function runSchedule(opts: ScheduleOptions): Promise<number> {
     const randomDelayMs = parseDelay(opts.randomDelay, opts.cron === undefined ? DEFAULT_RANDOM_DELAY : 0) * 1000;
     const configPath = resolvePath(opts.config);
     // A broken configuration is reported now, not at the first run hours later.
-    await loadConfig(configPath);
+    await loadConfig(configPath, { providers: PROVIDERS });
     const { runRenew } = await import('./renew-command.js');
 
     let running: Promise<void> | undefined;
@@ -191,7 +192,7 @@ export async function runInstallTimer(opts: InstallTimerOptions): Promise<number
     }
     const kind = 'kind' in choice ? choice.kind : opts.cron ? 'cron' : 'systemd';
     const configPath = resolvePath(opts.config);
-    const config = await loadConfig(configPath);
+    const config = await loadConfig(configPath, { providers: PROVIDERS });
     // Scheduled runs use the proxy this command runs with (a password in it is not written down).
     const proxy = proxyVariables(process.env);
     for (const name of proxy.withCredentials) {

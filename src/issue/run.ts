@@ -6,7 +6,7 @@ import { createCertificateKey, createCsr, splitChain } from '../acme/keys.js';
 import { answerChallenges, deactivatePending, finalizeOrder, placeOrder, type DnsChallenge, type PlacedOrder } from '../acme/order.js';
 import { resolveChallengeTarget, type ChallengeTarget } from '../dns/challenge-name.js';
 import { waitForPropagation } from '../dns/propagation.js';
-import type { DnsProvider, TxtRecord } from '../dns/providers/types.js';
+import type { DnsProvider, TxtRecord } from '../dns/provider.js';
 import { lookupServers, type QueryFn } from '../dns/resolver.js';
 import { GxitError, messageOf } from '../errors.js';
 import { sansOf } from '../renew/facts.js';
@@ -197,7 +197,7 @@ async function issueOne(
     if (records.length > 0) {
       step('dns-present', `adding ${records.length} TXT record(s) via ${deps.provider.name}`);
       presented = true;
-      await unlessAborted(deps.provider.present(records), signal);
+      await unlessAborted(deps.provider.present(records, signal ?? new AbortController().signal), signal);
       if (deps.config.dns.propagationCheck) {
         step('propagation', `waiting until every authoritative nameserver serves ${records.length} value(s)`);
         await unlessAborted(
@@ -205,8 +205,9 @@ async function issueOne(
             query: deps.query,
             resolvers,
             nameserverPort: deps.config.dns.nameserverPort,
-            timeoutMs: deps.config.dns.propagationTimeout * 1000,
-            intervalMs: deps.config.dns.propagationInterval,
+            timeoutMs: deps.config.dns.propagationTimeoutMs,
+            intervalMs: deps.config.dns.propagationIntervalMs,
+            ...(signal ? { signal } : {}),
           }),
           signal,
         );
@@ -274,7 +275,8 @@ function asGxitError(error: unknown, code: GxitError['code'], subject: string): 
 /** Cleanup runs whatever happened before, and its own failure is reported but never hides the result. */
 async function cleanupRecords(deps: IssueDeps, name: string, records: TxtRecord[]): Promise<void> {
   try {
-    await deps.provider.cleanup(records);
+    // Cleanup runs after an interrupt too: it gets a signal of its own.
+    await deps.provider.cleanup(records, new AbortController().signal);
   } catch (error) {
     const where = [...new Set(records.map((r) => r.fqdn))].join(', ');
     deps.reporter.warn(name, `could not remove the TXT records at ${where}: ${messageOf(error)}; remove them by hand`);

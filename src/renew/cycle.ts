@@ -12,7 +12,7 @@
 import type * as Acme from 'acme-client';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { LETSENCRYPT_DIRECTORY, LETSENCRYPT_STAGING_DIRECTORY, type Config, type HookCommand, type HooksConfig } from '../config/types.js';
-import type { DnsProvider } from '../dns/providers/types.js';
+import type { DnsProvider } from '../dns/provider.js';
 import type { QueryFn } from '../dns/resolver.js';
 import { GxitError, messageOf } from '../errors.js';
 import type { HookFacts, HookLineage, HookPhase } from '../hooks/env.js';

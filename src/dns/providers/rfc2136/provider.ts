@@ -5,29 +5,28 @@
  * deletes name the exact value (class NONE), so foreign values and sibling challenges at the same
  * name survive. A reply counts as success only when its rcode is NOERROR and, with a key, its
  * TSIG signature verifies against our request.
+ *
+ * The caller's signal reaches every SOA query and UPDATE (the transport closes its socket when it
+ * fires); an UPDATE already sent may still be applied, so its records stay "maybe added" for cleanup.
  */
-import type { Rfc2136Config } from '../../config/types.js';
-import { GxitError, messageOf } from '../../errors.js';
-import { buildUpdate, isInZone, Opcode, parseMessage, type DnsMessage, type UpdateChanges } from '../message.js';
-import { query } from '../query.js';
-import { describeUnverifiedReply, describeUpdateFailure } from '../rcode.js';
-import { formatServer, normalizeName, type QueryFn } from '../resolver.js';
-import { exchange, type ExchangeFn } from '../transport.js';
-import { signMessage, verifyResponse } from '../tsig.js';
-import { findZone } from '../zone.js';
-import { runProbe } from './probe.js';
-import type { DnsProvider, ProbeOptions, ProbeResult, TxtRecord } from './types.js';
+import type { Rfc2136Config } from './settings.js';
+import { GxitError, messageOf } from '../../../errors.js';
+import { buildUpdate, isInZone, Opcode, parseMessage, type DnsMessage, type UpdateChanges } from '../../message.js';
+import { query } from '../../query.js';
+import { describeUnverifiedReply, describeUpdateFailure } from '../../rcode.js';
+import { formatServer, normalizeName, type QueryFn } from '../../resolver.js';
+import { exchange, type ExchangeFn } from '../../transport.js';
+import { signMessage, verifyResponse } from '../../tsig.js';
+import { findZone } from '../../zone.js';
+import { withLinkedSignal } from '../../abort.js';
+import { runProbe } from '../probe.js';
+import type { DnsProvider, ProbeOptions, ProbeResult, TxtRecord } from '../../provider.js';
 
 export interface Rfc2136Deps {
   exchange?: ExchangeFn;
   /** Clock in milliseconds since the epoch (TSIG time signed and reply time check). */
   now?: () => number;
 }
-
-export const rfc2136Descriptor = {
-  name: 'rfc2136',
-  summary: 'RFC 2136 dynamic update with a TSIG key (BIND, Knot, PowerDNS)',
-} as const;
 
 export function createRfc2136Provider(cfg: Rfc2136Config, deps: Rfc2136Deps = {}): DnsProvider {
   const send = deps.exchange ?? exchange;
@@ -39,7 +38,7 @@ export function createRfc2136Provider(cfg: Rfc2136Config, deps: Rfc2136Deps = {}
   // Zone per owner name, for this provider's lifetime (one run); failures are not kept.
   const zones = new Map<string, Promise<string>>();
 
-  function zoneOf(fqdn: string): Promise<string> {
+  function zoneOf(fqdn: string, signal: AbortSignal): Promise<string> {
     if (configuredZone !== undefined) {
       if (isInZone(fqdn, configuredZone)) return Promise.resolve(configuredZone);
       return Promise.reject(
@@ -51,21 +50,21 @@ export function createRfc2136Provider(cfg: Rfc2136Config, deps: Rfc2136Deps = {}
     }
     let zone = zones.get(fqdn);
     if (!zone) {
-      zone = findZone(soaQuery, [cfg.server], fqdn, { recursionDesired: false });
+      zone = findZone(soaQuery, [cfg.server], fqdn, { recursionDesired: false, signal });
       zones.set(fqdn, zone);
       zone.catch(() => zones.delete(fqdn));
     }
     return zone;
   }
 
-  async function byZone(records: TxtRecord[]): Promise<Map<string, TxtRecord[]>> {
+  async function byZone(records: TxtRecord[], signal: AbortSignal): Promise<Map<string, TxtRecord[]>> {
     const unique = new Map<string, TxtRecord>();
     for (const r of records) {
       const fqdn = normalizeName(r.fqdn);
       unique.set(`${fqdn} ${r.value}`, { fqdn, value: r.value });
     }
     const list = [...unique.values()];
-    const owners = await Promise.all(list.map((r) => zoneOf(r.fqdn)));
+    const owners = await Promise.all(list.map((r) => zoneOf(r.fqdn, signal)));
     const groups = new Map<string, TxtRecord[]>();
     list.forEach((r, i) => {
       const zone = owners[i] as string;
@@ -81,12 +80,12 @@ export function createRfc2136Provider(cfg: Rfc2136Config, deps: Rfc2136Deps = {}
   const keyOf = (r: { fqdn: string; value: string }): string => `${normalizeName(r.fqdn)} ${r.value}`;
 
   /** Sends one UPDATE; `onRejected` runs when the server definitely did not apply it. */
-  async function update(zone: string, changes: UpdateChanges, onRejected: () => void = () => {}): Promise<void> {
+  async function update(zone: string, changes: UpdateChanges, signal: AbortSignal, onRejected: () => void = () => {}): Promise<void> {
     const names = [...changes.add, ...changes.remove].map((c) => c.name);
     const request = buildUpdate(zone, changes);
     const seconds = (): number => Math.floor(now() / 1000);
     const signed = cfg.tsig ? signMessage(request, cfg.tsig, { timeSigned: seconds() }) : undefined;
-    const raw = await send(cfg.server, signed?.signed ?? request, transport);
+    const raw = await send(cfg.server, signed?.signed ?? request, { ...transport, signal });
     let reply: DnsMessage;
     try {
       reply = parseMessage(raw);
@@ -123,45 +122,52 @@ export function createRfc2136Provider(cfg: Rfc2136Config, deps: Rfc2136Deps = {}
   /** All zones are sent at once; every update has finished (or failed) before an error is thrown. */
   async function perZone(
     records: TxtRecord[],
+    signal: AbortSignal,
     changes: (batch: TxtRecord[]) => UpdateChanges,
     onRejected: (batch: TxtRecord[]) => void = () => {},
   ): Promise<void> {
+    signal.throwIfAborted();
     if (records.length === 0) return;
-    const groups = await byZone(records);
-    const results = await Promise.allSettled(
-      [...groups].map(([zone, batch]) => update(zone, changes(batch), () => onRejected(batch))),
-    );
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    // Zone lookups and updates run at once: they share a signal of our own (one listener on the caller's).
+    await withLinkedSignal(signal, async (linked) => {
+      const groups = await byZone(records, linked);
+      const results = await Promise.allSettled(
+        [...groups].map(([zone, batch]) => update(zone, changes(batch), linked, () => onRejected(batch))),
+      );
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    });
   }
 
-  const present = (records: TxtRecord[]): Promise<void> => {
+  const present = async (records: TxtRecord[], signal: AbortSignal): Promise<void> => {
+    signal.throwIfAborted();
     for (const r of records) maybeAdded.add(keyOf(r));
     return perZone(
       records,
+      signal,
       (batch) => ({ add: batch.map((r) => ({ name: r.fqdn, value: r.value, ttl: cfg.ttl })), remove: [] }),
       (rejected) => rejected.forEach((r) => maybeAdded.delete(keyOf(r))),
     );
   };
 
   /** Deletes exactly the values this provider may have added; values it never added are left alone. */
-  const cleanup = async (records: TxtRecord[]): Promise<void> => {
+  const cleanup = async (records: TxtRecord[], signal: AbortSignal): Promise<void> => {
     const ours = records.filter((r) => maybeAdded.has(keyOf(r)));
-    await perZone(ours, (batch) => ({ add: [], remove: batch.map((r) => ({ name: r.fqdn, value: r.value })) }));
+    await perZone(ours, signal, (batch) => ({ add: [], remove: batch.map((r) => ({ name: r.fqdn, value: r.value })) }));
     for (const r of ours) maybeAdded.delete(keyOf(r));
   };
 
-  const probe = (name: string, opts?: ProbeOptions): Promise<ProbeResult> =>
+  const probe = (name: string, opts: ProbeOptions): Promise<ProbeResult> =>
     runProbe(
       normalizeName(name),
       {
-        locate: async (fqdn) => `in zone ${await zoneOf(fqdn)}`,
-        add: (record) => present([record]),
-        remove: (record) => cleanup([record]),
+        locate: async (fqdn, signal) => `in zone ${await zoneOf(fqdn, signal)}`,
+        add: (record, signal) => present([record], signal),
+        remove: (record, signal) => cleanup([record], signal),
         how: `via ${server}${cfg.tsig ? ` with key ${cfg.tsig.name}` : ''}`,
       },
       opts,
     );
 
-  return { name: rfc2136Descriptor.name, present, cleanup, probe };
+  return { name: 'rfc2136', present, cleanup, probe };
 }

@@ -6,7 +6,7 @@
  * Values already present are carried over exactly as Route53 returned them (foreign values may use
  * escapes or several character-strings); only our own values are encoded here.
  */
-import type { TxtRecord } from './types.js';
+import type { TxtRecord } from '../../provider.js';
 
 /** A TXT record set as read from a hosted zone. `values` are Route53's quoted form, as returned. */
 export interface TxtSet {

@@ -4,7 +4,7 @@
  * ~/.aws/credentials and ~/.aws/config, SSO, web identity, ECS/EC2 instance roles), optionally
  * exchanged for a role's temporary credentials (STS AssumeRole).
  */
-import type { Route53Config } from '../../config/types.js';
+import type { Route53Config } from './settings.js';
 
 export type CredentialSource =
   | { kind: 'static'; accessKeyId: string; secretAccessKey: string; sessionToken?: string }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { FailureClass } from '../../../src/dns/providers/route53-errors.js';
-import { RETRY_BUDGETS, RetriesExhausted, backoffMs, pollDelays, withRetries } from '../../../src/dns/providers/route53-retry.js';
+import type { FailureClass } from '../../../../../src/dns/providers/route53/errors.js';
+import { RETRY_BUDGETS, RetriesExhausted, backoffMs, pollDelays, withRetries } from '../../../../../src/dns/providers/route53/retry.js';
 
 /** A clock that only moves when slept on. */
 function fakeClock(random = 0.5) {

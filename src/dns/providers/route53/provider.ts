@@ -9,10 +9,13 @@
  * changed) is rebuilt from a fresh read; throttling backs off with jitter (route53-retry.ts).
  *
  * Whether the records are served is checked by dns/propagation.ts, not here.
+ *
+ * The caller's signal reaches every SDK request (abortSignal), every retry wait and every GetChange
+ * poll; a batch already sent may still be applied, so its values stay "maybe added" for cleanup.
  */
-import type { Route53Config } from '../../config/types.js';
-import { GxitError, messageOf } from '../../errors.js';
-import { credentialPlan } from './route53-credentials.js';
+import type { Route53Config } from './settings.js';
+import { GxitError, messageOf } from '../../../errors.js';
+import { credentialPlan } from './credentials.js';
 import {
   AwsCallError,
   IamPolicyHint,
@@ -23,18 +26,14 @@ import {
   redactedError,
   type AwsAction,
   type FailureClass,
-} from './route53-errors.js';
-import { planCleanup, planPresent, normalizeRoute53Name, valuesByName, type TxtChange, type TxtSet } from './route53-records.js';
-import { RetriesExhausted, pollDelays, withRetries, type RetryDeps } from './route53-retry.js';
-import { DEFAULT_REGION, createSdkApi, describeService, type Route53Api } from './route53-sdk.js';
-import { chooseZone, endsLookup, zoneChoiceError, zoneNameCandidates, type HostedZoneInfo } from './route53-zone.js';
-import { runProbe } from './probe.js';
-import type { DnsProvider, ProbeOptions, ProbeResult, TxtRecord } from './types.js';
-
-export const route53Descriptor = {
-  name: 'route53',
-  summary: 'Amazon Route 53 through the AWS SDK (zone found by name, or hosted_zone_id)',
-} as const;
+} from './errors.js';
+import { planCleanup, planPresent, normalizeRoute53Name, valuesByName, type TxtChange, type TxtSet } from './records.js';
+import { RetriesExhausted, pollDelays, withRetries, type RetryDeps } from './retry.js';
+import { DEFAULT_REGION, createSdkApi, describeService, type Route53Api } from './sdk.js';
+import { chooseZone, endsLookup, zoneChoiceError, zoneNameCandidates, type HostedZoneInfo } from './zone.js';
+import { abortable, sleep as timerSleep, withLinkedSignal } from '../../abort.js';
+import { runProbe } from '../probe.js';
+import type { DnsProvider, ProbeOptions, ProbeResult, TxtRecord } from '../../provider.js';
 
 export interface Route53Deps {
   /** The Route53 calls; default: the AWS SDK, loaded when the provider is created. */
@@ -44,7 +43,7 @@ export interface Route53Deps {
   /** First GetChange poll interval; later ones grow by half up to pollMaxMs. */
   pollFirstMs?: number;
   pollMaxMs?: number;
-  sleep?: (ms: number) => Promise<void>;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   now?: () => number;
   random?: () => number;
   /** For AWS_ENDPOINT_URL_STS (role_arn). Default process.env. */
@@ -66,7 +65,7 @@ export function createRoute53Provider(cfg: Route53Config, deps: Route53Deps = {}
   const service = describeService(cfg);
   const region = cfg.region ?? DEFAULT_REGION;
   const clock: RetryDeps = {
-    sleep: deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+    sleep: deps.sleep ?? timerSleep,
     now: deps.now ?? Date.now,
     random: deps.random ?? Math.random,
   };
@@ -133,24 +132,25 @@ export function createRoute53Provider(cfg: Route53Config, deps: Route53Deps = {}
   const zonesByName = new Map<string, Promise<HostedZoneInfo[]>>();
   const zoneByOwner = new Map<string, Promise<ZoneRef>>();
 
-  function zonesNamed(name: string): Promise<HostedZoneInfo[]> {
+  function zonesNamed(name: string, signal: AbortSignal): Promise<HostedZoneInfo[]> {
     let found = zonesByName.get(name);
     if (found === undefined) {
-      found = api().then((a) => withRetries(() => a.zonesNamed(name), classifyError, clock));
+      found = api().then((a) => withRetries(() => a.zonesNamed(name, signal), classifyError, { ...clock, signal }));
       zonesByName.set(name, found);
       found.catch(() => zonesByName.delete(name));
     }
     return found;
   }
 
-  async function lookUpZone(fqdn: string): Promise<ZoneRef> {
+  async function lookUpZone(fqdn: string, signal: AbortSignal): Promise<ZoneRef> {
     const seen: HostedZoneInfo[] = [];
     // Longest candidate first; one ListHostedZonesByName per candidate name until a zone of the wanted kind has it.
     for (const candidate of zoneNameCandidates(fqdn)) {
       let zones: HostedZoneInfo[];
       try {
-        zones = await zonesNamed(candidate);
+        zones = await zonesNamed(candidate, signal);
       } catch (error) {
+        signal.throwIfAborted();
         throw fail(error, { action: 'route53:ListHostedZonesByName', names: [fqdn] });
       }
       seen.push(...zones);
@@ -162,20 +162,20 @@ export function createRoute53Provider(cfg: Route53Config, deps: Route53Deps = {}
     return { id: choice.zone.id, name: choice.zone.name, fromConfig: false };
   }
 
-  function zoneOf(fqdn: string): Promise<ZoneRef> {
+  function zoneOf(fqdn: string, signal: AbortSignal): Promise<ZoneRef> {
     if (configuredZone !== undefined) return Promise.resolve(configuredZone);
     let zone = zoneByOwner.get(fqdn);
     if (zone === undefined) {
-      zone = lookUpZone(fqdn);
+      zone = lookUpZone(fqdn, signal);
       zoneByOwner.set(fqdn, zone);
       zone.catch(() => zoneByOwner.delete(fqdn));
     }
     return zone;
   }
 
-  async function byZone(records: readonly TxtRecord[]): Promise<{ zone: ZoneRef; records: TxtRecord[] }[]> {
+  async function byZone(records: readonly TxtRecord[], signal: AbortSignal): Promise<{ zone: ZoneRef; records: TxtRecord[] }[]> {
     const normalized = records.map((r) => ({ fqdn: normalizeRoute53Name(r.fqdn), value: r.value }));
-    const zones = await Promise.all(normalized.map((r) => zoneOf(r.fqdn)));
+    const zones = await Promise.all(normalized.map((r) => zoneOf(r.fqdn, signal)));
     const groups = new Map<string, { zone: ZoneRef; records: TxtRecord[] }>();
     normalized.forEach((r, i) => {
       const zone = zones[i]!;
@@ -192,7 +192,13 @@ export function createRoute53Provider(cfg: Route53Config, deps: Route53Deps = {}
    * Read the sets at the batch's names, plan, send one batch; repeated from the read on when the batch
    * is refused for a retryable reason. Resolves to the change id, or undefined when nothing had to change.
    */
-  async function writeZone(zone: ZoneRef, records: TxtRecord[], planChanges: (current: Map<string, TxtSet | undefined>) => TxtChange[], comment: string): Promise<string | undefined> {
+  async function writeZone(
+    zone: ZoneRef,
+    records: TxtRecord[],
+    planChanges: (current: Map<string, TxtSet | undefined>) => TxtChange[],
+    comment: string,
+    signal: AbortSignal,
+  ): Promise<string | undefined> {
     const names = [...valuesByName(records).keys()];
     const a = await api();
     let action: AwsAction = 'route53:ListResourceRecordSets';
@@ -200,31 +206,33 @@ export function createRoute53Provider(cfg: Route53Config, deps: Route53Deps = {}
       return await withRetries(
         async () => {
           action = 'route53:ListResourceRecordSets';
-          const sets = await Promise.all(names.map((name) => a.txtSet(zone.id, name)));
+          const sets = await Promise.all(names.map((name) => a.txtSet(zone.id, name, signal)));
           const changes = planChanges(new Map(names.map((name, i) => [name, sets[i]])));
           if (changes.length === 0) return undefined;
           action = 'route53:ChangeResourceRecordSets';
-          return await a.change(zone.id, changes, comment);
+          return await a.change(zone.id, changes, comment, signal);
         },
         classifyError,
-        clock,
+        { ...clock, signal },
       );
     } catch (error) {
+      signal.throwIfAborted();
       throw fail(error, { action, zone, names });
     }
   }
 
   /** Polls GetChange with short, growing intervals until INSYNC. */
-  async function waitInSync(changeId: string, zone: ZoneRef): Promise<void> {
+  async function waitInSync(changeId: string, zone: ZoneRef, signal: AbortSignal): Promise<void> {
     const a = await api();
     const started = clock.now();
     const nextDelay = pollDelays(deps.pollFirstMs ?? 50, deps.pollMaxMs ?? 2000);
     for (;;) {
-      await clock.sleep(nextDelay());
+      await abortable(clock.sleep(nextDelay(), signal), signal);
       let status: string;
       try {
-        status = await withRetries(() => a.changeStatus(changeId), classifyError, clock);
+        status = await withRetries(() => a.changeStatus(changeId, signal), classifyError, { ...clock, signal });
       } catch (error) {
+        signal.throwIfAborted();
         throw fail(error, { action: 'route53:GetChange', zone, changeId });
       }
       if (status === 'INSYNC') return;
@@ -239,55 +247,63 @@ export function createRoute53Provider(cfg: Route53Config, deps: Route53Deps = {}
   }
 
   /** Runs one operation per zone, all at once; every zone has finished before the first failure is thrown. */
-  async function perZone(records: readonly TxtRecord[], each: (zone: ZoneRef, batch: TxtRecord[]) => Promise<void>): Promise<void> {
+  async function perZone(
+    records: readonly TxtRecord[],
+    signal: AbortSignal,
+    each: (zone: ZoneRef, batch: TxtRecord[], signal: AbortSignal) => Promise<void>,
+  ): Promise<void> {
+    signal.throwIfAborted();
     if (records.length === 0) return;
-    const groups = await byZone(records);
-    const results = await Promise.allSettled(groups.map((g) => each(g.zone, g.records)));
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    // Lookups, batches and polls of all zones run at once on a signal of our own (one listener on the caller's).
+    await withLinkedSignal(signal, async (linked) => {
+      const groups = await byZone(records, linked);
+      const results = await Promise.allSettled(groups.map((g) => each(g.zone, g.records, linked)));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    });
   }
 
   // Values this provider may have written (certmagic's rule: remember exactly what you added).
   const maybeAdded = new Set<string>();
   const keyOf = (r: TxtRecord): string => `${normalizeRoute53Name(r.fqdn)} ${r.value}`;
 
-  async function add(records: readonly TxtRecord[], wait: boolean): Promise<void> {
-    await perZone(records, async (zone, batch) => {
+  async function add(records: readonly TxtRecord[], wait: boolean, signal: AbortSignal): Promise<void> {
+    await perZone(records, signal, async (zone, batch, linked) => {
       // From here on a batch may reach the zone; a name whose zone was never found got nothing.
       for (const r of batch) maybeAdded.add(keyOf(r));
-      const changeId = await writeZone(zone, batch, (current) => planPresent(batch, current, cfg.ttl), PRESENT_COMMENT);
-      if (changeId !== undefined && wait) await waitInSync(changeId, zone);
+      const changeId = await writeZone(zone, batch, (current) => planPresent(batch, current, cfg.ttl), PRESENT_COMMENT, linked);
+      if (changeId !== undefined && wait) await waitInSync(changeId, zone, linked);
     });
   }
 
   /** Removes our values; the change is not waited for (nothing depends on it being served). */
-  async function remove(records: readonly TxtRecord[]): Promise<void> {
+  async function remove(records: readonly TxtRecord[], signal: AbortSignal): Promise<void> {
     const ours = records.filter((r) => maybeAdded.has(keyOf(r)));
-    await perZone(ours, async (zone, batch) => {
-      await writeZone(zone, batch, (current) => planCleanup(batch, current), CLEANUP_COMMENT);
+    await perZone(ours, signal, async (zone, batch, linked) => {
+      await writeZone(zone, batch, (current) => planCleanup(batch, current), CLEANUP_COMMENT, linked);
       for (const r of batch) maybeAdded.delete(keyOf(r));
     });
   }
 
-  const probe = (name: string, opts: ProbeOptions = {}): Promise<ProbeResult> =>
+  const probe = (name: string, opts: ProbeOptions): Promise<ProbeResult> =>
     runProbe(
       normalizeRoute53Name(name),
       {
-        locate: async (fqdn) => {
-          const zone = await zoneOf(fqdn);
+        locate: async (fqdn, signal) => {
+          const zone = await zoneOf(fqdn, signal);
           return zone.name ? `in hosted zone ${zone.id} (${zone.name})` : `in hosted zone ${zone.id}`;
         },
         // Whoever looks at the value meanwhile asks the nameservers: wait until Route53 serves it.
-        add: (record) => add([record], opts.whilePresent !== undefined),
-        remove: (record) => remove([record]),
+        add: (record, signal) => add([record], opts.whilePresent !== undefined, signal),
+        remove: (record, signal) => remove([record], signal),
         how: `via ${service} with ${plan.description}`,
       },
       opts,
     );
 
   return {
-    name: route53Descriptor.name,
-    present: (records) => add(records, true),
+    name: 'route53',
+    present: (records, signal) => add(records, true, signal),
     cleanup: remove,
     probe,
   };

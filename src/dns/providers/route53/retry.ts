@@ -8,7 +8,8 @@
  * Each failure class has its own budget; waits grow exponentially with "equal jitter" (half fixed,
  * half random) so that processes throttled together do not retry together.
  */
-import type { FailureClass } from './route53-errors.js';
+import { abortable } from '../../abort.js';
+import type { FailureClass } from './errors.js';
 
 export interface RetryBudget {
   /** Attempts in all, the first one included. */
@@ -36,9 +37,12 @@ export function backoffMs(retry: number, budget: RetryBudget, random: () => numb
 }
 
 export interface RetryDeps {
-  sleep: (ms: number) => Promise<void>;
+  /** Waits; a real one stops its timer when `signal` fires. */
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   random: () => number;
   now: () => number;
+  /** Ends the attempts and the waits at once; withRetries then rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 /** Thrown when a retryable failure used up its budget; `error` is the last failure. */
@@ -68,9 +72,12 @@ export async function withRetries<T>(
   const started = deps.now();
   const used = new Map<FailureClass, number>();
   for (;;) {
+    deps.signal?.throwIfAborted();
     try {
-      return await attempt();
+      return await abortable(attempt(), deps.signal);
     } catch (error) {
+      // An interrupt is not a failure to retry or to classify.
+      deps.signal?.throwIfAborted();
       const kind = classify(error);
       if (kind === 'fatal') throw error;
       const budget = budgets[kind];
@@ -79,7 +86,7 @@ export async function withRetries<T>(
       if (attempts >= budget.attempts) throw new RetriesExhausted(kind, attempts, (deps.now() - started) / 1000, error);
       const wait = backoffMs(attempts, budget, deps.random);
       onRetry(kind, error, wait);
-      await deps.sleep(wait);
+      await abortable(deps.sleep(wait, deps.signal), deps.signal);
     }
   }
 }

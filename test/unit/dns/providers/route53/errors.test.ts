@@ -10,7 +10,7 @@ import {
   redactedError,
   type CallContext,
   type ErrorFacts,
-} from '../../../src/dns/providers/route53-errors.js';
+} from '../../../../../src/dns/providers/route53/errors.js';
 
 /** Shaped like the SDK's service exceptions: name = AWS code, $metadata.httpStatusCode. */
 const serviceError = (code: string, status: number, message: string): Error =>

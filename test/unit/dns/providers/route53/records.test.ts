@@ -6,7 +6,7 @@ import {
   planCleanup,
   planPresent,
   type TxtSet,
-} from '../../../src/dns/providers/route53-records.js';
+} from '../../../../../src/dns/providers/route53/records.js';
 
 const BASE = '_acme-challenge.r53.example.org';
 const GXIT = '_acme-challenge.ep.interactivetool.r53.example.org';

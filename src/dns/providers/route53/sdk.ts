@@ -3,24 +3,25 @@
  * loads the SDK (lazily: it costs ~100 ms); everything it returns is plain data, and every failure
  * is an AwsCallError naming the IAM action that failed.
  */
-import type { Route53Config } from '../../config/types.js';
-import { GxitError } from '../../errors.js';
-import { AwsCallError, type Route53Operation } from './route53-errors.js';
-import type { CredentialPlan } from './route53-credentials.js';
-import { normalizeRoute53Name, type TxtChange, type TxtSet } from './route53-records.js';
-import { assumeRoleProvider, stsEndpoint, type AwsCredentials } from './route53-sts.js';
-import type { HostedZoneInfo } from './route53-zone.js';
-import { sdkAgents } from '../../net/proxy.js';
+import type { Route53Config } from './settings.js';
+import { GxitError } from '../../../errors.js';
+import { AwsCallError, type Route53Operation } from './errors.js';
+import type { CredentialPlan } from './credentials.js';
+import { normalizeRoute53Name, type TxtChange, type TxtSet } from './records.js';
+import { assumeRoleProvider, stsEndpoint, type AwsCredentials } from './sts.js';
+import type { HostedZoneInfo } from './zone.js';
+import { sdkAgents } from '../../../net/proxy.js';
 
+/** Every call takes the run's signal and passes it to the SDK (abortSignal), which aborts the request. */
 export interface Route53Api {
   /** Hosted zones named exactly `name` (ListHostedZonesByName; other zones it lists are dropped). */
-  zonesNamed(name: string): Promise<HostedZoneInfo[]>;
+  zonesNamed(name: string, signal: AbortSignal): Promise<HostedZoneInfo[]>;
   /** The simple TXT record set at exactly `name`, if there is one (ListResourceRecordSets). */
-  txtSet(zoneId: string, name: string): Promise<TxtSet | undefined>;
+  txtSet(zoneId: string, name: string, signal: AbortSignal): Promise<TxtSet | undefined>;
   /** Sends one change batch (ChangeResourceRecordSets); resolves to the change id. */
-  change(zoneId: string, changes: readonly TxtChange[], comment: string): Promise<string>;
+  change(zoneId: string, changes: readonly TxtChange[], comment: string, signal: AbortSignal): Promise<string>;
   /** PENDING or INSYNC (GetChange). */
-  changeStatus(changeId: string): Promise<string>;
+  changeStatus(changeId: string, signal: AbortSignal): Promise<string>;
 }
 
 /** Route53 signs for us-east-1 in the aws partition; other partitions need their region. */
@@ -71,21 +72,25 @@ export async function createSdkApi(cfg: Route53Config, plan: CredentialPlan, env
   }
   const client = new sdk.Route53Client({ ...common, ...(plan.role === undefined ? base : credentials) });
 
-  async function call<T>(operation: Route53Operation, target: { zoneId?: string; changeId?: string }, send: () => Promise<T>): Promise<T> {
+  async function call<T>(operation: Route53Operation, target: { zoneId?: string; changeId?: string }, signal: AbortSignal, send: () => Promise<T>): Promise<T> {
     try {
       return await send();
     } catch (error) {
+      // An interrupt is not an AWS failure: the caller sees the signal's reason.
+      signal.throwIfAborted();
       throw error instanceof AwsCallError ? error : new AwsCallError(`route53:${operation}`, error, target);
     }
   }
 
   return {
-    async zonesNamed(name) {
+    async zonesNamed(name, signal) {
       const zones: HostedZoneInfo[] = [];
       let start: { DNSName: string; HostedZoneId?: string } | undefined = { DNSName: name };
       // Zones of one name come first and in id order; page on only while the next page starts with that name.
       while (start !== undefined) {
-        const page = await call('ListHostedZonesByName', {}, () => client.send(new sdk.ListHostedZonesByNameCommand({ ...start, MaxItems: 100 })));
+        const page = await call('ListHostedZonesByName', {}, signal, () =>
+          client.send(new sdk.ListHostedZonesByNameCommand({ ...start, MaxItems: 100 }), { abortSignal: signal }),
+        );
         for (const z of page.HostedZones ?? []) {
           if (z.Id === undefined || z.Name === undefined || normalizeRoute53Name(z.Name) !== name) continue;
           zones.push({ id: bareId(z.Id), name, private: z.Config?.PrivateZone === true });
@@ -99,9 +104,11 @@ export async function createSdkApi(cfg: Route53Config, plan: CredentialPlan, env
       return zones;
     },
 
-    async txtSet(zoneId, name) {
-      const page = await call('ListResourceRecordSets', { zoneId }, () =>
-        client.send(new sdk.ListResourceRecordSetsCommand({ HostedZoneId: zoneId, StartRecordName: name, StartRecordType: 'TXT', MaxItems: 1 })),
+    async txtSet(zoneId, name, signal) {
+      const page = await call('ListResourceRecordSets', { zoneId }, signal, () =>
+        client.send(new sdk.ListResourceRecordSetsCommand({ HostedZoneId: zoneId, StartRecordName: name, StartRecordType: 'TXT', MaxItems: 1 }), {
+          abortSignal: signal,
+        }),
       );
       const set = (page.ResourceRecordSets ?? [])[0];
       if (set === undefined || set.Type !== 'TXT' || set.Name === undefined || normalizeRoute53Name(set.Name) !== name) return undefined;
@@ -114,8 +121,8 @@ export async function createSdkApi(cfg: Route53Config, plan: CredentialPlan, env
       return { name, ttl: set.TTL ?? 300, values: (set.ResourceRecords ?? []).map((r) => r.Value ?? '') };
     },
 
-    async change(zoneId, changes, comment) {
-      const out = await call('ChangeResourceRecordSets', { zoneId }, () =>
+    async change(zoneId, changes, comment, signal) {
+      const out = await call('ChangeResourceRecordSets', { zoneId }, signal, () =>
         client.send(
           new sdk.ChangeResourceRecordSetsCommand({
             HostedZoneId: zoneId,
@@ -127,6 +134,7 @@ export async function createSdkApi(cfg: Route53Config, plan: CredentialPlan, env
               })),
             },
           }),
+          { abortSignal: signal },
         ),
       );
       const id = out.ChangeInfo?.Id;
@@ -134,8 +142,8 @@ export async function createSdkApi(cfg: Route53Config, plan: CredentialPlan, env
       return bareId(id);
     },
 
-    async changeStatus(changeId) {
-      const out = await call('GetChange', { changeId }, () => client.send(new sdk.GetChangeCommand({ Id: changeId })));
+    async changeStatus(changeId, signal) {
+      const out = await call('GetChange', { changeId }, signal, () => client.send(new sdk.GetChangeCommand({ Id: changeId }), { abortSignal: signal }));
       return out.ChangeInfo?.Status ?? 'PENDING';
     },
   };

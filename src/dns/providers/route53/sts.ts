@@ -4,8 +4,8 @@
  * credential provider. The Route53 client caches what this returns and asks again shortly
  * before it expires. Loaded only when a role is configured.
  */
-import { sdkAgents } from '../../net/proxy.js';
-import { AwsCallError } from './route53-errors.js';
+import { sdkAgents } from '../../../net/proxy.js';
+import { AwsCallError } from './errors.js';
 
 export interface AwsCredentials {
   accessKeyId: string;

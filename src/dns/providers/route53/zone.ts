@@ -4,7 +4,7 @@
  * one name (a public and a private one for split-horizon DNS, or a stale copy of a migrated zone);
  * several candidates of the wanted kind at the longest name are an error, never a guess.
  */
-import { GxitError } from '../../errors.js';
+import { GxitError } from '../../../errors.js';
 
 export interface HostedZoneInfo {
   /** Bare id ("Z0123..."), without "/hostedzone/". */

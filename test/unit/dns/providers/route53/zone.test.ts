@@ -5,7 +5,7 @@ import {
   zoneChoiceError,
   zoneNameCandidates,
   type HostedZoneInfo,
-} from '../../../src/dns/providers/route53-zone.js';
+} from '../../../../../src/dns/providers/route53/zone.js';
 
 const pub = (id: string, name: string): HostedZoneInfo => ({ id, name, private: false });
 const priv = (id: string, name: string): HostedZoneInfo => ({ id, name, private: true });

@@ -7,7 +7,7 @@
  * a session token among them). Only short, known-safe parts make it into a message, and the cause
  * kept for --verbose is a redacted copy.
  */
-import { GxitError, messageOf } from '../../errors.js';
+import { GxitError, messageOf } from '../../../errors.js';
 
 /** The API actions the provider calls, as IAM names them (without the "route53:" prefix). */
 export type Route53Operation = 'ListHostedZonesByName' | 'ListResourceRecordSets' | 'ChangeResourceRecordSets' | 'GetChange';

@@ -1,12 +1,17 @@
 import { Packet } from 'dns2';
 import { describe, expect, it } from 'vitest';
-import type { Rfc2136Config, ServerAddress, TsigKey } from '../../../src/config/types.js';
-import { GxitError } from '../../../src/errors.js';
-import { isInZone, Opcode, parseMessage, RCode, RRClass, RRType } from '../../../src/dns/message.js';
-import { createRfc2136Provider } from '../../../src/dns/providers/rfc2136.js';
-import type { ExchangeFn } from '../../../src/dns/transport.js';
-import { signMessage, verifyMessage } from '../../../src/dns/tsig.js';
-import { emptyMac, rejection } from './wire-helpers.js';
+import type { ServerAddress, TsigKey } from '../../../../../src/config/types.js';
+import type { Rfc2136Config } from '../../../../../src/dns/providers/rfc2136/settings.js';
+import { GxitError } from '../../../../../src/errors.js';
+import { isInZone, Opcode, parseMessage, RCode, RRClass, RRType } from '../../../../../src/dns/message.js';
+import { createRfc2136Provider } from '../../../../../src/dns/providers/rfc2136/provider.js';
+import type { ExchangeFn } from '../../../../../src/dns/transport.js';
+import { signMessage, verifyMessage } from '../../../../../src/dns/tsig.js';
+import { emptyMac, rejection } from '../../wire-helpers.js';
+import { udpServer } from '../../lab.js';
+
+/** A signal that never fires: the run is not interrupted. */
+const NEVER = new AbortController().signal;
 
 const KEY: TsigKey = { name: 'acme.key.example', algorithm: 'hmac-sha256', secret: Buffer.from('c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0', 'base64') };
 const SERVER: ServerAddress = { host: '192.0.2.53', port: 53 };
@@ -148,7 +153,7 @@ describe('rfc2136 provider', () => {
       { fqdn: `${BASE}.`, value: 'wildcard' },
       { fqdn: SUB.toUpperCase(), value: 'sub' },
       { fqdn: BASE, value: 'base' }, // duplicate: sent once
-    ]);
+    ], NEVER);
     expect(fake.updates.map((u) => u.questions[0]?.name).sort()).toEqual(['example.org', 'sub.example.org']);
     for (const u of fake.updates) expect(u.tsig?.timeSigned).toBe(NOW / 1000);
     const main = fake.updates.find((u) => u.questions[0]?.name === 'example.org')!;
@@ -164,7 +169,7 @@ describe('rfc2136 provider', () => {
       { fqdn: BASE, value: 'wildcard' },
       { fqdn: SUB, value: 'sub' },
       { fqdn: SUB, value: 'never-added' },
-    ]);
+    ], NEVER);
     expect(fake.values(BASE)).toEqual(['foreign']);
     expect(fake.values(SUB)).toEqual([]);
     const deletes = fake.updates.slice(2).flatMap((u) => u.authorities);
@@ -175,9 +180,9 @@ describe('rfc2136 provider', () => {
   it('queries every suffix once per name and caches the zone for the run', async () => {
     const fake = new FakePrimary(['example.org', 'sub.example.org']);
     const provider = createRfc2136Provider(config(), { exchange: fake.exchange, now: () => NOW });
-    await provider.present([{ fqdn: SUB, value: 'v' }]);
+    await provider.present([{ fqdn: SUB, value: 'v' }], NEVER);
     expect(fake.queries.sort()).toEqual(['_acme-challenge.www.sub.example.org', 'example.org', 'org', 'sub.example.org', 'www.sub.example.org']);
-    await provider.cleanup([{ fqdn: SUB, value: 'v' }]);
+    await provider.cleanup([{ fqdn: SUB, value: 'v' }], NEVER);
     expect(fake.queries).toHaveLength(5);
     expect(fake.updates.map((u) => u.questions[0]?.name)).toEqual(['sub.example.org', 'sub.example.org']);
   });
@@ -185,9 +190,9 @@ describe('rfc2136 provider', () => {
   it('uses the configured zone without queries, and refuses names outside it', async () => {
     const fake = new FakePrimary(['example.org', 'sub.example.org']);
     const provider = createRfc2136Provider(config({ zone: 'Example.org.' }), { exchange: fake.exchange, now: () => NOW });
-    await provider.present([{ fqdn: BASE, value: 'v' }]);
+    await provider.present([{ fqdn: BASE, value: 'v' }], NEVER);
     expect(fake.queries).toEqual([]);
-    const error = await rejection(provider.present([{ fqdn: '_acme-challenge.example.com', value: 'v' }]));
+    const error = await rejection(provider.present([{ fqdn: '_acme-challenge.example.com', value: 'v' }], NEVER));
     expect(error.code).toBe('DNS_ZONE_NOT_FOUND');
     expect(error.message).toContain('example.com');
     expect(error.fix).toContain('dns.rfc2136.zone');
@@ -196,7 +201,7 @@ describe('rfc2136 provider', () => {
   it('says DNS_ZONE_NOT_FOUND when the server holds no zone above the name', async () => {
     const fake = new FakePrimary(['example.net']);
     const provider = createRfc2136Provider(config(), { exchange: fake.exchange, now: () => NOW });
-    const error = await rejection(provider.present([{ fqdn: BASE, value: 'v' }]));
+    const error = await rejection(provider.present([{ fqdn: BASE, value: 'v' }], NEVER));
     expect(error.code).toBe('DNS_ZONE_NOT_FOUND');
     expect(fake.updates).toHaveLength(0);
   });
@@ -205,7 +210,7 @@ describe('rfc2136 provider', () => {
     const fake = new FakePrimary(['example.org']);
     fake.misbehave.unsigned = true;
     const provider = createRfc2136Provider(config({ zone: 'example.org' }), { exchange: fake.exchange, now: () => NOW });
-    const error = await rejection(provider.present([{ fqdn: BASE, value: 'v' }]));
+    const error = await rejection(provider.present([{ fqdn: BASE, value: 'v' }], NEVER));
     expect(error.code).toBe('DNS_TSIG');
     expect(error.message).toMatch(/is not signed/);
   });
@@ -214,7 +219,7 @@ describe('rfc2136 provider', () => {
     const fake = new FakePrimary(['example.org']);
     fake.misbehave.signWith = { ...KEY, secret: Buffer.from('forger') };
     const provider = createRfc2136Provider(config({ zone: 'example.org' }), { exchange: fake.exchange, now: () => NOW });
-    const error = await rejection(provider.present([{ fqdn: BASE, value: 'v' }]));
+    const error = await rejection(provider.present([{ fqdn: BASE, value: 'v' }], NEVER));
     expect(error.code).toBe('DNS_TSIG');
     expect(error.message).toMatch(/does not verify/);
   });
@@ -223,7 +228,7 @@ describe('rfc2136 provider', () => {
     const fake = new FakePrimary(['example.org']);
     fake.misbehave.rcode = RCode.REFUSED;
     const provider = createRfc2136Provider(config({ zone: 'example.org' }), { exchange: fake.exchange, now: () => NOW });
-    const error = await rejection(provider.present([{ fqdn: BASE, value: 'v' }]));
+    const error = await rejection(provider.present([{ fqdn: BASE, value: 'v' }], NEVER));
     expect(error.code).toBe('DNS_RCODE');
     expect(error.message).toContain('REFUSED');
     expect(error.fix).toContain(`key ${KEY.name}`);
@@ -234,7 +239,7 @@ describe('rfc2136 provider', () => {
     const fake = new FakePrimary(['example.org']);
     const wrong = { ...KEY, secret: Buffer.from('the-wrong-secret-value') };
     const provider = createRfc2136Provider(config({ zone: 'example.org', tsig: wrong }), { exchange: fake.exchange, now: () => NOW });
-    const error = await rejection(provider.present([{ fqdn: BASE, value: 'v' }]));
+    const error = await rejection(provider.present([{ fqdn: BASE, value: 'v' }], NEVER));
     expect(error.code).toBe('DNS_TSIG');
     expect(error.message).toContain('BADSIG');
     expect(error.message).toContain(KEY.name);
@@ -249,9 +254,9 @@ describe('rfc2136 provider', () => {
   it('reports BADKEY and BADTIME from the server', async () => {
     const fake = new FakePrimary(['example.org']);
     const unknown = createRfc2136Provider(config({ zone: 'example.org', tsig: { ...KEY, name: 'other.key' } }), { exchange: fake.exchange, now: () => NOW });
-    expect((await rejection(unknown.present([{ fqdn: BASE, value: 'v' }]))).message).toContain('BADKEY');
+    expect((await rejection(unknown.present([{ fqdn: BASE, value: 'v' }], NEVER))).message).toContain('BADKEY');
     const skewed = createRfc2136Provider(config({ zone: 'example.org' }), { exchange: fake.exchange, now: () => NOW + 3_600_000 });
-    const error = await rejection(skewed.present([{ fqdn: BASE, value: 'v' }]));
+    const error = await rejection(skewed.present([{ fqdn: BASE, value: 'v' }], NEVER));
     expect(error.message).toContain('BADTIME');
     expect(error.fix).toContain('NTP');
   });
@@ -259,7 +264,7 @@ describe('rfc2136 provider', () => {
   it('works without a key (address-based authorization)', async () => {
     const fake = new FakePrimary(['example.org'], null);
     const provider = createRfc2136Provider(config({ tsig: undefined }), { exchange: fake.exchange, now: () => NOW });
-    await provider.present([{ fqdn: BASE, value: 'v' }]);
+    await provider.present([{ fqdn: BASE, value: 'v' }], NEVER);
     expect(fake.updates[0]?.tsig).toBeUndefined();
     expect(fake.values(BASE)).toEqual(['v']);
   });
@@ -272,21 +277,21 @@ describe('rfc2136 provider', () => {
       provider.present([
         { fqdn: BASE, value: 'v' },
         { fqdn: SUB, value: 'w' },
-      ]),
+      ], NEVER),
     );
     expect(error.code).toBe('DNS_RCODE');
     expect(fake.values(BASE)).toEqual(['v']);
     await provider.cleanup([
       { fqdn: BASE, value: 'v' },
-    ]);
+    ], NEVER);
     expect(fake.values(BASE)).toEqual([]);
   });
 
   it('does nothing for an empty batch', async () => {
     const fake = new FakePrimary(['example.org']);
     const provider = createRfc2136Provider(config(), { exchange: fake.exchange, now: () => NOW });
-    await provider.present([]);
-    await provider.cleanup([]);
+    await provider.present([], NEVER);
+    await provider.cleanup([], NEVER);
     expect(fake.queries).toEqual([]);
     expect(fake.updates).toEqual([]);
   });
@@ -296,7 +301,7 @@ describe('rfc2136 provider', () => {
       const fake = new FakePrimary(['example.org']);
       fake.records.set(BASE, new Set(['foreign']));
       const provider = createRfc2136Provider(config(), { exchange: fake.exchange, now: () => NOW });
-      const result = await provider.probe!(BASE);
+      const result = await provider.probe!(BASE, { signal: NEVER });
       expect(result.ok).toBe(true);
       expect(result.detail).toMatch(/added and removed TXT "gxit-cert-probe-[0-9a-f]{16}" at _acme-challenge\.example\.org in zone example\.org via 192\.0\.2\.53:53 with key acme\.key\.example/);
       expect(fake.updates).toHaveLength(2);
@@ -309,7 +314,7 @@ describe('rfc2136 provider', () => {
       const fake = new FakePrimary(['example.org']);
       fake.misbehave.loseReplyOnce = true;
       const provider = createRfc2136Provider(config({ zone: 'example.org' }), { exchange: fake.exchange, now: () => NOW });
-      const result = await provider.probe!(BASE);
+      const result = await provider.probe!(BASE, { signal: NEVER });
       expect(result.ok).toBe(false);
       expect(result.detail).toContain('no reply');
       expect(fake.updates).toHaveLength(2);
@@ -321,6 +326,7 @@ describe('rfc2136 provider', () => {
       const provider = createRfc2136Provider(config({ zone: 'example.org' }), { exchange: fake.exchange, now: () => NOW });
       const seen: string[][] = [];
       const result = await provider.probe!(BASE, {
+        signal: NEVER,
         whilePresent: async (record) => {
           seen.push(fake.values(record.fqdn));
           throw new Error('lookups failed');
@@ -335,10 +341,84 @@ describe('rfc2136 provider', () => {
       const fake = new FakePrimary(['example.org']);
       fake.misbehave.rcode = RCode.REFUSED;
       const provider = createRfc2136Provider(config({ zone: 'example.org' }), { exchange: fake.exchange, now: () => NOW });
-      const result = await provider.probe!(BASE);
+      const result = await provider.probe!(BASE, { signal: NEVER });
       expect(result).toMatchObject({ ok: false });
       expect(result.detail).toMatch(/REFUSED/);
       expect(result.fix).toMatch(/update-policy/);
     });
+  });
+});
+
+describe('rfc2136 provider: cancellation', () => {
+  /** The request with QR set: a NOERROR reply to an UPDATE. */
+  const accepted = (request: Buffer): Buffer => {
+    const reply = Buffer.from(request);
+    reply.writeUInt16BE(request.readUInt16BE(2) | 0x8000, 2);
+    return reply;
+  };
+
+  it('stops an UPDATE that gets no reply when the signal fires, and cleanup still removes its values', async () => {
+    // A primary that reads the first UPDATE (the add) and never answers it, then answers the rest.
+    const server = await udpServer((request, index) => (index === 0 ? undefined : accepted(request)));
+    try {
+      const cfg: Rfc2136Config = { server: { host: '127.0.0.1', port: server.port }, zone: 'example.org', tcp: false, ttl: 60, timeoutMs: 5000, retries: 3 };
+      const provider = createRfc2136Provider(cfg);
+      const controller = new AbortController();
+      const records = [{ fqdn: '_acme-challenge.galaxy.example.org', value: 'token-1' }];
+      const pending = provider.present(records, controller.signal);
+      while (server.received.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      const started = Date.now();
+      controller.abort();
+      await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
+      // The attempts would take 15 s; the abort a few milliseconds (bound generous for a loaded machine).
+      expect(Date.now() - started).toBeLessThan(3000);
+
+      // The add may have reached the server: cleanup (with a signal of its own) deletes the value.
+      await provider.cleanup(records, new AbortController().signal);
+      expect(server.received).toHaveLength(2);
+      const deletion = parseMessage(server.received[1]!);
+      expect(deletion.opcode).toBe(Opcode.UPDATE);
+      expect(deletion.authorities.map((rr) => [rr.name, rr.class])).toEqual([['_acme-challenge.galaxy.example.org', RRClass.NONE]]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('sends nothing once the signal has fired', async () => {
+    const primary = new FakePrimary(['example.org'], null);
+    const provider = createRfc2136Provider({ server: SERVER, tcp: false, ttl: 60, timeoutMs: 500, retries: 1 }, { exchange: primary.exchange });
+    const controller = new AbortController();
+    controller.abort();
+    await expect(provider.present([{ fqdn: BASE, value: 'v' }], controller.signal)).rejects.toMatchObject({ name: 'AbortError' });
+    expect(primary.updates).toHaveLength(0);
+    expect(primary.queries).toHaveLength(0);
+  });
+
+  it('passes a signal that follows the caller\'s to every exchange: zone lookups and updates', async () => {
+    const primary = new FakePrimary(['example.org'], null);
+    const signals: Array<AbortSignal | undefined> = [];
+    const exchange: ExchangeFn = (server, request, opts) => {
+      signals.push(opts?.signal);
+      return primary.exchange(server, request, opts);
+    };
+    const provider = createRfc2136Provider({ server: SERVER, tcp: false, ttl: 60, timeoutMs: 500, retries: 1 }, { exchange });
+    await provider.present([{ fqdn: BASE, value: 'v' }], NEVER);
+    expect(primary.updates).toHaveLength(1);
+    expect(signals.length).toBeGreaterThan(1); // SOA queries and the UPDATE
+    expect(signals.every((s) => s instanceof AbortSignal)).toBe(true);
+
+    // Aborting the caller's signal fires the one every exchange in flight got.
+    const controller = new AbortController();
+    const fired: boolean[] = [];
+    const aborting: ExchangeFn = (server, request, opts) => {
+      controller.abort();
+      fired.push(opts?.signal?.aborted === true);
+      return primary.exchange(server, request, opts);
+    };
+    const other = createRfc2136Provider({ server: SERVER, tcp: false, ttl: 60, timeoutMs: 500, retries: 1 }, { exchange: aborting });
+    // (This fake exchange ignores signals; a real one rejects, see the loopback test above.)
+    await other.present([{ fqdn: BASE, value: 'w' }], controller.signal).catch(() => undefined);
+    expect(fired.length).toBeGreaterThan(0);
+    expect(fired.every(Boolean)).toBe(true);
   });
 });

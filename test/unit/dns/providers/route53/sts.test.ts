@@ -3,9 +3,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifySigV4, type Credential } from '../../../fixtures/route53/sigv4.mjs';
-import { AwsCallError, factsOf } from '../../../src/dns/providers/route53-errors.js';
-import { assumeRoleProvider, stsEndpoint, type AwsCredentials } from '../../../src/dns/providers/route53-sts.js';
+import { verifySigV4, type Credential } from '../../../../../fixtures/route53/sigv4.mjs';
+import { AwsCallError, factsOf } from '../../../../../src/dns/providers/route53/errors.js';
+import { assumeRoleProvider, stsEndpoint, type AwsCredentials } from '../../../../../src/dns/providers/route53/sts.js';
 
 const BASE: Credential = { accessKeyId: 'AKIDSTSBASE000001', secretAccessKey: 'base/secret+key' };
 const ROLE = { roleArn: 'arn:aws:iam::123456789012:role/gxit-cert', externalId: 'galaxy-eu' };
