@@ -36,6 +36,16 @@ const facades = {
   },
 };
 
+// One axios: src/acme/http.ts takes the http adapter from the copy acme-client requires, so every
+// import of 'axios' resolves to that file (in a checkout it is found through acme-client's path).
+const sameAxios = {
+  name: 'acme-client-axios',
+  setup(b) {
+    const file = require.resolve('axios', { paths: [require.resolve('acme-client')] });
+    b.onResolve({ filter: /^axios$/ }, () => ({ path: file }));
+  },
+};
+
 await rm(outdir, { recursive: true, force: true });
 const result = await build({
   entryPoints: { main: `${root}src/cli/main.ts` },
@@ -56,7 +66,9 @@ const result = await build({
   minifyWhitespace: true,
   metafile: true,
   logLevel: 'warning',
-  plugins: [facades],
+  // src/acme/http.ts: the bundle has no node_modules to resolve acme-client's axios from.
+  define: { GXIT_CERT_BUNDLED: 'true' },
+  plugins: [facades, sameAxios],
 });
 // Which packages each output file holds (bundle/packages.json): tests check that --help and a
 // nothing-due renew load none of the heavy ones.

@@ -27,7 +27,6 @@ export type ErrorCode =
   | 'DNS_ACCESS_DENIED'
   | 'DNS_CREDENTIALS'
   // ACME
-  | 'ACME_DIRECTORY'
   | 'ACME_ACCOUNT'
   | 'ACME_ORDER'
   | 'ACME_CHALLENGE'
@@ -35,6 +34,8 @@ export type ErrorCode =
   // storage and process
   | 'STORE_IO'
   | 'LOCKED'
+  | 'LOCK_LOST'
+  | 'STORE_CONFLICT'
   | 'HOOK_FAILED'
   | 'INTERRUPTED'
   // installation

@@ -1,3 +1,6 @@
+import { createRequire } from 'node:module';
+import type { AxiosStatic } from 'axios';
+import { installCapture, type CapturableAxios } from './capture.js';
 import { rootCertificates } from 'node:tls';
 import { outboundAgent, outboundHttpAgent } from '../net/proxy.js';
 
@@ -35,4 +38,27 @@ export function configureAcmeHttp(axios: AcmeAxios, settings: HttpSettings): voi
     acme.retryMaxAttempts = 3;
     acme.retryDefaultDelay = 1;
   }
+}
+
+/** true in the published bundle (scripts/bundle.mjs defines it); undeclared in tsc's dist/. */
+declare const GXIT_CERT_BUNDLED: boolean | undefined;
+
+/** acme-client's own (CommonJS, already loaded) copy of axios: importing 'axios' as ESM would load a second one. */
+async function acmeClientAxios(): Promise<AxiosStatic> {
+  if (typeof GXIT_CERT_BUNDLED !== 'undefined' && GXIT_CERT_BUNDLED) {
+    // The bundle has no node_modules to resolve from; bundle.mjs maps 'axios' to the file acme-client requires.
+    return (await import('axios')).default;
+  }
+  const fromAcme = createRequire(createRequire(import.meta.url).resolve('acme-client'));
+  return fromAcme('axios');
+}
+
+/**
+ * configureAcmeHttp, plus the interceptors that keep each error response's problem document and
+ * each transport error (capture.ts). axios is acme-client's own dependency, loaded with it.
+ */
+export async function prepareAcmeHttp(instance: CapturableAxios, settings: HttpSettings): Promise<void> {
+  configureAcmeHttp(instance, settings);
+  // acme-client's own (CommonJS, already loaded) copy of axios: importing 'axios' as ESM would load a second one.
+  installCapture(instance, (await acmeClientAxios()).getAdapter('http'));
 }

@@ -1,5 +1,5 @@
 import type { CertificateConfig, KeyType } from '../config/types.js';
-import type { DueDecision } from '../renew/due.js';
+import type { DueDecision } from './due.js';
 
 /** What the state directory knows about a lineage, as far as planning needs it. */
 export interface LineageFacts {

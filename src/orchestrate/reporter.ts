@@ -17,5 +17,3 @@ export interface Reporter {
   step(lineage: string, step: Step, detail: string): void;
   warn(lineage: string, message: string): void;
 }
-
-export const silentReporter: Reporter = { step() {}, warn() {} };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CertificateConfig } from '../../../src/config/types.js';
-import { planIssuance, type LineageFacts } from '../../../src/issue/plan.js';
+import { planIssuance, type LineageFacts } from '../../../src/renew/issue-plan.js';
 
 const cert: CertificateConfig = {
   name: 'galaxy.example.org',

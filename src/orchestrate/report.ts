@@ -1,10 +1,10 @@
-/** The outcome of an issue/renew run, per lineage and for the run; built by cycle.ts (and by renew's fast path). */
+/** The outcome of an issue/renew run, per lineage and for the run; built by run.ts (and decide.ts when idle). */
 import type { HookRun } from '../hooks/run.js';
 import type { ServedCheck } from '../hooks/served.js';
-import type { PlanReason } from '../issue/plan.js';
-import type { LineageResult } from '../issue/run.js';
-import type { DueDecision } from './due.js';
-import type { RenewPlanItem } from './plan.js';
+import type { DueDecision } from '../renew/due.js';
+import type { PlanReason } from '../renew/issue-plan.js';
+import type { RenewPlanItem } from '../renew/plan.js';
+import type { LineageResult } from './order.js';
 
 export type LineageStatus = 'issued' | 'renewed' | 'redeployed' | 'dry-run' | 'current' | 'not-due' | 'failed';
 
