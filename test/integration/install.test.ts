@@ -4,11 +4,13 @@
  * P/bin/gxit-cert issues on the lab, and install-timer names it and refuses where no scheduler runs.
  */
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { access, constants, copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, type CliRun } from './helpers.js';
+import { startRoute53Fixture } from '../../fixtures/route53/server.mjs';
+import { lab, nsupdate, runCli, type CliRun } from './helpers.js';
 import { CHECKOUT as checkout, installTarball, packTarball } from './package-helpers.js';
 import { renewSetup } from './renew-helpers.js';
 
@@ -67,6 +69,38 @@ describe('the installed package', () => {
     const status = await runProgram(installed, ['status', '--config', setup.config]);
     expect(status.code, status.stderr).toBe(0);
     expect(status.stdout).toMatch(new RegExp(`^${setup.names.base.replace(/\./g, '\\.')}: ok, expires`, 'm'));
+  });
+
+  it('issues through Route53 too: the bundled AWS SDK against the Route53 fixture', async () => {
+    const base = 'inst-r53.example.org';
+    const wildcard = `*.ep.interactivetool.${base}`;
+    const key = { accessKeyId: 'AKIDINSTALLEDBUNDLE', secretAccessKey: randomBytes(30).toString('base64') };
+    await nsupdate([`update add ${base}. 60 A 127.0.0.1`, `update add ${wildcard}. 60 CNAME ${base}.`], 'lab-admin');
+    const tsig = lab().keys['certbot-training'];
+    const fx = await startRoute53Fixture({
+      host: '127.0.0.1',
+      port: 0,
+      credentials: [key],
+      zones: [{ name: base, id: 'ZINSTALLEDR53' }],
+      dns: { server: lab().dnsIp, port: 53, keyName: tsig.name, algorithm: tsig.algorithm, secretFile: tsig.secretFile, zone: 'example.org' },
+    });
+    try {
+      const setup = await renewSetup('inst-r53-cfg');
+      const secretFile = path.join(setup.dir, 'aws.secret');
+      await writeFile(secretFile, `${key.secretAccessKey}\n`, { mode: 0o600 });
+      const config = await lab().writeConfig(path.join(setup.dir, 'r53.yml'), {
+        state_dir: setup.stateDir,
+        certificates: [{ name: base, domains: [base, wildcard] }],
+        dns: { provider: 'route53', rfc2136: undefined, route53: { endpoint: fx.url, access_key_id: key.accessKeyId, secret_access_key_file: secretFile } },
+      });
+      const run = await runProgram(installed, ['issue', '--config', config]);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stderr).toContain(`${base}: issued version 1`);
+      expect(fx.changes({ source: 'api' })).toHaveLength(2);
+    } finally {
+      await fx.stop();
+      await nsupdate([`update delete ${base}.`, `update delete ${wildcard}.`], 'lab-admin');
+    }
   });
 
   it('keeps lazy loading in the bundle: --help and a nothing-due renew load no ACME client, AWS SDK, DNS or cron code', async () => {
