@@ -42,7 +42,7 @@ describe('through an HTTPS proxy with no direct route to the CA', () => {
   it('issues, checks and renews; every request is tunnelled; NO_PROXY sends it direct (and it fails)', async () => {
     const l = lab();
     // The premise: localhost:<Pebble's port> is not reachable directly.
-    for (const host of ['127.0.0.1', '::1']) expect(await refused(host, l.acmePort)).toMatch(/^(ECONNREFUSED|EADDRNOTAVAIL|ENETUNREACH)$/);
+    for (const host of ['127.0.0.1', '::1']) expect(await refused(host, l.acmePort)).toMatch(/^(ECONNREFUSED|EADDRNOTAVAIL|ENETUNREACH|EAFNOSUPPORT)$/);
 
     const setup = await renewSetup('proxy-acme', { server: `https://${target}/dir` });
     // The Galaxy host and its Interactive Tools wildcard, so that every check of check-dns passes.
