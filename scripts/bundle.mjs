@@ -27,7 +27,9 @@ const facades = {
     b.onLoad({ filter: /.*/, namespace: 'facade' }, (args) => {
       const names = Object.keys(require(args.path)).filter((n) => /^[A-Za-z_$][\w$]*$/.test(n) && n !== 'default');
       const contents = [
-        `import m from ${JSON.stringify(args.path)};`,
+        // `import * as`, not a default import: for a compiled module with __esModule (cron) the
+        // default would be its exports.default, which it does not have.
+        `import * as m from ${JSON.stringify(args.path)};`,
         ...names.map((n) => `export const ${n} = m.${n};`),
         'export default m;',
       ].join('\n');

@@ -127,6 +127,13 @@ describe('the installed package', () => {
     expect(renew.filter((p) => heavy.includes(p))).toEqual([]);
   });
 
+  it('loads the bundled cron package for schedule (a CommonJS package imported lazily)', async () => {
+    const setup = await renewSetup('inst-cron');
+    const run = await runProgram(installed, ['schedule', '--cron', '61 * * * *', '--config', setup.config]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^error: --cron "61 \* \* \* \*" is not a cron expression: .*out of range/);
+  });
+
   it('prints where its hooks are, and they are executable there', async () => {
     const run = await runProgram(installed, ['hooks-dir']);
     expect(run.code, run.stderr).toBe(0);
