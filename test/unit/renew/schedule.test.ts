@@ -155,7 +155,7 @@ describe('short-lived lineages are checked every 6 hours', async () => {
     const daily = defaultCronExpression('galaxy.example.org');
     const [minute, hour] = daily.split(' ');
     expect(defaultCronExpression('galaxy.example.org', 6)).toBe(`${minute} ${Number(hour) % 6}-23/6 * * *`);
-    const command = { node: '/usr/bin/node', cli: '/opt/g/bin/gxit-cert.js', config: '/etc/gxit-cert/config.yml', time: { hour: 15, minute: 7 }, randomDelay: 3600, everyHours: 6 };
+    const command = { binary: '/opt/g/bin/gxit-cert', nodeDir: '/usr/bin', config: '/etc/gxit-cert/config.yml', time: { hour: 15, minute: 7 }, randomDelay: 3600, everyHours: 6 };
     expect(cronEntry(command)).toMatch(/^7 3-23\/6 \* \* \* root /m);
     expect(systemdUnits(command).timer).toMatch(/^OnCalendar=\*-\*-\* 03\/6:07:00$/m);
     expect(systemdUnits({ ...command, everyHours: 24 }).timer).toMatch(/^OnCalendar=\*-\*-\* 15:07:00$/m);
