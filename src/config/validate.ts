@@ -10,6 +10,7 @@ import { isAbsolute, resolve as resolvePath } from 'node:path';
 import { DEFAULTS, TSIG_SECRET_ENV } from './defaults.js';
 import type { ConfigProblem, ConfigProblemCode } from './problems.js';
 import { formatProblem } from './problems.js';
+import { validateClusterKeys } from './cluster.js';
 import { CHECK_DNS_KEYS, CHECK_KEYS, validateCheckKeys, validateExpectTarget } from './check-keys.js';
 import { RENEWAL_KEYS, validateRenewalKeys } from './renewal.js';
 import { childPath, get, kindName, locate, type MapNode, type ScalarNode, type SeqNode, type TreeNode } from './tree.js';
@@ -42,7 +43,7 @@ import {
 } from './values.js';
 
 export const KNOWN_KEYS = {
-  top: ['email', 'server', 'ca_bundle', 'state_dir', 'key_type', 'certificates', 'dns', ...RENEWAL_KEYS, ...CHECK_KEYS],
+  top: ['email', 'server', 'ca_bundle', 'state_dir', 'key_type', 'certificates', 'dns', ...RENEWAL_KEYS, ...CHECK_KEYS, 'cluster'],
   certificate: ['name', 'domains', 'key_type'],
   dns: ['provider', 'resolvers', 'propagation_timeout', 'propagation_interval', 'propagation_check', 'nameserver_port', 'rfc2136', 'route53', ...CHECK_DNS_KEYS],
   rfc2136: ['server', 'port', 'name', 'secret', 'secret_file', 'secret_env', 'algorithm', 'zone', 'tcp', 'ttl', 'timeout', 'retries'],
@@ -259,6 +260,7 @@ export function validateTree(root: MapNode, options: ValidateOptions): Validatio
   const dns = validateDns(check, root);
   const renewal = validateRenewalKeys(check, root);
   const checkSettings = validateCheckKeys(check, root);
+  const cluster = validateClusterKeys(check, root);
 
   if (check.problems.length > 0 || server === undefined || stateDir === undefined || dns === undefined) {
     return { problems: check.problems, warnings: check.warnings };
@@ -274,6 +276,7 @@ export function validateTree(root: MapNode, options: ValidateOptions): Validatio
     dns,
     ...renewal,
     ...checkSettings,
+    ...cluster,
     warnings: [],
   };
   return { draft, problems: [], warnings: check.warnings };
