@@ -35,6 +35,8 @@ export type ErrorCode =
   // storage and process
   | 'STORE_IO'
   | 'LOCKED'
+  | 'LOCK_LOST'
+  | 'STORE_CONFLICT'
   | 'HOOK_FAILED'
   | 'INTERRUPTED'
   | 'INTERNAL';

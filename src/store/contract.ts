@@ -1,0 +1,180 @@
+/**
+ * The seam between the flow and where certificates, accounts and the lock live: a Store and a
+ * Locker. The file store (certbot layout under state_dir, `.lock`) implements both; a cluster store
+ * (PostgreSQL) implements the same interfaces. Nothing here names a file-system type: a backend that
+ * has no files still fits. Changes to this file are additive only (new optional members).
+ *
+ * The caller's rules (certmagic's):
+ * - Hold a Lock from the Locker around every write, and pass its `lost` signal as the `fence` of
+ *   every write, so that a run whose lock was taken over stops before it writes again.
+ * - After acquiring the lock, read again whatever was decided on before (readLineage, readAccount):
+ *   another run, possibly on another host, may have committed in the meantime.
+ * - Reads without the lock see complete records, but maybe an older version.
+ */
+import { GxitError } from '../errors.js';
+import type { AccountMeta, StoredAccount } from './accounts.js';
+import type { LivePaths } from './layout.js';
+import type { CommitState, LineageState } from './state.js';
+
+export type { AccountMeta, StoredAccount } from './accounts.js';
+export type { LivePaths } from './layout.js';
+export type { AriState, CommitState, LineageHistoryEntry, LineageRun, LineageState } from './state.js';
+
+/** The PEM texts of one certificate version. */
+export interface CertificateFiles {
+  privkeyPem: string;
+  certPem: string;
+  chainPem: string;
+  fullchainPem: string;
+}
+
+/** A lineage as the store knows it. */
+export interface StoredLineage {
+  state: LineageState;
+  /** The version the live certificate is; undefined when no version is live (yet, or any more). */
+  liveVersion: number | undefined;
+}
+
+export interface CommitOptions {
+  /**
+   * The version the caller saw when it decided to order (0: no lineage yet). When given and the
+   * store finds another current version, commit writes nothing and throws a StoreConflictError.
+   */
+  expectedVersion?: number;
+  /** See WriteOptions.fence. */
+  fence?: AbortSignal;
+}
+
+export interface WriteOptions {
+  /**
+   * Usually the holding Lock's `lost` signal. A write MUST NOT start when it is aborted; the store
+   * throws a GxitError with code LOCK_LOST instead. (A write already past its commit point completes.)
+   */
+  fence?: AbortSignal;
+}
+
+/** What a commit stored. */
+export interface CommitResult {
+  version: number;
+  state: LineageState;
+}
+
+/**
+ * What every Store implementation MUST guarantee:
+ * - Every record is replaced atomically: a reader sees the old or the new one, never a mix. A private
+ *   key is never readable by other users, not even for an instant.
+ * - A stored certificate version and an account key are never overwritten.
+ * - `commit` either makes the new version live or leaves the old one live and readable; a failure
+ *   before the live switch changes nothing a reader can see.
+ * - Every failure is a GxitError (STORE_IO, STORE_CONFLICT, LOCK_LOST, or INTERNAL for misuse).
+ * - Lineage names and directory URLs are checked by the store itself (they may become paths or keys).
+ * - No method returns or logs a secret except readAccount/readLive, which return key PEMs to the caller.
+ */
+export interface Store {
+  /** The stored account for this ACME directory, undefined when no key was stored yet. */
+  readAccount(directoryUrl: string): Promise<StoredAccount | undefined>;
+  /** Store a new account key. STORE_IO when a key is already there: reuse that one instead. */
+  writeAccountKey(directoryUrl: string, pem: string, options?: WriteOptions): Promise<void>;
+  /** Record the account URL returned by the CA; keeps createdAt when the URL is unchanged. */
+  writeAccountUrl(
+    directoryUrl: string,
+    account: { url: string; email?: string },
+    options?: WriteOptions,
+  ): Promise<AccountMeta>;
+  /** Where the account of this directory is kept, for messages ("move ... aside"); never a secret. */
+  accountLocation(directoryUrl: string): string;
+
+  /** The lineage; undefined when it was never committed. */
+  readLineage(name: string): Promise<StoredLineage | undefined>;
+  /** Names of all lineages, sorted. */
+  listLineages(): Promise<string[]>;
+  /** The PEM texts of the live version; undefined when no version is live. */
+  readLive(name: string): Promise<CertificateFiles | undefined>;
+  /**
+   * The local files that servers and hooks read (nginx, deploy hooks): whether or not they exist yet.
+   * Only for handing paths to other programs; read the certificate itself with readLive.
+   */
+  livePaths(name: string): LivePaths;
+
+  /** Store a new certificate version and make it live. */
+  commit(name: string, files: CertificateFiles, state: CommitState, options?: CommitOptions): Promise<CommitResult>;
+  /** Replace the lineage state without a new version (lastRun after a failure, ARI updates). */
+  writeLineageState(state: LineageState, options?: WriteOptions): Promise<void>;
+}
+
+/** Who holds a lock, as far as the backend can tell (for "waiting for pid N on host H"). */
+export interface LockHolderInfo {
+  pid?: number;
+  hostname?: string;
+  /** ISO 8601. */
+  since?: string;
+}
+
+export interface AcquireOptions {
+  /** Aborting stops the wait: acquire rejects with the signal's reason (INTERRUPTED). */
+  signal?: AbortSignal;
+  /** Give up with LOCKED after waiting this long (0: try once). */
+  waitMs: number;
+  /** Called once, when the first attempt finds the lock held. */
+  onWait?: (holder: LockHolderInfo | undefined) => void;
+}
+
+/**
+ * A held lock.
+ * Obligations of the holder: call release() exactly once, also on failure (try/finally); combine
+ * `lost` into the run's signal and pass it as the fence of every store write; keep the event loop
+ * turning (a process blocked for longer than the backend's stale limit loses the lock).
+ */
+export interface Lock {
+  /** Aborted when the lock is no longer ours (heartbeat failed, taken over). Never un-aborts. */
+  readonly lost: AbortSignal;
+  /** Give the lock up; never removes a lock that someone else has taken over. Idempotent. */
+  release(): Promise<void>;
+}
+
+/**
+ * Mutual exclusion between runs (processes, hosts) on one store.
+ * Guarantees: while a Lock is held and not `lost`, no other acquire of the same scope succeeds; a
+ * holder that died or hangs is taken over after the backend's stale limit. A backend may map several
+ * scopes to one lock (the file store maps every scope to state_dir/.lock); callers MUST NOT hold two
+ * locks at once.
+ */
+export interface Locker {
+  /** Throws LOCKED (naming the holder) after waitMs, INTERRUPTED when the signal aborts, STORE_IO. */
+  acquire(scope: string, options: AcquireOptions): Promise<Lock>;
+}
+
+/** The scope that covers the whole store (all lineages, all accounts). */
+export const GLOBAL_SCOPE = 'global';
+
+/** What openStore (factory.ts) returns. */
+export interface OpenedStore {
+  store: Store;
+  locker: Locker;
+  /** Release the backend's resources (connections); idempotent. Held locks are released first. */
+  close(): Promise<void>;
+}
+
+/** Thrown by commit when expectedVersion does not match: another run committed first. */
+export class StoreConflictError extends GxitError {
+  readonly expectedVersion: number;
+  readonly currentVersion: number;
+
+  constructor(name: string, expectedVersion: number, currentVersion: number) {
+    super(
+      'STORE_CONFLICT',
+      `${name}: version ${currentVersion} was stored by another run while this one expected version ${expectedVersion}`,
+      { subject: name, fix: 'Nothing was written; run again to decide on the current version.' },
+    );
+    this.expectedVersion = expectedVersion;
+    this.currentVersion = currentVersion;
+  }
+}
+
+/** Thrown by a write whose fence (the Lock's `lost` signal) is aborted. */
+export function lockLostError(what: string): GxitError {
+  return new GxitError('LOCK_LOST', `the lock was lost before ${what}; nothing more was written`, {
+    subject: what,
+    fix: 'Another run took the lock over (this one hung or its heartbeat failed); check it and run again.',
+  });
+}
