@@ -32,6 +32,8 @@ export type ErrorCode =
   | 'ACME_ORDER'
   | 'ACME_CHALLENGE'
   | 'ACME_FINALIZE'
+  // the cluster database
+  | 'CLUSTER_DB'
   // storage and process
   | 'STORE_IO'
   | 'LOCKED'

@@ -3,7 +3,7 @@
  * tool itself. Migrations run in one transaction under a transaction-level advisory lock, so nodes
  * starting at once apply each step exactly once; a node that finds a newer schema than it knows stops.
  */
-import type { PoolClient } from 'pg';
+import type { ClientBase } from 'pg';
 import { GxitError } from '../../errors.js';
 
 export const SCHEMA = 'gxit_cert';
@@ -60,7 +60,7 @@ export const MIGRATIONS: readonly string[] = [
 ];
 
 /** Creates the schema or brings it up to date. */
-export async function migrate(client: PoolClient, database: string): Promise<void> {
+export async function migrate(client: ClientBase, database: string): Promise<void> {
   await client.query('BEGIN');
   try {
     await client.query('SELECT pg_advisory_xact_lock($1, $2)', [LOCK_NAMESPACE, MIGRATION_LOCK]);
