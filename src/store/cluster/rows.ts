@@ -243,3 +243,7 @@ export async function selectNodeStates(db: ClientBase): Promise<NodeState[]> {
     ...(r.deployed_at === null ? {} : { deployedAt: r.deployed_at.toISOString() }),
   }));
 }
+
+export async function selectNodeState(db: ClientBase, node: string, lineage: string): Promise<NodeState | undefined> {
+  return (await selectNodeStates(db)).find((s) => s.node === node && s.lineage === lineage);
+}

@@ -1,0 +1,157 @@
+/**
+ * `gxit-cert watch`: the follower as a service. It LISTENs for the commits of the cluster and syncs
+ * the lineage named in each notification at once; on every (re)connect and every 10 minutes it
+ * reconciles every configured certificate (a notification sent while it was away is not lost: the
+ * versions are). A lost connection is retried with backoff; the local files keep being served
+ * meanwhile. SIGTERM/SIGINT stop it after the sync in progress.
+ */
+import type { Client, Notification } from 'pg';
+import type { Config } from '../config/types.js';
+import type { OpenedClusterStore } from '../store/cluster/store.js';
+import { followLineage, type FollowReport } from './cluster-follow.js';
+import { loadCommandConfig } from './command-context.js';
+import { hookOutputPrinter } from './lineage-output.js';
+import type { CommonOptions } from './main.js';
+import { EXIT_OK, formatError, reportCommandError } from './output.js';
+import { followLines, requireCluster } from './sync-command.js';
+
+export interface WatchOptions extends CommonOptions {
+  /** Seconds between full reconciles (default 600). */
+  reconcileInterval?: string;
+}
+
+const RECONCILE_MS = 10 * 60_000;
+const BACKOFF_MIN_MS = 500;
+const BACKOFF_MAX_MS = 30_000;
+
+/** The next wait after a failed (re)connect: doubling, capped (pure). */
+export function nextBackoff(previousMs: number | undefined): number {
+  return previousMs === undefined ? BACKOFF_MIN_MS : Math.min(BACKOFF_MAX_MS, previousMs * 2);
+}
+
+/** The lineage a notification names, if it is one of ours (the payload carries ids only). */
+export function notifiedLineage(payload: string | undefined, configured: ReadonlySet<string>): string | undefined {
+  if (payload === undefined) return undefined;
+  try {
+    const value: unknown = JSON.parse(payload);
+    if (typeof value !== 'object' || value === null || !('lineage' in value)) return undefined;
+    const name = (value as { lineage: unknown }).lineage;
+    return typeof name === 'string' && configured.has(name) ? name : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+
+export async function runWatch(opts: WatchOptions): Promise<number> {
+  const warnings: string[] = [];
+  try {
+    const config = await loadCommandConfig(opts.config, opts, warnings);
+    requireCluster(config, 'watch');
+    const reconcileMs = opts.reconcileInterval === undefined ? RECONCILE_MS : Math.max(1, Number(opts.reconcileInterval)) * 1000;
+    const { onInterrupt } = await import('./signals.js');
+    const stop = new AbortController();
+    const stopListening = onInterrupt(() => stop.abort());
+    try {
+      await watchLoop(config, opts, reconcileMs, stop.signal);
+    } finally {
+      stopListening();
+    }
+    return EXIT_OK;
+  } catch (error) {
+    return reportCommandError(error, opts, warnings);
+  }
+}
+
+async function watchLoop(config: Config & { cluster: NonNullable<Config['cluster']> }, opts: WatchOptions, reconcileMs: number, stop: AbortSignal): Promise<void> {
+  const err = process.stderr;
+  const node = config.cluster.node;
+  const configured = new Set(config.certificates.map((c) => c.name));
+  const onHookOutput = hookOutputPrinter(opts);
+  const [{ openClusterStore }, { connect }, { CHANNEL }] = await Promise.all([
+    import('../store/cluster/store.js'),
+    import('../store/cluster/connect.js'),
+    import('../store/cluster/rows.js'),
+  ]);
+  let backoff: number | undefined;
+
+  while (!stop.aborted) {
+    let opened: OpenedClusterStore | undefined;
+    let listener: Client | undefined;
+    const broken = new AbortController();
+    try {
+      opened = await openClusterStore({ stateDir: config.stateDir, cluster: config.cluster });
+      const store = opened;
+      listener = await connect(config.cluster, opened.secrets, { purpose: 'watch' }, (error) => broken.abort(error));
+      listener.on('end', () => broken.abort(new Error('the connection ended')));
+      store.db.on('error', (error: Error) => broken.abort(error));
+
+      // One sync at a time; notifications that arrive meanwhile are coalesced per lineage.
+      const pending = new Set<string>();
+      let draining: Promise<void> | undefined;
+      const report = (r: FollowReport): void => {
+        if (r.status === 'current' && !opts.verbose) return;
+        for (const line of followLines(r, node)) err.write(`${line}\n`);
+      };
+      const drain = async (): Promise<void> => {
+        while (pending.size > 0 && !stop.aborted) {
+          const [name] = pending;
+          if (name === undefined) break;
+          pending.delete(name);
+          const certificate = config.certificates.find((c) => c.name === name);
+          if (certificate === undefined) continue;
+          const r = await followLineage({ config, opened: store, parentEnv: process.env, signal: stop, ...(onHookOutput === undefined ? {} : { onHookOutput }) }, certificate);
+          report(r);
+          if (r.status === 'failed') broken.abort(r.error);
+        }
+      };
+      const enqueue = (names: Iterable<string>): void => {
+        for (const name of names) pending.add(name);
+        draining ??= drain().finally(() => {
+          draining = undefined;
+          if (pending.size > 0) enqueue([]);
+        });
+      };
+
+      listener.on('notification', (message: Notification) => {
+        const name = notifiedLineage(message.payload, configured);
+        if (name !== undefined) enqueue([name]);
+      });
+      await listener.query(`LISTEN ${CHANNEL}`);
+      err.write(`watch: node ${node} listening on ${opened.database}; reconciling ${configured.size} certificate(s)\n`);
+      backoff = undefined;
+      enqueue(configured);
+      const timer = setInterval(() => enqueue(configured), reconcileMs);
+      try {
+        await new Promise<void>((resolve) => {
+          if (stop.aborted || broken.signal.aborted) return resolve();
+          stop.addEventListener('abort', () => resolve(), { once: true });
+          broken.signal.addEventListener('abort', () => resolve(), { once: true });
+        });
+      } finally {
+        clearInterval(timer);
+        await draining;
+      }
+      if (broken.signal.aborted && !stop.aborted) throw broken.signal.reason;
+    } catch (error) {
+      if (stop.aborted) break;
+      backoff = nextBackoff(backoff);
+      err.write(`watch: ${formatError(error).replace(/^error: /, '')}; retrying in ${(backoff / 1000).toFixed(1)} s\n`);
+      await sleep(backoff, stop);
+    } finally {
+      await listener?.end().catch(() => undefined);
+      await opened?.close();
+    }
+  }
+  err.write(`watch: node ${node} stopped\n`);
+}
