@@ -53,6 +53,15 @@ const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
     signal.addEventListener('abort', done, { once: true });
   });
 
+const CLOSE_MS = 5_000;
+
+async function bounded(closing: Promise<void> | undefined): Promise<void> {
+  if (closing === undefined) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([closing.catch(() => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_MS)))]);
+  clearTimeout(timer);
+}
+
 export async function runWatch(opts: WatchOptions): Promise<number> {
   const warnings: string[] = [];
   try {
@@ -78,7 +87,7 @@ async function watchLoop(config: Config & { cluster: NonNullable<Config['cluster
   const node = config.cluster.node;
   const configured = new Set(config.certificates.map((c) => c.name));
   const onHookOutput = hookOutputPrinter(opts);
-  const [{ openClusterStore }, { connect }, { CHANNEL }] = await Promise.all([
+  const [{ openClusterStore }, { connect, databaseError }, { CHANNEL }] = await Promise.all([
     import('../store/cluster/store.js'),
     import('../store/cluster/connect.js'),
     import('../store/cluster/rows.js'),
@@ -142,15 +151,16 @@ async function watchLoop(config: Config & { cluster: NonNullable<Config['cluster
         clearInterval(timer);
         await draining;
       }
-      if (broken.signal.aborted && !stop.aborted) throw broken.signal.reason;
+      if (broken.signal.aborted && !stop.aborted) throw databaseError(config.cluster, 'the connection', broken.signal.reason);
     } catch (error) {
       if (stop.aborted) break;
       backoff = nextBackoff(backoff);
       err.write(`watch: ${formatError(error).replace(/^error: /, '')}; retrying in ${(backoff / 1000).toFixed(1)} s\n`);
       await sleep(backoff, stop);
     } finally {
-      await listener?.end().catch(() => undefined);
-      await opened?.close();
+      // A connection that broke half-way may never confirm its end: do not let it hold the loop.
+      await bounded(listener?.end());
+      await bounded(opened?.close());
     }
   }
   err.write(`watch: node ${node} stopped\n`);

@@ -20,6 +20,7 @@ describe('cluster nodes follow the committed versions', { timeout: 120_000 }, ()
   let renewer: OpenedClusterStore;
   let nodes: Node[];
   const watches: Watch[] = [];
+  let latest = '';
   const servedEverywhere = async (serial: string): Promise<boolean> => {
     for (const node of nodes) if ((await node.served(names.base).catch(() => '')) !== serial) return false;
     return true;
@@ -31,10 +32,11 @@ describe('cluster nodes follow the committed versions', { timeout: 120_000 }, ()
     nodes = await Promise.all(['web1', 'web2', 'web3'].map((n) => makeNode(cl, n, names)));
   });
   afterAll(async () => {
-    for (const w of watches) await w.stop();
+    const stopped = await Promise.allSettled(watches.map((w) => w.stop()));
     for (const n of nodes ?? []) await n.nginx?.stop();
     await renewer?.close();
     await cl?.stop();
+    for (const s of stopped) if (s.status === 'rejected') throw s.reason;
   });
 
   it('sync writes the cluster version on every node with the same version number', async () => {
@@ -74,6 +76,15 @@ describe('cluster nodes follow the committed versions', { timeout: 120_000 }, ()
       return rows === expected;
     }, 20_000).catch(() => expect(rows).toBe(expected));
     for (const w of watches) expect(w.output()).toContain(`${names.base}: synced version 2`);
+
+    const status = await runCli(['status', '--config', nodes[0]!.config, '--json']);
+    expect(status.code, status.stdout + status.stderr).toBe(0);
+    const cluster = JSON.parse(status.stdout).cluster;
+    expect(cluster).toMatchObject({ ok: true, lineages: [{ name: names.base, version: 2, serial: v2.serial, healthy: true }] });
+    // The seeding renewer is a node of the cluster too (its files follow its own commits).
+    expect(cluster.lineages[0].nodes.map((n: { node: string; deployedVersion: number; servedSerial?: string }) => `${n.node}:${n.deployedVersion}:${n.servedSerial ?? '-'}`)).toEqual(
+      ['seed:2:-', ...['web1', 'web2', 'web3'].map((n) => `${n}:2:${v2.serial}`)],
+    );
   });
 
   it('a watch that was down catches up when it starts again, and across a database restart', async () => {
@@ -84,10 +95,20 @@ describe('cluster nodes follow the committed versions', { timeout: 120_000 }, ()
     const v3 = await commitVersion(renewer, names, '0d03');
     await waitFor('web1 and web2 serving version 3', async () => (await nodes[0]!.served(names.base)) === v3.serial && (await nodes[1]!.served(names.base)) === v3.serial, 30_000);
     expect(await nodes[2]!.served(names.base)).not.toBe(v3.serial);
+    // Behind for a moment only: catching up, healthy. Behind a version older than 15 minutes: exit 1.
+    const fresh = await runCli(['status', '--config', nodes[0]!.config]);
+    expect(fresh.code, fresh.stdout).toBe(0);
+    expect(fresh.stdout).toMatch(/node web3: version 2, serves 0D02, catching up/);
+    await cl.pg.sql('follow', "UPDATE gxit_cert.versions SET created_at = now() - interval '20 minutes' WHERE version = 3");
+    const lagging = await runCli(['status', '--config', nodes[0]!.config]);
+    expect(lagging.code).toBe(1);
+    expect(lagging.stdout).toContain(`${names.base}: cluster version 3`);
+    expect(lagging.stdout).toMatch(/node web3: version 2, serves 0D02, LAGGING/);
 
     const restarted = startWatch(nodes[2]!);
     watches[2] = restarted;
     await waitFor('web3 serving version 3 after its restart', async () => (await nodes[2]!.served(names.base)) === v3.serial, 30_000);
+    await waitFor('status healthy again', async () => (await runCli(['status', '--config', nodes[0]!.config])).code === 0, 30_000);
 
     // The database goes away and comes back: every watch reconnects and hears the next commit.
     await renewer.close();
@@ -98,11 +119,13 @@ describe('cluster nodes follow the committed versions', { timeout: 120_000 }, ()
     renewer = await seeder(cl);
     const v4 = await commitVersion(renewer, names, '0d04');
     expect(v4.version).toBe(4);
+    latest = v4.serial;
     await waitFor('every nginx serving version 4', () => servedEverywhere(v4.serial), 30_000);
   });
 
   it('with the database down, sync exits 1 with one line naming it, and every nginx keeps serving', async () => {
-    const serving = await nodes[0]!.served(names.base);
+    // A reload's old worker may answer for a moment: wait until every node settled on the newest version.
+    await waitFor('every nginx serving the newest version', () => servedEverywhere(latest), 30_000);
     await renewer.close();
     await cl.pg.pause();
     try {
@@ -112,7 +135,7 @@ describe('cluster nodes follow the committed versions', { timeout: 120_000 }, ()
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatch(new RegExp(`^error: cluster database ${PG_HOST.replace(/\./g, '\\.')}:\\d+/follow: connecting failed: ECONNREFUSED`));
       expect(lines[0]).toContain('nginx keeps serving');
-      for (const node of nodes) expect(await node.served(names.base)).toBe(serving);
+      for (const node of nodes) expect(await node.served(names.base)).toBe(latest);
     } finally {
       await cl.pg.resume();
       renewer = await seeder(cl);

@@ -112,6 +112,9 @@ export interface Watch {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/** A watch stops within this long of SIGTERM (it finishes the sync in progress), or the test fails. */
+const WATCH_STOP_MS = 20_000;
+
 export function startWatch(node: Node, extra: string[] = []): Watch {
   const child = spawn(process.execPath, [CLI, 'watch', '--config', node.config, ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -123,8 +126,18 @@ export function startWatch(node: Node, extra: string[] = []): Watch {
     child,
     output: () => stderr,
     async stop(signal = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exited;
+      if (child.exitCode !== null || child.signalCode !== null) return exited;
+      child.kill(signal);
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => {
+        timer = setTimeout(() => resolve('late'), WATCH_STOP_MS);
+      });
+      const outcome = await Promise.race([exited, late]);
+      clearTimeout(timer);
+      if (outcome !== 'late') return outcome;
+      child.kill('SIGKILL');
+      await exited;
+      throw new Error(`watch of ${node.name} did not stop within ${WATCH_STOP_MS} ms of ${signal}; its output:\n${stderr}`);
     },
   };
 }

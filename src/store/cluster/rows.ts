@@ -247,3 +247,12 @@ export async function selectNodeStates(db: ClientBase): Promise<NodeState[]> {
 export async function selectNodeState(db: ClientBase, node: string, lineage: string): Promise<NodeState | undefined> {
   return (await selectNodeStates(db)).find((s) => s.node === node && s.lineage === lineage);
 }
+
+/** Each lineage's current version and when it was committed (for the lag rule of status). */
+export async function selectCurrentVersions(db: ClientBase): Promise<{ name: string; version: number; committedAt: string; serial: string }[]> {
+  const found = await db.query<{ name: string; version: number; created_at: Date; serial: string }>(
+    `SELECT l.name, l.current_version AS version, v.created_at, v.serial FROM ${SCHEMA}.lineages l
+     JOIN ${SCHEMA}.versions v ON v.lineage = l.name AND v.version = l.current_version ORDER BY l.name`,
+  );
+  return found.rows.map((r) => ({ name: r.name, version: r.version, committedAt: r.created_at.toISOString(), serial: r.serial }));
+}
