@@ -70,7 +70,10 @@ describe('cluster store on PostgreSQL', () => {
   it('commits only under the lock, fenced on the version it expected, with the key encrypted', async () => {
     const a = await node('a');
     const b = await node('b');
-    expect((await rejection(a.store.commit(NAME, files('01'), STATE))).code).toBe('INTERNAL');
+    // A commit without a lock of its caller needs the lineage's lock for itself.
+    const other = await b.locker.acquire(NAME, { waitMs: 0 });
+    expect((await rejection(a.store.commit(NAME, files('01'), STATE))).code).toBe('LOCKED');
+    await other.release();
 
     const lock = await a.locker.acquire(NAME, { waitMs: 0 });
     const v1 = files('0a01');

@@ -8,14 +8,23 @@
 import { X509Certificate } from 'node:crypto';
 import type { Client } from 'pg';
 import type { ClusterConfig } from '../../config/types.js';
-import { GxitError } from '../../errors.js';
+import { GxitError, messageOf } from '../../errors.js';
 import { nodeFs, type StoreFs } from '../fs.js';
 import { checkLineageName, livePaths } from '../layout.js';
-import { GLOBAL_SCOPE, lockLostError, StoreConflictError, type OpenedStore, type Store } from '../contract.js';
-import { mergeCommitState, type LineageState } from '../state.js';
+import {
+  GLOBAL_SCOPE,
+  lockLostError,
+  StoreConflictError,
+  type CertificateFiles,
+  type CommitOptions,
+  type CommitResult,
+  type OpenedStore,
+  type Store,
+} from '../contract.js';
+import { mergeCommitState, type CommitState, type LineageState } from '../state.js';
 import { connect, databaseError, databaseName, readClusterSecrets, type ClusterSecrets } from './connect.js';
 import { writeLocalVersion } from './local.js';
-import { clusterLocker, type ClusterLocker, type ClusterLockerOptions } from './locker.js';
+import { clusterLocker, type ClusterLocker, type ClusterLockerOptions, type HeldLock } from './locker.js';
 import * as rows from './rows.js';
 import { migrate } from './schema.js';
 
@@ -93,6 +102,48 @@ export async function openClusterStore(config: ClusterSettings, deps: ClusterSto
   const reportNode = (state: Omit<rows.NodeState, 'node' | 'updatedAt'>): Promise<void> =>
     guard(`recording the state of node ${cluster.node}`, () => rows.upsertNodeState(db, { ...state, node: cluster.node }));
 
+  const commitOn = async (lock: HeldLock, name: string, files: CertificateFiles, update: CommitState, options: CommitOptions): Promise<CommitResult> => {
+    const what = `the commit of ${name}`;
+    const fenced = (): void => {
+      lock.assertHeld(what);
+      if (options.fence?.aborted) throw lockLostError(what);
+    };
+    fenced();
+    let outcome: rows.CommitOutcome;
+    let state: LineageState;
+    try {
+      const previous = await rows.selectLineage(lock.client, name);
+      const expected = options.expectedVersion ?? previous?.currentVersion ?? 0;
+      const cert = new X509Certificate(files.certPem);
+      state = splitDeploy(mergeCommitState(name, previous?.state, update, expected + 1, now())).shared;
+      outcome = await rows.commitVersion(
+        lock.client,
+        secrets.key,
+        { name, expected, files, state, serial: cert.serialNumber, notAfter: new Date(cert.validTo).toISOString(), node: cluster.node },
+        fenced,
+      );
+      if (!outcome.ok) throw new StoreConflictError(name, expected, outcome.currentVersion < 0 ? expected : outcome.currentVersion);
+    } catch (error) {
+      if (error instanceof GxitError) throw error;
+      // The lock's session died under the transaction: nothing was committed, the certificate is discarded.
+      if (lock.lost.aborted) throw lockLostError(what);
+      throw databaseError(cluster, what, error);
+    }
+    const version = outcome.version;
+    // Committed in the cluster: this node's files follow at once; the others sync on the notification.
+    try {
+      await writeLocalVersion(fs, config.stateDir, state, version, files);
+    } catch (error) {
+      throw new GxitError('STORE_IO', `version ${version} of ${name} is committed in ${database}, but this node's files could not be written: ${messageOf(error)}`, {
+        subject: livePaths(config.stateDir, name).dir,
+        fix: 'fix the cause (disk space, permissions) and run gxit-cert sync',
+        cause: error,
+      });
+    }
+    await reportNode({ lineage: name, deployedVersion: version }).catch(() => undefined);
+    return { version, state: { ...state, version } };
+  };
+
   const store: Store = {
     readAccount: (directoryUrl) =>
       guard(`reading the account for ${directoryUrl}`, async () => {
@@ -140,50 +191,17 @@ export async function openClusterStore(config: ClusterSettings, deps: ClusterSto
 
     async commit(name, files, update, options = {}) {
       checkLineageName(name);
-      const lock = locker.held(name) ?? locker.held(GLOBAL_SCOPE);
-      if (lock === undefined) {
-        throw new GxitError('INTERNAL', `commit of ${name} without holding its cluster lock`, { subject: name });
-      }
       const what = `the commit of ${name}`;
-      const fenced = (): void => {
-        lock.assertHeld(what);
-        if (options.fence?.aborted) throw lockLostError(what);
-      };
-      fenced();
-      let previous: rows.LineageRow | undefined;
-      let outcome: rows.CommitOutcome;
-      let state: LineageState;
+      if (options.fence?.aborted) throw lockLostError(what);
+      // The commit runs on the connection of the caller's lock; a caller without one gets the lineage's
+      // lock for this commit only (LOCKED when another run holds it).
+      const held = locker.held(name) ?? locker.held(GLOBAL_SCOPE);
+      const lock = held ?? (await locker.acquire(name, { waitMs: 0 }));
       try {
-        previous = await rows.selectLineage(lock.client, name);
-        const expected = options.expectedVersion ?? previous?.currentVersion ?? 0;
-        const cert = new X509Certificate(files.certPem);
-        state = splitDeploy(mergeCommitState(name, previous?.state, update, expected + 1, now())).shared;
-        outcome = await rows.commitVersion(
-          lock.client,
-          secrets.key,
-          { name, expected, files, state, serial: cert.serialNumber, notAfter: new Date(cert.validTo).toISOString(), node: cluster.node },
-          fenced,
-        );
-        if (!outcome.ok) throw new StoreConflictError(name, expected, outcome.currentVersion < 0 ? expected : outcome.currentVersion);
-      } catch (error) {
-        if (error instanceof GxitError) throw error;
-        // The lock's session died under the transaction: nothing was committed, the certificate is discarded.
-        if (lock.lost.aborted) throw lockLostError(what);
-        throw databaseError(cluster, what, error);
+        return await commitOn(lock, name, files, update, options);
+      } finally {
+        if (held === undefined) await lock.release();
       }
-      const version = outcome.version;
-      // Committed in the cluster: this node's files follow at once; the others sync on the notification.
-      try {
-        await writeLocalVersion(fs, config.stateDir, state, version, files);
-      } catch (error) {
-        throw new GxitError('STORE_IO', `version ${version} of ${name} is committed in ${database}, but this node's files could not be written: ${error instanceof Error ? error.message : String(error)}`, {
-          subject: livePaths(config.stateDir, name).dir,
-          fix: 'fix the cause (disk space, permissions) and run gxit-cert sync',
-          cause: error,
-        });
-      }
-      await reportNode({ lineage: name, deployedVersion: version }).catch(() => undefined);
-      return { version, state: { ...state, version } };
     },
 
     async writeLineageState(state, options) {
