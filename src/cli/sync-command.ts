@@ -59,13 +59,14 @@ export function followLines(r: FollowReport, node: string): string[] {
 
 export const followOk = (r: FollowReport): boolean => r.status !== 'failed' && r.problems.length === 0;
 
-export async function runSync(opts: SyncOptions): Promise<number> {
-  const warnings: string[] = [];
+/** `loaded`: the configuration a caller already read (renew on a node with cluster.renewer: false). */
+export async function runSync(opts: SyncOptions, loaded?: { config: Config; warnings: string[] }): Promise<number> {
+  const warnings: string[] = loaded?.warnings ?? [];
   const out = process.stdout;
   const err = process.stderr;
   let opened: OpenedClusterStore | undefined;
   try {
-    const config = await loadCommandConfig(opts.config, opts, warnings);
+    const config = loaded?.config ?? (await loadCommandConfig(opts.config, opts, warnings));
     requireCluster(config, 'sync');
     opened = await openCluster(config);
     const onHookOutput = hookOutputPrinter(opts);
