@@ -8,7 +8,7 @@ import type { ClusterConfig } from '../../src/config/types.js';
 import { openClusterStore, type OpenedClusterStore } from '../../src/store/cluster/store.js';
 import type { CertificateFiles } from '../../src/store/contract.js';
 import { makeCertificate } from '../unit/renew/certs.js';
-import { startPostgres, type Postgres } from '../lab/postgres.js';
+import { startPostgres, type Postgres } from '../lab/postgres.mjs';
 import { CLI, lab } from './helpers.js';
 import { freePort, HOOKS_DIR, servedCertificate, startNginx, type Names, type Nginx } from './renew-helpers.js';
 

@@ -13,7 +13,7 @@ import { pullLineage } from '../../src/store/cluster/pull.js';
 import { openClusterStore, type OpenedClusterStore } from '../../src/store/cluster/store.js';
 import { GxitError } from '../../src/errors.js';
 import { makeCertificate } from '../unit/renew/certs.js';
-import { startPostgres, type Postgres } from '../lab/postgres.js';
+import { startPostgres, type Postgres } from '../lab/postgres.mjs';
 import { freePort } from './renew-helpers.js';
 
 const HOST = '127.0.62.1';

@@ -1,7 +1,8 @@
 /**
- * A throw-away PostgreSQL 15 cluster for the cluster tests: initdb as the postgres user (initdb
- * refuses root), trust authentication, loopback only, a port of its own, fsync off. `stop()` removes
- * everything; `pause()`/`resume()` stop and start the same data directory (a database outage).
+ * A throw-away PostgreSQL 15 cluster for the cluster tests and the benchmark: initdb as the postgres
+ * user (initdb refuses root), trust authentication, loopback only, a port of its own, fsync off.
+ * `stop()` removes everything; `pause()`/`resume()` stop and start the same data directory (an outage).
+ * Types: postgres.d.mts.
  */
 import { execFile } from 'node:child_process';
 import { chmod, chown, mkdtemp, rm } from 'node:fs/promises';
@@ -12,29 +13,18 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 const BIN = '/usr/lib/postgresql/15/bin';
 
-export interface Postgres {
-  host: string;
-  port: number;
-  dir: string;
-  /** postgresql://postgres@host:port/<database> */
-  uri(database: string): string;
-  /** Runs SQL as the superuser in `database`; returns psql's unaligned output. */
-  sql(database: string, text: string): Promise<string>;
-  createDatabase(name: string): Promise<void>;
-  pause(): Promise<void>;
-  resume(): Promise<void>;
-  stop(): Promise<void>;
-}
-
-async function asPostgres(command: string, args: string[]): Promise<string> {
+/** @param {string} command @param {string[]} args */
+async function asPostgres(command, args) {
   const { stdout } = await run('runuser', ['-u', 'postgres', '--', command, ...args], { maxBuffer: 16 * 1024 * 1024 });
   return stdout;
 }
 
-export async function startPostgres(host: string, port: number): Promise<Postgres> {
+/** @param {string} host @param {number} port */
+export async function startPostgres(host, port) {
   const dir = await mkdtemp(path.join(tmpdir(), 'gxit-pg-'));
   await chmod(dir, 0o700);
-  const { uid, gid } = await ids();
+  const uid = Number((await run('id', ['-u', 'postgres'])).stdout.trim());
+  const gid = Number((await run('id', ['-g', 'postgres'])).stdout.trim());
   await chown(dir, uid, gid);
   const data = path.join(dir, 'data');
   await asPostgres(path.join(BIN, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '--no-instructions']);
@@ -42,14 +32,17 @@ export async function startPostgres(host: string, port: number): Promise<Postgre
   const start = () => asPostgres(path.join(BIN, 'pg_ctl'), ['-D', data, '-o', options, '-l', path.join(dir, 'log'), '-w', '-t', '60', 'start']);
   const stopServer = () => asPostgres(path.join(BIN, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop']);
   await start();
-  const psql = (database: string, text: string) =>
+  /** @param {string} database @param {string} text */
+  const psql = (database, text) =>
     asPostgres('/usr/bin/psql', ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-h', host, '-p', String(port), '-U', 'postgres', '-d', database, '-c', text]);
   return {
     host,
     port,
     dir,
+    /** @param {string} database */
     uri: (database) => `postgresql://postgres@${host}:${port}/${database}`,
     sql: psql,
+    /** @param {string} name */
     createDatabase: async (name) => {
       await psql('postgres', `CREATE DATABASE ${name}`);
     },
@@ -64,10 +57,4 @@ export async function startPostgres(host: string, port: number): Promise<Postgre
       await rm(dir, { recursive: true, force: true });
     },
   };
-}
-
-async function ids(): Promise<{ uid: number; gid: number }> {
-  const uid = Number((await run('id', ['-u', 'postgres'])).stdout.trim());
-  const gid = Number((await run('id', ['-g', 'postgres'])).stdout.trim());
-  return { uid, gid };
 }
