@@ -61,6 +61,11 @@ export const MIGRATIONS: readonly string[] = [
 
 /** Creates the schema or brings it up to date. */
 export async function migrate(client: ClientBase, database: string): Promise<void> {
+  // The common case, one round trip: the schema is there and current.
+  const current = await client
+    .query<{ version: number | null }>(`SELECT max(version) AS version FROM ${SCHEMA}.schema_version`)
+    .then((r) => r.rows[0]?.version ?? 0, () => 0);
+  if (current === MIGRATIONS.length) return;
   await client.query('BEGIN');
   try {
     await client.query('SELECT pg_advisory_xact_lock($1, $2)', [LOCK_NAMESPACE, MIGRATION_LOCK]);
