@@ -256,3 +256,8 @@ export async function selectCurrentVersions(db: ClientBase): Promise<{ name: str
   );
   return found.rows.map((r) => ({ name: r.name, version: r.version, committedAt: r.created_at.toISOString(), serial: r.serial }));
 }
+
+export async function selectSerial(db: ClientBase, name: string, version: number): Promise<string | undefined> {
+  const found = await db.query<{ serial: string }>(`SELECT serial FROM ${SCHEMA}.versions WHERE lineage = $1 AND version = $2`, [name, version]);
+  return found.rows[0]?.serial;
+}

@@ -71,6 +71,8 @@ function splitDeploy(state: LineageState): { shared: LineageState; deploy?: Depl
 export interface ClusterSettings {
   stateDir: string;
   cluster: ClusterConfig;
+  /** The deploy includes the served check (verify_served): a successful deploy proves the serial served. */
+  servedCheck?: boolean;
 }
 
 export async function openClusterStore(config: ClusterSettings, deps: ClusterStoreDeps = {}): Promise<OpenedClusterStore> {
@@ -210,10 +212,16 @@ export async function openClusterStore(config: ClusterSettings, deps: ClusterSto
       const { shared, deploy } = splitDeploy(state);
       await guard(`writing the state of ${state.name}`, () => rows.updateLineageState(db, shared));
       if (deploy !== undefined && typeof deploy.version === 'number') {
+        const deployedVersion = deploy.version;
+        const servedSerial =
+          config.servedCheck === true && deploy.ok === true
+            ? await guard(`reading ${state.name} version ${deployedVersion}`, () => rows.selectSerial(db, state.name, deployedVersion))
+            : undefined;
         await reportNode({
           lineage: state.name,
-          deployedVersion: deploy.version,
+          deployedVersion,
           deployOk: deploy.ok === true,
+          ...(servedSerial === undefined ? {} : { servedSerial }),
           ...(typeof deploy.error === 'string' ? { lastError: deploy.error } : {}),
           ...(typeof deploy.at === 'string' ? { deployedAt: deploy.at } : {}),
         });
