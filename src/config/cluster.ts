@@ -35,16 +35,6 @@ export function checkDatabaseUri(text: string): { ok: true; value: string } | { 
   return { ok: true, value: text };
 }
 
-/** The database as it may appear in messages: no user info, no parameters. */
-export function describeDatabase(uri: string): string {
-  try {
-    const url = new URL(uri);
-    return `${url.hostname || 'localhost'}${url.port === '' ? '' : `:${url.port}`}${url.pathname}`;
-  } catch {
-    return 'the cluster database';
-  }
-}
-
 export function validateClusterKeys(check: Checker, root: MapNode, host: string = hostname()): { cluster?: ClusterConfig } {
   const node = get(root, 'cluster');
   if (node === undefined) return {};

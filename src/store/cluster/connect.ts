@@ -5,7 +5,6 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Client, ClientConfig } from 'pg';
-import { describeDatabase } from '../../config/cluster.js';
 import type { ClusterConfig } from '../../config/types.js';
 import { GxitError, messageOf } from '../../errors.js';
 import { parseClusterKey } from './crypto.js';
@@ -39,6 +38,16 @@ export interface ConnectOptions {
   purpose: string;
   /** Give up connecting after this long. */
   connectTimeoutMs?: number;
+}
+
+/** The database as it may appear in messages: host, port and database name; no user, no parameters. */
+export function describeDatabase(uri: string): string {
+  try {
+    const url = new URL(uri);
+    return `${url.hostname || 'localhost'}${url.port === '' ? '' : `:${url.port}`}${url.pathname}`;
+  } catch {
+    return 'the cluster database';
+  }
 }
 
 /** The database as messages name it. */

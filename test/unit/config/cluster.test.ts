@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { checkDatabaseUri, describeDatabase } from '../../../src/config/cluster.js';
+import { checkDatabaseUri } from '../../../src/config/cluster.js';
+import { describeDatabase } from '../../../src/store/cluster/connect.js';
 import { evaluateConfigText } from '../../../src/config/load.js';
 
 const SOURCE = '/etc/gxit-cert/config.yml';
