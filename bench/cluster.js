@@ -159,7 +159,8 @@ export async function clusterBench({ lab, dir, cli, root, runs, median, fmt }) {
     }
     console.log(`cluster: renew with nothing due: ${idle.map(fmt).join(', ')}; median ${fmt(median(idle))}`);
 
-    // Resident memory of web2's watch across 1000 notifications (each one makes it read the lineage).
+    // Resident memory of web2's watch across 1000 notifications. Each names a version newer than the
+    // node's (none such is committed), so each one makes the watch read the lineage from the database.
     const { default: pgLib } = await import('pg');
     const client = new pgLib.Client({ connectionString: pg.uri('bench') });
     client.on('error', () => undefined);
@@ -169,7 +170,7 @@ export async function clusterBench({ lab, dir, cli, root, runs, median, fmt }) {
     const before = rssKiB(pid);
     const samples = {};
     for (let i = 1; i <= 1000; i++) {
-      await client.query('SELECT pg_notify($1, $2)', ['gxit_cert_versions', JSON.stringify({ lineage: BASE, version })]);
+      await client.query('SELECT pg_notify($1, $2)', ['gxit_cert_versions', JSON.stringify({ lineage: BASE, version: version + 1 })]);
       if (i % 20 === 0) await sleep(5);
       if (i === 100 || i === 1000) {
         await sleep(1500);

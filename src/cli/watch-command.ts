@@ -29,14 +29,15 @@ export function nextBackoff(previousMs: number | undefined): number {
   return previousMs === undefined ? BACKOFF_MIN_MS : Math.min(BACKOFF_MAX_MS, previousMs * 2);
 }
 
-/** The lineage a notification names, if it is one of ours (the payload carries ids only). */
-export function notifiedLineage(payload: string | undefined, configured: ReadonlySet<string>): string | undefined {
+/** The lineage (and version) a notification names, if it is one of ours (the payload carries ids only). */
+export function notifiedLineage(payload: string | undefined, configured: ReadonlySet<string>): { name: string; version?: number } | undefined {
   if (payload === undefined) return undefined;
   try {
     const value: unknown = JSON.parse(payload);
     if (typeof value !== 'object' || value === null || !('lineage' in value)) return undefined;
-    const name = (value as { lineage: unknown }).lineage;
-    return typeof name === 'string' && configured.has(name) ? name : undefined;
+    const { lineage: name, version } = value as { lineage: unknown; version?: unknown };
+    if (typeof name !== 'string' || !configured.has(name)) return undefined;
+    return typeof version === 'number' && Number.isInteger(version) ? { name, version } : { name };
   } catch {
     return undefined;
   }
@@ -87,10 +88,11 @@ async function watchLoop(config: Config & { cluster: NonNullable<Config['cluster
   const node = config.cluster.node;
   const configured = new Set(config.certificates.map((c) => c.name));
   const onHookOutput = hookOutputPrinter(opts);
-  const [{ openClusterStore }, { connect, databaseError }, { CHANNEL }] = await Promise.all([
+  const [{ openClusterStore }, { connect, databaseError }, { CHANNEL }, { localVersion }] = await Promise.all([
     import('../store/cluster/store.js'),
     import('../store/cluster/connect.js'),
     import('../store/cluster/rows.js'),
+    import('../store/cluster/local.js'),
   ]);
   let backoff: number | undefined;
 
@@ -133,8 +135,14 @@ async function watchLoop(config: Config & { cluster: NonNullable<Config['cluster
       };
 
       listener.on('notification', (message: Notification) => {
-        const name = notifiedLineage(message.payload, configured);
-        if (name !== undefined) enqueue([name]);
+        const notified = notifiedLineage(message.payload, configured);
+        if (notified === undefined) return;
+        // A version this node already has (its own commit, a repeated notification) needs no database read.
+        void localVersion(store.fs, store.stateDir, notified.name)
+          .catch(() => undefined)
+          .then((local) => {
+            if (local === undefined || notified.version === undefined || local < notified.version) enqueue([notified.name]);
+          });
       });
       await listener.query(`LISTEN ${CHANNEL}`);
       err.write(`watch: node ${node} listening on ${opened.database}; reconciling ${configured.size} certificate(s)\n`);

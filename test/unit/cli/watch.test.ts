@@ -10,13 +10,15 @@ describe('watch', () => {
   });
 
   test.each([
-    { payload: '{"lineage":"a.example.org","version":3}', expected: 'a.example.org' },
+    { payload: '{"lineage":"a.example.org","version":3}', expected: { name: 'a.example.org', version: 3 } },
+    { payload: '{"lineage":"a.example.org"}', expected: { name: 'a.example.org' } },
+    { payload: '{"lineage":"a.example.org","version":"3"}', expected: { name: 'a.example.org' } },
     { payload: '{"lineage":"other.example.org","version":3}', expected: undefined },
     { payload: '{"version":3}', expected: undefined },
     { payload: 'not json', expected: undefined },
     { payload: '["a.example.org"]', expected: undefined },
     { payload: undefined, expected: undefined },
   ])('notification $payload names $expected', ({ payload, expected }) => {
-    expect(notifiedLineage(payload, new Set(['a.example.org']))).toBe(expected);
+    expect(notifiedLineage(payload, new Set(['a.example.org']))).toEqual(expected);
   });
 });
