@@ -3,7 +3,7 @@
  * `cluster:` never loads it. Every client gets an `error` handler: an unhandled backend termination
  * would otherwise kill the process.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import type { Client, ClientConfig } from 'pg';
 import type { ClusterConfig } from '../../config/types.js';
 import { GxitError, messageOf } from '../../errors.js';
@@ -14,12 +14,24 @@ export interface ClusterSecrets {
   key: Buffer;
 }
 
+/** A secret file every user can read is refused (pure): the key decrypts every stored private key. */
+export function checkSecretMode(mode: number, path: string, key: string): void {
+  if ((mode & 0o004) === 0) return;
+  throw new GxitError('SECRET_UNAVAILABLE', `cluster.${key}: ${path} is readable by every user (mode ${(mode & 0o777).toString(8).padStart(4, '0')})`, {
+    subject: `cluster.${key}`,
+    fix: `run chmod 600 ${path}`,
+  });
+}
+
 /** Reads the password file (if any) and the key file; SECRET_UNAVAILABLE naming the key, never its content. */
 export async function readClusterSecrets(config: ClusterConfig): Promise<ClusterSecrets> {
   const read = async (path: string, key: string): Promise<string> => {
     try {
-      return await readFile(path, 'utf8');
+      const text = await readFile(path, 'utf8');
+      checkSecretMode((await stat(path)).mode, path, key);
+      return text;
     } catch (error) {
+      if (error instanceof GxitError) throw error;
       throw new GxitError('SECRET_UNAVAILABLE', `cluster.${key}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? messageOf(error)})`, {
         subject: `cluster.${key}`,
         fix: `create ${path} (mode 0600, readable by the user gxit-cert runs as) or correct cluster.${key}`,

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
 import { GxitError } from '../../../../src/errors.js';
+import { checkSecretMode } from '../../../../src/store/cluster/connect.js';
 import { accountAad, lineageAad, open, parseClusterKey, seal } from '../../../../src/store/cluster/crypto.js';
 
 const KEY = randomBytes(32);
@@ -45,5 +46,18 @@ describe('private keys at rest (AES-256-GCM, AAD = lineage + version)', () => {
     }
     expect(error).toBeInstanceOf(GxitError);
     expect((error as GxitError).fix).toMatch(/openssl rand -base64 32 > \/k/);
+  });
+});
+
+describe('cluster secret files', () => {
+  test.each([
+    { mode: 0o100600, ok: true },
+    { mode: 0o100640, ok: true },
+    { mode: 0o100644, ok: false },
+    { mode: 0o100604, ok: false },
+  ])('mode $mode', ({ mode, ok }) => {
+    const check = (): void => checkSecretMode(mode, '/etc/gxit-cert/cluster.key', 'key_file');
+    if (ok) expect(check).not.toThrow();
+    else expect(check).toThrow(/cluster.key_file: \/etc\/gxit-cert\/cluster.key is readable by every user/);
   });
 });
