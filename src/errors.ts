@@ -27,7 +27,6 @@ export type ErrorCode =
   | 'DNS_ACCESS_DENIED'
   | 'DNS_CREDENTIALS'
   // ACME
-  | 'ACME_DIRECTORY'
   | 'ACME_ACCOUNT'
   | 'ACME_ORDER'
   | 'ACME_CHALLENGE'

@@ -1,5 +1,5 @@
 import type * as Acme from 'acme-client';
-import { acmeError } from './errors.js';
+import { callAcme } from './capture.js';
 import { reuseNonces } from './nonces.js';
 
 /** What the ACME module needs from storage: the account key and URL per CA directory. */
@@ -16,6 +16,7 @@ export interface AccountOptions {
   backoff: { attempts: number; minMs: number; maxMs: number };
   /** Register again with the stored key (the CA forgot the account, e.g. a restarted test CA). */
   reRegister?: boolean;
+  signal?: AbortSignal;
 }
 
 /**
@@ -44,20 +45,14 @@ export async function openAccount(
   });
   reuseNonces(client);
   if (!stored.url || opts.reRegister) {
-    try {
-      await client.createAccount({
+    const what = `could not register an account at ${opts.directoryUrl}`;
+    await callAcme({ code: 'ACME_ACCOUNT', what, subject: opts.directoryUrl, ...(opts.signal ? { signal: opts.signal } : {}) }, () =>
+      client.createAccount({
         termsOfServiceAgreed: true,
         contact: opts.email ? [`mailto:${opts.email}`] : undefined,
-      });
-    } catch (error) {
-      throw acmeError('ACME_ACCOUNT', `could not register an account at ${opts.directoryUrl}`, error, opts.directoryUrl);
-    }
+      }),
+    );
     await store.saveAccountUrl(opts.directoryUrl, client.getAccountUrl(), opts.email);
   }
   return client;
-}
-
-/** The CA answered that the account behind the stored URL does not exist. */
-export function isUnknownAccount(error: unknown): boolean {
-  return error instanceof Error && /accountDoesNotExist/.test(error.message);
 }

@@ -1,3 +1,6 @@
+import { createRequire } from 'node:module';
+import type { AxiosStatic } from 'axios';
+import { installCapture, type CapturableAxios } from './capture.js';
 import { Agent } from 'node:https';
 import { rootCertificates } from 'node:tls';
 
@@ -37,4 +40,16 @@ export function configureAcmeHttp(axios: AcmeAxios, settings: HttpSettings): voi
     acme.retryMaxAttempts = 3;
     acme.retryDefaultDelay = 1;
   }
+}
+
+/**
+ * configureAcmeHttp, plus the interceptors that keep each error response's problem document and
+ * each transport error (capture.ts). axios is acme-client's own dependency, loaded with it.
+ */
+export async function prepareAcmeHttp(instance: CapturableAxios, settings: HttpSettings): Promise<void> {
+  configureAcmeHttp(instance, settings);
+  // acme-client's own (CommonJS, already loaded) copy of axios: importing 'axios' as ESM would load a second one.
+  const fromAcme = createRequire(createRequire(import.meta.url).resolve('acme-client'));
+  const axios: AxiosStatic = fromAcme('axios');
+  installCapture(instance, axios.getAdapter('http'));
 }

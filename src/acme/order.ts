@@ -1,4 +1,5 @@
 import type * as Acme from 'acme-client';
+import { callAcme } from './capture.js';
 import { acmeError } from './errors.js';
 
 /** One DNS-01 challenge of an order: the identifier, and the TXT value the CA will look for. */
@@ -28,21 +29,23 @@ export interface OrderExtras {
   replaces?: string;
 }
 
-export async function placeOrder(client: Acme.Client, domains: string[], extras: OrderExtras = {}): Promise<PlacedOrder> {
+export async function placeOrder(
+  client: Acme.Client,
+  domains: string[],
+  extras: OrderExtras = {},
+  signal?: AbortSignal,
+): Promise<PlacedOrder> {
   const subject = domains.join(', ');
-  let order: Acme.Order;
-  let authorizations: Acme.Authorization[];
-  try {
-    // acme-client sends fields it does not know as they are.
-    const request: Parameters<Acme.Client['createOrder']>[0] & OrderExtras = {
-      identifiers: domains.map((value) => ({ type: 'dns', value })),
-      ...(extras.replaces === undefined ? {} : { replaces: extras.replaces }),
-    };
-    order = await client.createOrder(request);
-    authorizations = await client.getAuthorizations(order);
-  } catch (error) {
-    throw acmeError('ACME_ORDER', `the CA refused the order for ${subject}`, error, subject);
-  }
+  // acme-client sends fields it does not know as they are.
+  const request: Parameters<Acme.Client['createOrder']>[0] & OrderExtras = {
+    identifiers: domains.map((value) => ({ type: 'dns', value })),
+    ...(extras.replaces === undefined ? {} : { replaces: extras.replaces }),
+  };
+  const context = { code: 'ACME_ORDER' as const, what: `the CA refused the order for ${subject}`, subject, ...(signal ? { signal } : {}) };
+  const { order, authorizations } = await callAcme(context, async () => {
+    const created = await client.createOrder(request);
+    return { order: created, authorizations: await client.getAuthorizations(created) };
+  });
   const challenges: DnsChallenge[] = [];
   for (const authz of authorizations) {
     if (authz.status === 'valid') continue;
@@ -57,16 +60,14 @@ export async function placeOrder(client: Acme.Client, domains: string[], extras:
 }
 
 /** Tells the CA that all records are in place, at once, and waits for every authorization. */
-export async function answerChallenges(client: Acme.Client, challenges: DnsChallenge[]): Promise<void> {
+export async function answerChallenges(client: Acme.Client, challenges: DnsChallenge[], signal?: AbortSignal): Promise<void> {
   await Promise.all(
-    challenges.map(async ({ domain, authz, challenge }) => {
-      try {
+    challenges.map(({ domain, authz, challenge }) =>
+      callAcme({ code: 'ACME_CHALLENGE', what: `validation of ${domain} failed`, subject: domain, ...(signal ? { signal } : {}) }, async () => {
         await client.completeChallenge(challenge);
         await client.waitForValidStatus(authz);
-      } catch (error) {
-        throw acmeError('ACME_CHALLENGE', `validation of ${domain} failed`, error, domain);
-      }
-    }),
+      }),
+    ),
   );
 }
 
@@ -76,14 +77,14 @@ export async function finalizeOrder(
   order: Acme.Order,
   csrPem: Buffer,
   subject: string,
+  signal?: AbortSignal,
 ): Promise<string> {
-  try {
+  const context = { code: 'ACME_FINALIZE' as const, what: `the CA did not issue the certificate for ${subject}`, subject, ...(signal ? { signal } : {}) };
+  return callAcme(context, async () => {
     const finalized = await client.finalizeOrder(order, csrPem);
     const valid = finalized.status === 'valid' ? finalized : await client.waitForValidStatus(finalized);
-    return await client.getCertificate(valid);
-  } catch (error) {
-    throw acmeError('ACME_FINALIZE', `the CA did not issue the certificate for ${subject}`, error, subject);
-  }
+    return client.getCertificate(valid);
+  });
 }
 
 /**
@@ -91,7 +92,10 @@ export async function finalizeOrder(
  * (and count against its pending-authorization limit). Best effort: the original error matters.
  */
 export async function deactivatePending(client: Acme.Client, authorizations: Acme.Authorization[]): Promise<void> {
+  // Under a fresh bounded signal: this also runs after an interrupt.
+  const signal = AbortSignal.timeout(10_000);
+  const context = { code: 'ACME_ORDER' as const, what: 'deactivating an authorization', subject: 'authorization', signal };
   await Promise.allSettled(
-    authorizations.filter((a) => a.status === 'pending').map((a) => client.deactivateAuthorization(a)),
+    authorizations.filter((a) => a.status === 'pending').map((a) => callAcme(context, () => client.deactivateAuthorization(a))),
   );
 }

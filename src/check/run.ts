@@ -2,20 +2,21 @@
  * check-dns: every check for every configured certificate and name, gathered concurrently.
  *
  * Two phases, because the write probe changes the zone: first everything that only reads (wildcard,
- * host, zone and nameservers, challenge name, CAA, the signed TSIG query), then the write probes
+ * host, zone and nameservers, challenge name, CAA, the provider's own checks such as rfc2136's signed
+ * TSIG query), then the write probes
  * (one per distinct challenge target). A probe TXT at _acme-challenge.ep.interactivetool.<host> would
  * otherwise change what the wildcard and challenge-name lookups see. The ACME checks run alongside.
  */
 import type { Config } from '../config/types.js';
-import type { DnsProvider, TxtRecord } from '../dns/providers/types.js';
+import type { DnsProvider, TxtRecord } from '../dns/provider.js';
+import type { ProviderCheckResult } from '../dns/providers/descriptor.js';
 import { lookupServers, type QueryFn } from '../dns/resolver.js';
-import type { ExchangeFn } from '../dns/transport.js';
 import { findZone } from '../dns/zone.js';
 import { isGxitError, messageOf } from '../errors.js';
 import { evaluateAccount, evaluateDirectory, fetchDirectory, gatherAccount, type AccountDeps, type Directory } from './acme.js';
 import { evaluateCaa, gatherCaa, type CaIdentities } from './caa.js';
 import { evaluateChallenge, gatherChallenge, type ChallengeFacts } from './challenge.js';
-import { evaluateProbe, evaluateSignedQuery, gatherProbe, gatherSignedQuery } from './credentials.js';
+import { evaluateProbe, gatherProbe } from './credentials.js';
 import { evaluateHost, gatherHost } from './host.js';
 import { memoize } from './lookup.js';
 import { evaluateZone, gatherZone, type AskFn } from './nameservers.js';
@@ -23,8 +24,6 @@ import { planChecks } from './plan.js';
 import { fail, sortResults, type CheckResult } from './types.js';
 import { evaluateWildcard, gatherWildcard } from './wildcard.js';
 
-/** Per attempt and attempts of the signed TSIG query (the configured values when lower). */
-const SIGNED_QUERY = { timeoutMs: 1000, retries: 2 } as const;
 /** A lagging serial gets this long to catch up before it is reported. */
 export const SERIAL_GRACE_MS = 1000;
 /** Every authoritative nameserver gets this long to serve the probe value, and to drop it again. */
@@ -37,9 +36,12 @@ export interface CheckDeps {
   query: QueryFn;
   /** One uncached question to one server, UDP or TCP. */
   ask: AskFn;
-  /** Raw DNS exchange, for the signed query. */
-  exchange: ExchangeFn;
   loadProvider(): Promise<DnsProvider>;
+  /**
+   * The configured provider's own read-only checks (its descriptor's `checks`, bound to the settings
+   * by src/cli), given the distinct challenge targets; a failing one skips the write probes.
+   */
+  providerChecks(targets: string[]): Promise<ProviderCheckResult[]>;
   account: AccountDeps;
   /** state_dir/accounts/<ca>, for fixes. */
   accountDir: string;
@@ -71,22 +73,18 @@ export async function runChecks(deps: CheckDeps): Promise<CheckResult[]> {
   const challenges = Promise.all(plan.challengeDomains.map((d) => gatherChallenge(lookup, d)));
   const caa = Promise.all(plan.caaNames.map((n) => gatherCaa(lookup, n)));
   const zones = challenges.then((found) => checkZones(deps, query, resolvers, found));
-  const signed = challenges.then(async (found) => {
-    const fqdns = [...new Set(found.flatMap((c) => (c.target ? [c.target.fqdn] : [])))];
-    if (!dns.rfc2136 || fqdns.length === 0) return undefined;
-    // The same server and key as issue, but no longer a wait than the other lookups of a preflight.
-    const cfg = { ...dns.rfc2136, timeoutMs: Math.min(dns.rfc2136.timeoutMs, SIGNED_QUERY.timeoutMs), retries: Math.min(dns.rfc2136.retries, SIGNED_QUERY.retries) };
-    return gatherSignedQuery({ exchange: deps.exchange, now: deps.now }, cfg, fqdns);
+  const own = challenges.then((found) => {
+    const targets = [...new Set(found.flatMap((c) => (c.target ? [c.target.fqdn] : [])))].sort();
+    return deps.providerChecks(targets);
   });
 
-  const [w, h, c, z, s] = await Promise.all([wildcards, hosts, challenges, zones, signed, caa]);
+  const [w, h, c, z, s] = await Promise.all([wildcards, hosts, challenges, zones, own, caa]);
   step('lookups done');
-  const results: CheckResult[] = [...w.map(evaluateWildcard), ...h.map(evaluateHost), ...c.map(evaluateChallenge), ...z];
-  const signedResult = s ? evaluateSignedQuery(s) : undefined;
-  if (signedResult) results.push(signedResult);
+  const results: CheckResult[] = [...w.map(evaluateWildcard), ...h.map(evaluateHost), ...c.map(evaluateChallenge), ...z, ...s];
 
-  // Phase 2: the write probes, unless the key is already known to be refused or the run was interrupted.
-  if (signedResult?.status !== 'fail' && !deps.signal?.aborted) {
+  // Phase 2: the write probes, unless the provider's credentials are already known to be refused or the
+  // run was interrupted.
+  if (!s.some((r) => r.status === 'fail') && !deps.signal?.aborted) {
     const targets = [...new Set(c.flatMap((x) => (x.target ? [x.target.fqdn] : [])))];
     const loaded = await provider;
     if ('error' in loaded) {

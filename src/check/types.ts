@@ -13,6 +13,7 @@ export const CHECK_KINDS = [
   'nameserver',
   'challenge',
   'caa',
+  // The provider's own checks (its descriptor's `checks`; rfc2136: 'tsig') are printed here.
   'tsig',
   'write',
   'acme',
@@ -21,7 +22,8 @@ export const CHECK_KINDS = [
 export type CheckKind = (typeof CHECK_KINDS)[number];
 
 export interface CheckResult {
-  check: CheckKind;
+  /** A CheckKind, or the name of a provider's own check (printed in the 'tsig' place). */
+  check: CheckKind | (string & {});
   status: CheckStatus;
   /** A name, a zone, a nameserver or a URL: what the line is about. */
   subject: string;
@@ -45,11 +47,18 @@ export function fail(check: CheckKind, subject: string, message: string, fix: st
   return { check, status: 'fail', subject, message, fix, ...(details && details.length > 0 ? { details } : {}) };
 }
 
+const PROVIDER_PLACE = CHECK_KINDS.indexOf('tsig');
+
+function order(check: string): number {
+  const index = CHECK_KINDS.findIndex((kind) => kind === check);
+  return index < 0 ? PROVIDER_PLACE : index;
+}
+
 /** Results in print order: by check kind, then in the order they were produced (config order). */
 export function sortResults(results: CheckResult[]): CheckResult[] {
   return results
     .map((result, index) => ({ result, index }))
-    .sort((a, b) => CHECK_KINDS.indexOf(a.result.check) - CHECK_KINDS.indexOf(b.result.check) || a.index - b.index)
+    .sort((a, b) => order(a.result.check) - order(b.result.check) || a.index - b.index)
     .map((entry) => entry.result);
 }
 

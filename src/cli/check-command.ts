@@ -1,16 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { runChecks } from '../check/run.js';
 import { sortResults, summarize, type CheckResult, type CheckStatus } from '../check/types.js';
 import type { Config } from '../config/types.js';
 import { query } from '../dns/query.js';
-import { loadProvider } from '../dns/providers/index.js';
+import { findProvider, loadProvider } from '../dns/providers/descriptor.js';
+import { PROVIDERS } from '../dns/providers/registry.js';
 import { exchange } from '../dns/transport.js';
-import { accountSlug, createStore } from '../store/index.js';
+import { readCaBundle } from '../orchestrate/ordering.js';
+import { openStore } from '../store/factory.js';
 import type { CommonOptions } from './main.js';
 import { EXIT_FAILURE, EXIT_OK, reportCommandError } from './output.js';
-import { loadCommandConfig, readCaBundle } from './command-context.js';
-import { onInterrupt } from './signals.js';
+import { loadCommandConfig } from './command-context.js';
+import { listenForInterrupts } from './signals.js';
 
 /**
  * DNS lookups of a preflight: a server that has not answered in 700 ms is asked once more, so a
@@ -37,37 +38,44 @@ export async function runCheckDns(opts: CommonOptions): Promise<number> {
     return reportCommandError(error, opts, warnings, { out, err });
   }
 
-  const controller = new AbortController();
-  const stopListening = onInterrupt(() => controller.abort());
+  const interrupts = listenForInterrupts({ decidesExitCode: false });
+  const { store, close } = await openStore(config);
   const stamp = (): string => `[${((Date.now() - started) / 1000).toFixed(2).padStart(6)}s]`;
+  const descriptor = findProvider(PROVIDERS, config.dns.provider);
+  const provider = { name: descriptor.name, summary: descriptor.summary };
+  if (opts.verbose && !opts.json) err.write(`${stamp()} provider ${provider.name}: ${provider.summary}\n`);
   let results: CheckResult[];
   try {
     results = await runChecks({
       config,
       query: (server, name, type, o) => query(server, name, type, { ...o, ...LOOKUP }),
       ask: (server, name, type, o) => query(server, name, type, { ...LOOKUP, ...(o.tcp ? { tcp: true } : {}) }),
-      exchange,
-      loadProvider: () => loadProvider(config.dns),
+      loadProvider: () => loadProvider(PROVIDERS, config.dns),
+      providerChecks: async (targets) => {
+        if (descriptor.checks === undefined) return [];
+        return descriptor.checks(config.dns.settings, { targets, exchange, now: Date.now, signal: interrupts.signal });
+      },
       account: {
-        readAccount: (url) => createStore(config.stateDir).readAccount(url),
+        readAccount: (url) => store.readAccount(url),
         loadAcme: () => import('acme-client'),
         http: { ...(caBundlePem ? { caBundlePem } : {}), timeoutMs: HTTP_TIMEOUT_MS },
       },
-      accountDir: join(config.stateDir, 'accounts', accountSlug(config.server)),
+      accountDir: store.accountLocation(config.server),
       random: () => randomBytes(4).toString('hex'),
       now: Date.now,
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-      signal: controller.signal,
+      signal: interrupts.signal,
       ...(opts.verbose && !opts.json ? { onStep: (text: string) => err.write(`${stamp()} ${text}\n`) } : {}),
     });
   } finally {
-    stopListening();
+    interrupts.stop();
+    await close();
   }
 
   const elapsedMs = Date.now() - started;
   const summary = summarize(results);
   if (opts.json) {
-    out.write(`${JSON.stringify({ ok: summary.fail === 0, summary, durationMs: elapsedMs, results, warnings }, null, 2)}\n`);
+    out.write(`${JSON.stringify({ ok: summary.fail === 0, summary, durationMs: elapsedMs, provider, results, warnings }, null, 2)}\n`);
   } else {
     out.write(renderText(results, { verbose: Boolean(opts.verbose), elapsedMs }));
   }

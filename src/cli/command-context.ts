@@ -1,15 +1,19 @@
 /**
- * Plumbing shared by the commands that place orders (issue, renew): configuration, the lazily loaded
- * ordering side (acme-client, the DNS provider), the state lock with its interrupt handling, and the
- * ARI client. Nothing heavy is imported at the top: `renew` with nothing due must stay fast.
+ * Plumbing shared by the commands that place orders (issue, renew): configuration, the store from its
+ * factory, the interrupts, and the one way a run is started (runOrders). Nothing heavy is imported
+ * at the top: `renew` with nothing due must stay fast.
  */
-import { readFile } from 'node:fs/promises';
 import { loadConfig } from '../config/load.js';
-import type { Config } from '../config/types.js';
+import { PROVIDERS } from '../dns/providers/registry.js';
 import { GxitError } from '../errors.js';
-import type { Reporter } from '../issue/reporter.js';
-import type { AriClient } from '../renew/ari-client.js';
-import type { OrderingDeps } from '../renew/cycle.js';
+import type { Config } from '../config/types.js';
+import type { HookPhase } from '../hooks/env.js';
+import type { OrderingBase } from '../orchestrate/ordering.js';
+import type { CycleReport, RunOptions } from '../orchestrate/run.js';
+import type { Reporter } from '../orchestrate/reporter.js';
+import { decideQuickly } from '../orchestrate/decide.js';
+import type { OpenedStore } from '../store/contract.js';
+import { openStore } from '../store/factory.js';
 import { collectingReporter, terminalReporter } from './progress.js';
 
 export interface OutputOptions {
@@ -19,22 +23,10 @@ export interface OutputOptions {
 
 /** Loads the configuration; its warnings go to `warnings` and, without --json, to stderr. */
 export async function loadCommandConfig(path: string, opts: OutputOptions, warnings: string[]): Promise<Config> {
-  const config = await loadConfig(path);
+  const config = await loadConfig(path, { providers: PROVIDERS });
   warnings.push(...config.warnings);
   if (!opts.json) for (const w of config.warnings) process.stderr.write(`warning: ${w}\n`);
   return config;
-}
-
-export async function readCaBundle(path: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    throw new GxitError('CONFIG_INVALID', `ca_bundle: cannot read ${path}`, {
-      subject: 'ca_bundle',
-      fix: 'point ca_bundle to a readable PEM file with the ACME server\'s CA, or remove it',
-      cause: error,
-    });
-  }
 }
 
 /** Progress on stderr for people, or warnings collected for the --json document. */
@@ -43,50 +35,95 @@ export function commandReporter(opts: OutputOptions, warnings: string[]): Report
   return opts.json ? collectingReporter(warnings) : terminalReporter(err, { showSteps: Boolean(opts.verbose) || Boolean(err.isTTY) });
 }
 
-/** acme-client (configured for the CA's TLS and with timeouts), the DNS provider and the query function. */
-export async function loadOrdering(config: Config, opts: OutputOptions): Promise<OrderingDeps> {
-  const [acme, { configureAcmeHttp }, { loadProvider }, { query }] = await Promise.all([
-    import('acme-client'),
-    import('../acme/http.js'),
-    import('../dns/providers/index.js'),
-    import('../dns/query.js'),
+export interface OrderCommand {
+  config: Config;
+  opts: OutputOptions;
+  warnings: string[];
+  run: RunOptions;
+  onHookOutput?: (phase: HookPhase, label: string, text: string) => void;
+  /** issue: load acme-client and the provider before anything else, so a configuration problem comes first. */
+  preload?: boolean;
+}
+
+
+/**
+ * Decide without the lock (nothing to do: done, nothing heavy loaded); otherwise load the ordering
+ * side and run under the store's lock, with SIGINT/SIGTERM aborting the run.
+ */
+export async function runOrderCommand(command: OrderCommand): Promise<CycleReport> {
+  const { config, opts, warnings } = command;
+  if (config.cluster?.renewer === false) {
+    throw new GxitError('USAGE', `node ${config.cluster.node} is not a renewer (cluster.renewer: false in ${config.source}): it never orders`, {
+      subject: 'cluster.renewer',
+      fix: 'run issue on a renewer node and gxit-cert sync here, or set cluster.renewer: true',
+    });
+  }
+  const opened = await openStore(config);
+  try {
+    const base = command.preload ? loadBase(config, opts, warnings) : undefined;
+    await base;
+    const idle = await decideQuickly(config, opened.store, Date.now(), command.run);
+    if (idle !== undefined) return idle;
+    // Forced runs started at once (on several nodes of a cluster) place one order: see RunOptions.seenVersions.
+    const seenVersions = command.run.force ? await versionsOf(config, opened.store) : undefined;
+    return await runLocked({ ...command, run: { ...command.run, ...(seenVersions === undefined ? {} : { seenVersions }) } }, opened, base);
+  } finally {
+    await opened.close();
+  }
+}
+
+async function versionsOf(config: Config, store: OpenedStore['store']): Promise<Map<string, number>> {
+  const versions = new Map<string, number>();
+  for (const { name } of config.certificates) versions.set(name, (await store.readLineage(name))?.state.version ?? 0);
+  return versions;
+}
+
+function loadBase(config: Config, opts: OutputOptions, warnings: string[]): Promise<OrderingBase> {
+  return import('../orchestrate/ordering.js').then(({ loadOrderingBase }) =>
+    loadOrderingBase(config, {
+      reporter: commandReporter(opts, warnings),
+      ...(opts.verbose ? { acmeLog: (message: string) => process.stderr.write(`acme-client: ${message}\n`) } : {}),
+    }),
+  );
+}
+
+async function runLocked(command: OrderCommand, opened: OpenedStore, preloaded: Promise<OrderingBase> | undefined): Promise<CycleReport> {
+  const { config, opts, warnings } = command;
+  const [{ runOrders }, { buildOrdering }, { listenForInterrupts }, ari] = await Promise.all([
+    import('../orchestrate/run.js'),
+    import('../orchestrate/ordering.js'),
+    import('./signals.js'),
+    loadAriClient(config),
   ]);
-  configureAcmeHttp(acme.axios, {
-    caBundlePem: config.caBundle ? await readCaBundle(config.caBundle) : undefined,
-    timeoutMs: 30_000,
-  });
-  if (opts.verbose) acme.setLogger((message: string) => process.stderr.write(`acme-client: ${message}\n`));
-  const provider = await loadProvider(config.dns);
-  return { acme, provider, query };
+  const reporter = commandReporter(opts, warnings);
+  let base = preloaded;
+  const interrupts = listenForInterrupts();
+  try {
+    return await runOrders(
+      {
+        config,
+        store: opened.store,
+        locker: opened.locker,
+        reporter,
+        ordering: async (orderConfig, store) => buildOrdering(await (base ??= loadBase(config, opts, warnings)), orderConfig, store, reporter),
+        ari,
+        signal: interrupts.signal,
+        parentEnv: process.env,
+        onLockWait: (holder) => {
+          if (!opts.json) process.stderr.write(`waiting for another gxit-cert run (pid ${holder?.pid ?? '?'}) to finish\n`);
+        },
+        ...(command.onHookOutput === undefined ? {} : { onHookOutput: command.onHookOutput }),
+      },
+      command.run,
+    );
+  } finally {
+    interrupts.stop();
+  }
 }
 
 /** The ARI client, trusting the config's ca_bundle like the ACME client does. */
-export async function loadAriClient(config: Config): Promise<AriClient> {
-  const { ariClient, httpGetter } = await import('../renew/ari-client.js');
+async function loadAriClient(config: Config): Promise<import('../renew/ari-client.js').AriClient> {
+  const [{ ariClient, httpGetter }, { readCaBundle }] = await Promise.all([import('../renew/ari-client.js'), import('../orchestrate/ordering.js')]);
   const caBundlePem = config.caBundle ? await readCaBundle(config.caBundle) : undefined;
   return ariClient(httpGetter({ timeoutMs: 15_000, ...(caBundlePem === undefined ? {} : { caBundlePem }) }));
-}
-
-/**
- * Runs `work` holding the lock of state_dir, so concurrent runs never place two orders for one
- * lineage: a second run waits (up to 15 minutes), then decides again. SIGINT/SIGTERM abort the
- * signal given to `work` (TXT records are still removed).
- */
-export async function withStateLock<T>(config: Config, opts: OutputOptions, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const [{ acquireLock }, { onInterrupt }] = await Promise.all([import('../store/lock.js'), import('./signals.js')]);
-  const lock = await acquireLock(config.stateDir, {
-    waitMs: 15 * 60_000,
-    staleMs: 120_000,
-    onWait: ({ holder }) => {
-      if (!opts.json) process.stderr.write(`waiting for another gxit-cert run (pid ${holder?.pid ?? '?'}) to finish\n`);
-    },
-  });
-  const controller = new AbortController();
-  const stopListening = onInterrupt(() => controller.abort());
-  try {
-    return await work(controller.signal);
-  } finally {
-    stopListening();
-    await lock.release();
-  }
 }

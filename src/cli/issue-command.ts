@@ -1,15 +1,9 @@
-import { createStore } from '../store/index.js';
-import type { LineageResult } from '../issue/run.js';
-import {
-  commandReporter,
-  loadAriClient,
-  loadCommandConfig,
-  loadOrdering,
-  withStateLock,
-} from './command-context.js';
+import type { LineageResult } from '../orchestrate/order.js';
+import { loadCommandConfig, runOrderCommand } from './command-context.js';
 import { cycleExtras, hookLines, hookOutputPrinter, issueSummaryLine, lineageExtras, resultData, runHookLines } from './lineage-output.js';
 import type { CommonOptions } from './main.js';
 import { EXIT_FAILURE, EXIT_OK, formatVerbose, reportCommandError } from './output.js';
+import { interruptedExitCode } from './signals.js';
 
 export interface IssueOptions extends CommonOptions {
   force?: boolean;
@@ -22,30 +16,15 @@ export async function runIssue(opts: IssueOptions): Promise<number> {
   const err = process.stderr;
   try {
     const config = await loadCommandConfig(opts.config, opts, warnings);
-    const [{ runCycle }, ordering, ari] = await Promise.all([
-      import('../renew/cycle.js'),
-      // Loaded before the lock, so that a configuration problem is reported before anything else.
-      loadOrdering(config, opts),
-      loadAriClient(config),
-    ]);
-    const store = createStore(config.stateDir);
-    const reporter = commandReporter(opts, warnings);
     const onHookOutput = hookOutputPrinter(opts);
-    const cycle = await withStateLock(config, opts, (signal) =>
-      runCycle(
-        {
-          config,
-          store,
-          reporter,
-          ordering: async () => ordering,
-          ari,
-          signal,
-          parentEnv: process.env,
-          ...(onHookOutput === undefined ? {} : { onHookOutput }),
-        },
-        { mode: 'issue', force: Boolean(opts.force), dryRun: false, runDeployHooks: false },
-      ),
-    );
+    const cycle = await runOrderCommand({
+      config,
+      opts,
+      warnings,
+      run: { mode: 'issue', force: Boolean(opts.force), dryRun: false, runDeployHooks: false },
+      preload: true,
+      ...(onHookOutput === undefined ? {} : { onHookOutput }),
+    });
 
     const results: LineageResult[] = cycle.lineages.map(
       (l) => l.result ?? { name: l.name, domains: l.domains, status: 'current', durationMs: 0 },
@@ -63,8 +42,9 @@ export async function runIssue(opts: IssueOptions): Promise<number> {
       for (const line of runHookLines(cycle)) err.write(`${line}\n`);
       if (opts.verbose) for (const r of failed) if (r.error) err.write(`${formatVerbose(r.error)}\n`);
     }
-    return ok ? EXIT_OK : EXIT_FAILURE;
+    return interruptedExitCode() ?? (ok ? EXIT_OK : EXIT_FAILURE);
   } catch (error) {
-    return reportCommandError(error, opts, warnings, { out, err });
+    const code = reportCommandError(error, opts, warnings, { out, err });
+    return interruptedExitCode() ?? code;
   }
 }

@@ -2,8 +2,8 @@
 import type { HookPhase } from '../hooks/env.js';
 import type { HookRun } from '../hooks/run.js';
 import type { ServedCheck } from '../hooks/served.js';
-import type { LineageResult } from '../issue/run.js';
-import type { CycleReport, LineageReport } from '../renew/report.js';
+import type { LineageResult } from '../orchestrate/order.js';
+import type { CycleReport, LineageReport } from '../orchestrate/report.js';
 import { errorData, formatError } from './output.js';
 
 export function issueSummaryLine(r: LineageResult): string {

@@ -1,8 +1,10 @@
 import { Command, CommanderError, Option } from 'commander';
+import { DEFAULT_CONFIG_PATH } from '../config/defaults.js';
+import { PROVIDERS } from '../dns/providers/registry.js';
 import { GxitError } from '../errors.js';
+import { providersHelp } from './providers-help.js';
 import { EXIT_USAGE, exitCodeFor, formatError, formatVerbose } from './output.js';
 
-const DEFAULT_CONFIG = '/etc/gxit-cert/config.yml';
 
 export interface CommonOptions {
   config: string;
@@ -15,11 +17,12 @@ function program(): Command {
     .description('Wildcard TLS certificates for Galaxy servers over ACME DNS-01 (RFC 2136/TSIG or Route53)')
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', providersHelp(PROVIDERS))
     .exitOverride();
 
   const withCommon = (command: Command): Command =>
     command
-      .addOption(new Option('-c, --config <file>', 'configuration file (YAML)').default(DEFAULT_CONFIG))
+      .addOption(new Option('-c, --config <file>', 'configuration file (YAML)').default(DEFAULT_CONFIG_PATH))
       .option('--json', 'print one JSON document with the result on stdout')
       .option('-v, --verbose', 'show every step and, on errors, the stack trace');
 
@@ -68,7 +71,7 @@ function program(): Command {
   cli
     .command('watch')
     .description('cluster: keep running and sync each new version as soon as it is committed (for a systemd service); stops on SIGTERM')
-    .addOption(new Option('-c, --config <file>', 'configuration file (YAML)').default(DEFAULT_CONFIG))
+    .addOption(new Option('-c, --config <file>', 'configuration file (YAML)').default(DEFAULT_CONFIG_PATH))
     .option('-v, --verbose', 'also log lineages that were already current')
     .addOption(new Option('--reconcile-interval <seconds>', 'seconds between full reconciles (default 600)').hideHelp())
     .action(async (opts: { config: string; verbose?: boolean; reconcileInterval?: string }) => {
@@ -79,7 +82,7 @@ function program(): Command {
   cli
     .command('schedule')
     .description('keep running and renew on a cron schedule (for a systemd service or a container); stops on SIGTERM')
-    .addOption(new Option('-c, --config <file>', 'configuration file (YAML)').default(DEFAULT_CONFIG))
+    .addOption(new Option('-c, --config <file>', 'configuration file (YAML)').default(DEFAULT_CONFIG_PATH))
     .option('--cron <expression>', 'when to run renew (5 fields, or 6 with seconds); default: daily at a time derived from the host name')
     .option('--random-delay <seconds>', 'wait up to this long before each run (default: 3600 with the default schedule, 0 with --cron)')
     .option('-v, --verbose', 'pass --verbose to each renew run')
@@ -91,7 +94,7 @@ function program(): Command {
   cli
     .command('install-timer')
     .description('install a daily renewal: a systemd service + timer, or an /etc/cron.d entry')
-    .addOption(new Option('-c, --config <file>', 'configuration file (YAML)').default(DEFAULT_CONFIG))
+    .addOption(new Option('-c, --config <file>', 'configuration file (YAML)').default(DEFAULT_CONFIG_PATH))
     .option('--systemd', 'write gxit-cert-renew.service and .timer (default where systemd runs)')
     .option('--cron', 'write /etc/cron.d/gxit-cert (default elsewhere)')
     .option('--print', 'print the files instead of writing them')
@@ -121,3 +124,13 @@ async function main(argv: string[]): Promise<void> {
 }
 
 await main(process.argv);
+
+// An interrupted run ends now, with its exit code (130/143), once its output is flushed: a DNS query
+// or a request the interrupt abandoned must not keep the process alive for its own timeout.
+const { interruptedExitCode } = await import('./signals.js');
+const interruptedCode = interruptedExitCode();
+if (interruptedCode !== undefined) {
+  // The command's own exit code stands (schedule ends with 0 after a SIGTERM); it is 130/143 for issue and renew.
+  const code = typeof process.exitCode === 'number' ? process.exitCode : interruptedCode;
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+}

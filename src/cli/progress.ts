@@ -1,4 +1,4 @@
-import type { Reporter, Step } from '../issue/reporter.js';
+import type { Reporter, Step } from '../orchestrate/reporter.js';
 
 /** Progress lines on stderr ("[  0.41s] galaxy.example.org  propagation: ..."), for people at a terminal. */
 export function terminalReporter(stream: NodeJS.WritableStream, opts: { showSteps: boolean; now?: () => number }): Reporter {

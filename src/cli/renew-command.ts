@@ -7,14 +7,12 @@
  * and goes through the renewal cycle with its hooks.
  */
 import { LETSENCRYPT_DIRECTORY } from '../config/types.js';
-import { readSnapshots } from '../renew/facts.js';
-import { needsWork, planRenewal } from '../renew/plan.js';
-import { initialReport, type CycleReport, type LineageReport } from '../renew/report.js';
-import { createStore } from '../store/store.js';
-import { commandReporter, loadAriClient, loadCommandConfig, loadOrdering, withStateLock } from './command-context.js';
+import type { LineageReport } from '../orchestrate/report.js';
+import { loadCommandConfig, runOrderCommand } from './command-context.js';
 import { cycleExtras, hookLines, hookOutputPrinter, lineageExtras, resultData, runHookLines } from './lineage-output.js';
 import type { CommonOptions } from './main.js';
 import { EXIT_FAILURE, EXIT_OK, formatError, formatVerbose, reportCommandError } from './output.js';
+import { interruptedExitCode } from './signals.js';
 
 export interface RenewOptions extends CommonOptions {
   force?: boolean;
@@ -31,46 +29,24 @@ export async function runRenew(opts: RenewOptions): Promise<number> {
   const err = process.stderr;
   try {
     const config = await loadCommandConfig(opts.config, opts, warnings);
-    const store = createStore(config.stateDir);
+    if (config.cluster?.renewer === false) {
+      // A follower never orders: its renew keeps it in step with the cluster instead.
+      const { runSync } = await import('./sync-command.js');
+      return await runSync(opts, { config, warnings });
+    }
     const dryRun = Boolean(opts.dryRun);
     const force = Boolean(opts.force);
-
-    let cycle: CycleReport | undefined;
-    if (!force && !dryRun) {
-      const snapshots = await readSnapshots(store, config.certificates.map((c) => c.name));
-      const plan = planRenewal(config.certificates, snapshots, Date.now(), {
-        force: false,
-        server: config.server,
-        ...(config.renewBeforeDays === undefined ? {} : { renewBeforeDays: config.renewBeforeDays }),
-      });
-      if (!plan.some(needsWork)) {
-        const lineages = plan.map((item) => initialReport(item, true));
-        cycle = { mode: 'renew', dryRun: false, server: config.server, ordered: false, lineages, pre: [], post: [], problems: [], ok: true };
-      }
+    if (dryRun && !opts.json && config.server === LETSENCRYPT_DIRECTORY) {
+      err.write("dry run: ordering from Let's Encrypt's staging CA; nothing is stored\n");
     }
-    if (cycle === undefined) {
-      if (dryRun && !opts.json && config.server === LETSENCRYPT_DIRECTORY) {
-        err.write("dry run: ordering from Let's Encrypt's staging CA; nothing is stored\n");
-      }
-      const [{ runCycle }, ari] = await Promise.all([import('../renew/cycle.js'), loadAriClient(config)]);
-      const reporter = commandReporter(opts, warnings);
-      const onHookOutput = hookOutputPrinter(opts);
-      cycle = await withStateLock(config, opts, (signal) =>
-        runCycle(
-          {
-            config,
-            store,
-            reporter,
-            ordering: (orderConfig) => loadOrdering(orderConfig, opts),
-            ari,
-            signal,
-            parentEnv: process.env,
-            ...(onHookOutput === undefined ? {} : { onHookOutput }),
-          },
-          { mode: 'renew', force, dryRun, runDeployHooks: Boolean(opts.runDeployHooks) },
-        ),
-      );
-    }
+    const onHookOutput = hookOutputPrinter(opts);
+    const cycle = await runOrderCommand({
+      config,
+      opts,
+      warnings,
+      run: { mode: 'renew', force, dryRun, runDeployHooks: Boolean(opts.runDeployHooks) },
+      ...(onHookOutput === undefined ? {} : { onHookOutput }),
+    });
 
     const durationMs = Math.round(performance.now() - started);
     if (opts.json) {
@@ -85,9 +61,10 @@ export async function runRenew(opts: RenewOptions): Promise<number> {
       const runLines = opts.quiet ? cycle.problems.map((p) => `error: ${p}`) : runHookLines(cycle);
       for (const line of runLines) err.write(`${line}\n`);
     }
-    return cycle.ok ? EXIT_OK : EXIT_FAILURE;
+    return interruptedExitCode() ?? (cycle.ok ? EXIT_OK : EXIT_FAILURE);
   } catch (error) {
-    return reportCommandError(error, opts, warnings, { out, err });
+    const code = reportCommandError(error, opts, warnings, { out, err });
+    return interruptedExitCode() ?? code;
   }
 }
 

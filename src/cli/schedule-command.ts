@@ -11,6 +11,7 @@ import { dirname, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { loadConfig } from '../config/load.js';
+import { PROVIDERS } from '../dns/providers/registry.js';
 import { GxitError, messageOf } from '../errors.js';
 import { describeCertificate } from '../renew/facts.js';
 import {
@@ -58,7 +59,7 @@ export async function runSchedule(opts: ScheduleOptions): Promise<number> {
     const randomDelayMs = parseDelay(opts.randomDelay, opts.cron === undefined ? DEFAULT_RANDOM_DELAY : 0) * 1000;
     const configPath = resolvePath(opts.config);
     // A broken configuration is reported now, not at the first run hours later.
-    await loadConfig(configPath);
+    await loadConfig(configPath, { providers: PROVIDERS });
     const { runRenew } = await import('./renew-command.js');
 
     let running: Promise<void> | undefined;
@@ -166,7 +167,7 @@ export async function runInstallTimer(opts: InstallTimerOptions): Promise<number
     const systemdRuns = existsSync(at('/run/systemd/system'));
     const kind = opts.systemd ? 'systemd' : opts.cron ? 'cron' : systemdRuns ? 'systemd' : 'cron';
     const configPath = resolvePath(opts.config);
-    const config = await loadConfig(configPath);
+    const config = await loadConfig(configPath, { providers: PROVIDERS });
     const command = {
       node: process.execPath,
       cli: await realpath(fileURLToPath(new URL('../../bin/gxit-cert.js', import.meta.url))),

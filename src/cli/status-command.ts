@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import { nodeFs, writeFileAtomic } from '../store/fs.js';
 import { readSnapshots } from '../renew/facts.js';
 import { lineageStatus, prometheusText, stateWord, type LineageStatusEntry } from '../renew/status.js';
-import { createStore } from '../store/store.js';
+import { openStore } from '../store/factory.js';
 import { GxitError } from '../errors.js';
 import { loadCommandConfig } from './command-context.js';
 import type { CommonOptions } from './main.js';
@@ -23,10 +23,17 @@ export async function runStatus(opts: StatusOptions): Promise<number> {
   const err = process.stderr;
   try {
     const config = await loadCommandConfig(opts.config, opts, warnings);
-    const store = createStore(config.stateDir);
-    const stored = await store.listLineages();
-    const names = [...new Set([...config.certificates.map((c) => c.name), ...stored])];
-    const snapshots = await readSnapshots(store, names);
+    const { store, close } = await openStore(config);
+    let names: string[];
+    let snapshots: Awaited<ReturnType<typeof readSnapshots>>;
+    try {
+      const stored = await store.listLineages();
+      names = [...new Set([...config.certificates.map((c) => c.name), ...stored])];
+      snapshots = await readSnapshots(store, names);
+    } finally {
+      // A cluster store holds a database connection.
+      await close();
+    }
     const now = Date.now();
     const entries = names.map((name) =>
       lineageStatus(

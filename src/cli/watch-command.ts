@@ -69,13 +69,12 @@ export async function runWatch(opts: WatchOptions): Promise<number> {
     const config = await loadCommandConfig(opts.config, opts, warnings);
     requireCluster(config, 'watch');
     const reconcileMs = opts.reconcileInterval === undefined ? RECONCILE_MS : Math.max(1, Number(opts.reconcileInterval)) * 1000;
-    const { onInterrupt } = await import('./signals.js');
-    const stop = new AbortController();
-    const stopListening = onInterrupt(() => stop.abort());
+    const { listenForInterrupts } = await import('./signals.js');
+    const interrupts = listenForInterrupts();
     try {
-      await watchLoop(config, opts, reconcileMs, stop.signal);
+      await watchLoop(config, opts, reconcileMs, interrupts.signal);
     } finally {
-      stopListening();
+      interrupts.stop();
     }
     return EXIT_OK;
   } catch (error) {

@@ -14,7 +14,8 @@
  */
 import type { ConfigProblem } from './problems.js';
 import { formatProblem } from './problems.js';
-import { get, mapNode, type MapNode, type ScalarNode, type SeqNode, type TreeNode } from './tree.js';
+import type { AnsibleAliases, ProviderSection } from './provider-section.js';
+import { get, mapNode, type AbsentKeyHint, type MapNode, type ScalarNode, type SeqNode, type TreeNode } from './tree.js';
 import { closest, showValue } from './values.js';
 
 export const NATIVE_TOP_LEVEL_KEYS = ['email', 'server', 'ca_bundle', 'state_dir', 'key_type', 'certificates', 'dns', 'hooks', 'renew_before_days', 'verify_served', 'caa_identities'] as const;
@@ -26,7 +27,7 @@ export const ANSIBLE_ALIASES: Readonly<Record<string, string>> = {
   certbot_admin_email: 'email',
   certbot_environment: 'server (staging: letsencrypt-staging, production: letsencrypt)',
   certbot_dns_provider: 'dns.provider',
-  certbot_dns_credentials: 'dns.rfc2136 (or dns.route53)',
+  certbot_dns_credentials: 'dns.<provider> (the section of the provider certbot_dns_provider names)',
 };
 
 /**
@@ -71,9 +72,6 @@ const IGNORED_ROLE_KEYS: Readonly<Record<string, ((node: TreeNode) => string | u
 
 export const KNOWN_ROLE_KEYS: readonly string[] = [...Object.keys(ANSIBLE_ALIASES), ...Object.keys(IGNORED_ROLE_KEYS)];
 
-/** certbot-dns-rfc2136 credential keys that gxit-cert accepts and does not need. */
-const IGNORED_CREDENTIAL_KEYS = ['sign_query'];
-
 export interface AliasResult {
   root: MapNode;
   /** The file uses the Ansible role vocabulary. */
@@ -86,7 +84,11 @@ export function isAnsibleVocabulary(root: MapNode): boolean {
   return [...root.entries.keys()].some((key) => key.startsWith('certbot_'));
 }
 
-export function applyAliases(root: MapNode, source: string): AliasResult {
+/**
+ * Rewrites a file in the role's vocabulary. `providers`: the registered ones, whose descriptors say
+ * which certbot_dns_provider value selects them and how their certbot_dns_credentials keys are named.
+ */
+export function applyAliases(root: MapNode, source: string, providers: readonly ProviderSection[]): AliasResult {
   if (!isAnsibleVocabulary(root)) return { root, ansible: false, warnings: [], problems: [] };
 
   const notes: { line: number; text: string }[] = [];
@@ -165,19 +167,24 @@ export function applyAliases(root: MapNode, source: string): AliasResult {
         nativeDns === undefined
           ? mapNode((provider ?? credentials)!.line, 'dns')
           : { ...nativeDns, entries: new Map(nativeDns.entries) };
-      if (provider !== undefined) adopt(dns, 'provider', get(dns, 'provider'), provider);
+      if (provider !== undefined) adopt(dns, 'provider', get(dns, 'provider'), nativeProvider(provider, providers));
       if (credentials !== undefined) {
         const providerName = stringValue(get(dns, 'provider'));
-        // Without a supported provider (absent, cloudflare, ...) validation reports the provider and the
+        // Without a registered provider (absent, misspelt, ...) validation reports the provider and the
         // credentials have no place to go.
-        if (providerName === 'rfc2136' || providerName === 'route53') {
-          adopt(dns, providerName, get(dns, providerName), withoutIgnoredCredentials(credentials));
-        }
+        const chosen = providers.find((p) => p.name === providerName);
+        if (chosen !== undefined) adopt(dns, chosen.name, get(dns, chosen.name), nativeCredentials(credentials, chosen.ansible));
       }
+      const roleProviders = providers.flatMap((p) => (p.ansible === undefined ? [] : [p.ansible.provider]));
       dns.absent = {
         ...dns.absent,
-        provider: { path: 'certbot_dns_provider', fix: 'add certbot_dns_provider: rfc2136 (or route53); gxit-cert answers DNS-01 challenges only' },
-        rfc2136: { path: 'certbot_dns_credentials', fix: 'add certbot_dns_credentials: with server, name, secret and algorithm of the TSIG key' },
+        provider: {
+          path: 'certbot_dns_provider',
+          fix: `add certbot_dns_provider: ${roleProviders[0] ?? 'rfc2136'}${roleProviders.length > 1 ? ` (or ${roleProviders.slice(1).join(', ')})` : ''}; gxit-cert answers DNS-01 challenges only`,
+        },
+        ...Object.fromEntries(
+          providers.flatMap((p): [string, AbsentKeyHint][] => (p.ansible === undefined ? [] : [[p.name, { path: 'certbot_dns_credentials', fix: p.ansible.credentialsFix }]])),
+        ),
       };
       out.entries.set('dns', { key: 'dns', node: dns });
     }
@@ -207,10 +214,23 @@ function environmentServer(node: TreeNode, source: string, problems: ConfigProbl
   return undefined;
 }
 
-function withoutIgnoredCredentials(node: TreeNode): TreeNode {
-  if (node.kind !== 'map') return node;
-  const copy: MapNode = { ...node, entries: new Map(node.entries) };
-  for (const key of IGNORED_CREDENTIAL_KEYS) copy.entries.delete(key);
+/** certbot_dns_provider's value as the native provider name of the descriptor that claims it. */
+function nativeProvider(node: TreeNode, providers: readonly ProviderSection[]): TreeNode {
+  const value = stringValue(node);
+  const claimed = providers.find((p) => p.ansible?.provider === value);
+  if (node.kind !== 'scalar' || claimed === undefined || claimed.name === value) return node;
+  return { ...node, value: claimed.name };
+}
+
+/** The credentials with the role's key names turned into the section's (null: accepted, not needed). */
+function nativeCredentials(node: TreeNode, aliases: AnsibleAliases | undefined): TreeNode {
+  if (node.kind !== 'map' || aliases === undefined) return node;
+  const copy: MapNode = { ...node, entries: new Map() };
+  for (const [key, entry] of node.entries) {
+    const renamed = Object.hasOwn(aliases.credentialKeys, key) ? aliases.credentialKeys[key] : key;
+    if (renamed === null || renamed === undefined) continue;
+    copy.entries.set(renamed, { ...entry, key: renamed });
+  }
   return copy;
 }
 

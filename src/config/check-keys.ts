@@ -8,7 +8,7 @@
  *                                       # non-wildcard name (the Galaxy host)
  */
 import { get, type MapNode } from './tree.js';
-import type { Checker } from './validate.js';
+import type { Checker } from './combinators.js';
 import { normalizeDomain, normalizeZone, showValue } from './values.js';
 
 export const CHECK_KEYS = ['caa_identities'] as const;

@@ -13,7 +13,7 @@
 import { hostname } from 'node:os';
 import { get, type MapNode } from './tree.js';
 import type { ClusterConfig } from './types.js';
-import type { Checker } from './validate.js';
+import type { Checker } from './combinators.js';
 import { showValue } from './values.js';
 
 export const CLUSTER_KEYS = ['database', 'password_file', 'node', 'renewer', 'key_file'] as const;

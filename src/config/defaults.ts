@@ -3,15 +3,15 @@
  * seconds), merged into the tree only where a key is absent or empty (`key:` / `key: ~`). An explicit
  * `false` or `0` is a value and survives; a wrong value stays in place for validation to report.
  *
+ * Each provider's section gets its descriptor's defaults (ProviderSection.defaults).
+ *
  * Two defaults depend on other values and are derived during validation instead:
  * a certificate's `name` (its first domain without "*.") and its `key_type` (the top-level key_type).
  */
+import type { ProviderSection } from './provider-section.js';
 import { childPath, get, type MapNode, type ScalarNode, type ScalarValue, type TreeNode } from './tree.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/gxit-cert/config.yml';
-
-/** Environment variable holding the TSIG secret when the file names a key but no secret. */
-export const TSIG_SECRET_ENV = 'GXIT_CERT_TSIG_SECRET';
 
 export const DEFAULTS = {
   server: 'letsencrypt',
@@ -23,25 +23,13 @@ export const DEFAULTS = {
     propagation_check: true,
     nameserver_port: 53,
   },
-  rfc2136: {
-    port: 53,
-    algorithm: 'hmac-sha512',
-    tcp: false,
-    ttl: 60,
-    timeout: 2,
-    retries: 3,
-  },
-  route53: {
-    private_zone: false,
-    ttl: 60,
-  },
 } as const satisfies Record<string, ScalarValue | Record<string, ScalarValue>>;
 
 /**
  * A copy of the tree with defaults filled in. Sections are not created: `dns.rfc2136` gets its defaults
  * only when the file has an `rfc2136` section. Maps that are not maps are left for validation.
  */
-export function applyDefaults(root: MapNode): MapNode {
+export function applyDefaults(root: MapNode, providers: readonly ProviderSection[]): MapNode {
   const top = fill(root, {
     server: DEFAULTS.server,
     state_dir: DEFAULTS.state_dir,
@@ -50,9 +38,9 @@ export function applyDefaults(root: MapNode): MapNode {
   const dns = get(top, 'dns');
   if (dns?.kind === 'map') {
     const filledDns = fill(dns, DEFAULTS.dns);
-    for (const provider of ['rfc2136', 'route53'] as const) {
-      const section = get(filledDns, provider);
-      if (section?.kind === 'map') replace(filledDns, provider, fill(section, DEFAULTS[provider]));
+    for (const provider of providers) {
+      const section = get(filledDns, provider.name);
+      if (section?.kind === 'map') replace(filledDns, provider.name, fill(section, provider.defaults));
     }
     replace(top, 'dns', filledDns);
   }

@@ -18,15 +18,21 @@ import { GxitError } from '../errors.js';
 import { applyAliases } from './aliases.js';
 import { applyDefaults, DEFAULT_CONFIG_PATH } from './defaults.js';
 import { ConfigError, sortProblems, type ConfigProblem } from './problems.js';
+import type { ProviderSection } from './provider-section.js';
 import { readSecretFileSync, resolveSecrets, type SecretFileReader } from './secrets.js';
 import { parseYamlTree } from './tree.js';
 import type { Config } from './types.js';
 import { validateTree } from './validate.js';
 
-export { DEFAULT_CONFIG_PATH, TSIG_SECRET_ENV } from './defaults.js';
+export { DEFAULT_CONFIG_PATH } from './defaults.js';
 
 export interface ParseOptions {
-  /** Environment for secret_env and GXIT_CERT_TSIG_SECRET. Default: empty (parseConfigText is pure). */
+  /**
+   * The registered DNS providers (src/dns/providers/registry.ts). Passed in by src/cli, the composition
+   * root, so that config imports no provider: a new provider changes nothing here.
+   */
+  providers: readonly ProviderSection[];
+  /** Environment for secret_env and the providers' variables (GXIT_CERT_TSIG_SECRET). Default: empty (parseConfigText is pure). */
   env?: NodeJS.ProcessEnv;
   /** Directory relative paths are resolved against. Default: the directory of `source` if absolute, else the cwd. */
   baseDir?: string;
@@ -50,14 +56,14 @@ export interface EvaluatedConfig {
  * Runs the whole pipeline without throwing: the Config, or every problem found (for `check`-style output).
  * Secrets are resolved only when the file itself is valid.
  */
-export function evaluateConfigText(text: string, source: string, options: ParseOptions = {}): EvaluatedConfig {
+export function evaluateConfigText(text: string, source: string, options: ParseOptions): EvaluatedConfig {
   const parsed = parseYamlTree(text, source);
   if (parsed.tree === undefined || parsed.problems.length > 0) return { problems: sortProblems(parsed.problems), warnings: [] };
 
-  const aliased = applyAliases(parsed.tree, source);
-  const defaulted = applyDefaults(aliased.root);
+  const aliased = applyAliases(parsed.tree, source, options.providers);
+  const defaulted = applyDefaults(aliased.root, options.providers);
   const baseDir = options.baseDir ?? (isAbsolute(source) ? dirname(source) : process.cwd());
-  const validated = validateTree(defaulted, { source, baseDir });
+  const validated = validateTree(defaulted, { source, baseDir, providers: options.providers });
   const warnings = [...aliased.warnings, ...validated.warnings];
   const problems = [...aliased.problems, ...validated.problems];
   if (validated.draft === undefined && problems.length === 0) {
@@ -73,7 +79,7 @@ export function evaluateConfigText(text: string, source: string, options: ParseO
 }
 
 /** Parses configuration text; throws ConfigError (a GxitError) listing every problem. */
-export function parseConfigText(text: string, source: string, options: ParseOptions = {}): Config {
+export function parseConfigText(text: string, source: string, options: ParseOptions): Config {
   const result = evaluateConfigText(text, source, options);
   if (result.config === undefined) throw new ConfigError(result.problems);
   return result.config;
@@ -83,7 +89,7 @@ export function parseConfigText(text: string, source: string, options: ParseOpti
  * Reads and parses the configuration file. Throws GxitError CONFIG_NOT_FOUND / CONFIG_UNREADABLE for the
  * file itself, and ConfigError (CONFIG_SYNTAX, CONFIG_INVALID, SECRET_UNAVAILABLE) for its content.
  */
-export async function loadConfig(path: string = DEFAULT_CONFIG_PATH, options: LoadOptions = {}): Promise<Config> {
+export async function loadConfig(path: string = DEFAULT_CONFIG_PATH, options: LoadOptions): Promise<Config> {
   const readFile = options.readFile ?? ((file: string) => fsReadFile(file));
   let data: Buffer | string;
   try {
@@ -93,6 +99,7 @@ export async function loadConfig(path: string = DEFAULT_CONFIG_PATH, options: Lo
   }
   const text = typeof data === 'string' ? data : data.toString('utf8');
   return parseConfigText(text, path, {
+    providers: options.providers,
     env: options.env ?? process.env,
     baseDir: options.baseDir ?? dirname(resolvePath(path)),
     ...(options.readSecretFile === undefined ? {} : { readSecretFile: options.readSecretFile }),

@@ -60,7 +60,3 @@ export class ConfigError extends GxitError {
     this.problems = sorted;
   }
 }
-
-export function isConfigError(value: unknown): value is ConfigError {
-  return value instanceof ConfigError;
-}

@@ -14,7 +14,7 @@
  */
 import { get, kindName, type MapNode, type TreeNode } from './tree.js';
 import type { HookCommand, HooksConfig, ServerAddress } from './types.js';
-import type { Checker } from './validate.js';
+import type { Checker } from './combinators.js';
 import { parseServerAddress, showValue } from './values.js';
 
 export const RENEWAL_KEYS = ['hooks', 'renew_before_days', 'verify_served'] as const;

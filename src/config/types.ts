@@ -1,4 +1,5 @@
 /** The validated configuration every command works from. Produced only by config/load.ts. */
+import type { ProviderSettings } from './provider-section.js';
 
 export type KeyType = 'ecdsa-p256' | 'ecdsa-p384' | 'rsa-2048' | 'rsa-3072' | 'rsa-4096';
 export const KEY_TYPES: readonly KeyType[] = ['ecdsa-p256', 'ecdsa-p384', 'rsa-2048', 'rsa-3072', 'rsa-4096'];
@@ -25,52 +26,27 @@ export interface ServerAddress {
   port: number;
 }
 
-export interface Rfc2136Config {
-  server: ServerAddress;
-  /** Absent for servers that authorize updates by IP address only. */
-  tsig?: TsigKey;
-  /** Zone to update; found by SOA queries to the server when absent. */
-  zone?: string;
-  /** Always use TCP (otherwise UDP with TCP fallback on truncation). */
-  tcp: boolean;
-  /** TTL of the TXT records we add, seconds. */
-  ttl: number;
-  /** Per-attempt timeout, milliseconds. */
-  timeoutMs: number;
-  /** Attempts per message (UDP retransmissions / TCP reconnects). */
-  retries: number;
-}
-
-export interface Route53Config {
-  region?: string;
-  profile?: string;
-  accessKeyId?: string;
-  secretAccessKey?: string;
-  sessionToken?: string;
-  roleArn?: string;
-  externalId?: string;
-  hostedZoneId?: string;
-  privateZone: boolean;
-  endpoint?: string;
-  ttl: number;
-}
-
-export interface DnsConfig {
-  provider: 'rfc2136' | 'route53';
+/** The provider-independent part of the dns section. */
+export interface DnsCommon {
   /** Servers used for lookups instead of the system resolver (NS sets, addresses, CNAMEs). */
   resolvers?: ServerAddress[];
-  /** Seconds to wait until every authoritative nameserver serves every challenge value. */
-  propagationTimeout: number;
-  /** Milliseconds between propagation polls. */
-  propagationInterval: number;
+  /** Milliseconds to wait until every authoritative nameserver serves every challenge value (the file says seconds). */
+  propagationTimeoutMs: number;
+  /** Milliseconds between propagation polls (the file says seconds). */
+  propagationIntervalMs: number;
   /** Skip the authoritative propagation check (private zones the machine cannot query). */
   propagationCheck: boolean;
   /** Port the authoritative nameservers answer on (53 everywhere but in labs). */
   nameserverPort: number;
   /** check-dns: where names under each wildcard must lead (default: the certificate's first non-wildcard name). */
   expectTarget?: string;
-  rfc2136?: Rfc2136Config;
-  route53?: Route53Config;
+}
+
+export interface DnsConfig extends DnsCommon {
+  /** The registered provider's name (src/dns/providers/registry.ts). */
+  provider: string;
+  /** Its validated section, opaque here: made and read only by the provider's descriptor. */
+  settings: ProviderSettings;
 }
 
 export interface CertificateConfig {

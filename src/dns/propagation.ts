@@ -1,8 +1,9 @@
 import type { ServerAddress } from '../config/types.js';
 import { GxitError } from '../errors.js';
+import { abortable, sleep as timerSleep, withLinkedSignal } from './abort.js';
 import { RRType, type DnsMessage } from './message.js';
 import { authoritativeNameservers, type Nameserver } from './nameservers.js';
-import type { TxtRecord } from './providers/types.js';
+import type { TxtRecord } from './provider.js';
 import { formatServer, type QueryFn } from './resolver.js';
 import { findZone } from './zone.js';
 
@@ -18,6 +19,11 @@ export interface PropagationOptions {
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
   onProgress?: (pending: PendingCheck[]) => void;
+  /**
+   * Stops the wait at once (in-flight queries included: the signal reaches the transport through
+   * `query`); the wait then rejects with the signal's reason.
+   */
+  signal?: AbortSignal;
 }
 
 export interface PendingCheck {
@@ -75,22 +81,30 @@ async function poll(query: QueryFn, check: Check): Promise<string[]> {
  * answers (a lagging secondary is exactly what makes a CA see no record).
  */
 export async function waitForPropagation(records: TxtRecord[], opts: PropagationOptions): Promise<void> {
+  opts.signal?.throwIfAborted();
+  // Many queries run at once: they listen to a signal of our own, the caller's gets one listener.
+  return withLinkedSignal(opts.signal, (signal) => waitUntilServed(records, opts, signal));
+}
+
+async function waitUntilServed(records: TxtRecord[], opts: PropagationOptions, signal: AbortSignal): Promise<void> {
   const now = opts.now ?? Date.now;
-  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  // Every wait and every query ends when the signal fires, whatever the injected functions do.
+  const sleep = (ms: number): Promise<void> => (opts.sleep ? abortable(opts.sleep(ms), signal) : timerSleep(ms, signal));
+  const query: QueryFn = (server, name, type, o) => abortable(opts.query(server, name, type, { ...o, signal }), signal);
   const deadline = now() + opts.timeoutMs;
 
   const zoneServers = new Map<string, Promise<Nameserver[]>>();
   const nameserversOf = (zone: string): Promise<Nameserver[]> => {
     let found = zoneServers.get(zone);
     if (!found) {
-      found = authoritativeNameservers(opts.query, opts.resolvers, zone, opts.nameserverPort);
+      found = authoritativeNameservers(query, opts.resolvers, zone, opts.nameserverPort);
       zoneServers.set(zone, found);
     }
     return found;
   };
-  const perName = await Promise.all(
+  const perName = await abortable(Promise.all(
     [...groupByName(records)].map(async ([fqdn, expected]): Promise<Check[]> => {
-      const zone = await findZone(opts.query, opts.resolvers, fqdn, { recursionDesired: true });
+      const zone = await findZone(query, opts.resolvers, fqdn, { recursionDesired: true });
       const nameservers = await nameserversOf(zone);
       return nameservers.map((nameserver) => {
         if (nameserver.addresses.length === 0) {
@@ -102,13 +116,13 @@ export async function waitForPropagation(records: TxtRecord[], opts: Propagation
         return { fqdn, expected, nameserver, missing: expected };
       });
     }),
-  );
+  ), signal);
   const checks = perName.flat();
 
   let interval = opts.intervalMs;
   for (;;) {
     const open = checks.filter((c) => c.missing.length > 0);
-    await Promise.all(open.map(async (c) => { c.missing = await poll(opts.query, c); }));
+    await abortable(Promise.all(open.map(async (c) => { c.missing = await poll(query, c); })), signal);
     const pending = checks.filter((c) => c.missing.length > 0);
     if (pending.length === 0) return;
     opts.onProgress?.(pending.map(describe));

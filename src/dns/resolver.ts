@@ -11,7 +11,7 @@ export type QueryFn = (
   server: ServerAddress,
   name: string,
   type: number,
-  opts?: { recursionDesired?: boolean },
+  opts?: { recursionDesired?: boolean; signal?: AbortSignal },
 ) => Promise<DnsMessage>;
 
 /** Lookup servers: the configured resolvers, else the system's (from /etc/resolv.conf). */
@@ -37,13 +37,15 @@ export async function queryFirst(
   servers: ServerAddress[],
   name: string,
   type: number,
-  opts?: { recursionDesired?: boolean },
+  opts?: { recursionDesired?: boolean; signal?: AbortSignal },
 ): Promise<DnsMessage> {
   let lastError: unknown = new Error('no lookup servers configured');
   for (const server of servers) {
     try {
       return await query(server, name, type, opts);
     } catch (error) {
+      // An interrupt is not a reason to ask the next server.
+      opts?.signal?.throwIfAborted();
       lastError = error;
     }
   }

@@ -3,12 +3,17 @@
  * so an ICMP port-unreachable surfaces at once as ECONNREFUSED instead of as a timeout),
  * retransmitted on timeout, and TCP when the reply is truncated, the request is too big for
  * plain UDP, or TCP is asked for.
+ *
+ * Every failure is a rejection of the returned promise, never an exception thrown from a socket
+ * callback or timer. The signal stops the exchange at once: sockets closed, timers cleared, the promise
+ * rejected with the signal's reason.
  */
 import dgram from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import type { ServerAddress } from '../config/types.js';
 import { GxitError } from '../errors.js';
+import { abortable } from './abort.js';
 import { readQuestions } from './message.js';
 import { formatServer } from './resolver.js';
 
@@ -19,6 +24,7 @@ export interface ExchangeOptions {
   timeoutMs?: number;
   /** Attempts in all: UDP transmissions, or TCP connections (default 3). */
   retries?: number;
+  /** Stops the exchange at once (rejects with the signal's reason). */
   signal?: AbortSignal;
 }
 
@@ -31,7 +37,13 @@ const UDP_LIMIT = 512;
 
 export async function exchange(server: ServerAddress, request: Buffer, opts: ExchangeOptions = {}): Promise<Buffer> {
   opts.signal?.throwIfAborted();
-  const target: Target = { ...(await resolveHost(server)), label: formatServer(server) };
+  if (!Number.isInteger(server.port) || server.port < 1 || server.port > 65535) {
+    throw new GxitError('DNS_UNREACHABLE', `DNS server ${formatServer(server)}: ${server.port} is not a port (1-65535)`, {
+      subject: `server ${formatServer(server)}`,
+      fix: 'correct the port of the DNS server in the configuration',
+    });
+  }
+  const target: Target = { ...(await abortable(resolveHost(server), opts.signal)), label: formatServer(server) };
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const attempts = Math.max(1, opts.retries ?? DEFAULT_ATTEMPTS);
   if (!opts.tcp && request.length <= UDP_LIMIT) {
@@ -133,10 +145,15 @@ function settleOnce<T>(
       else reject(error);
     }
     signal?.addEventListener('abort', onAbort, { once: true });
-    cleanup = body(done, (t) => {
-      if (timer) clearTimeout(timer);
-      timer = t;
-    });
+    try {
+      cleanup = body(done, (t) => {
+        if (timer) clearTimeout(timer);
+        timer = t;
+      });
+    } catch (error) {
+      // A socket call that throws (a port Node refuses) still ends in a rejection, sockets closed.
+      done(error);
+    }
     if (settled) cleanup();
   });
 }
@@ -145,11 +162,19 @@ function udpExchange(target: Target, request: Buffer, timeoutMs: number, attempt
   return settleOnce<Buffer>(signal, (done, setTimer) => {
     const socket = dgram.createSocket(target.family === 6 ? 'udp6' : 'udp4');
     let sent = 0;
+    let closed = false;
     const transmit = (): void => {
+      if (closed) return;
       sent += 1;
-      socket.send(request, (error) => {
-        if (error) done(socketError(target, 'UDP', error));
-      });
+      try {
+        socket.send(request, (error) => {
+          if (error) done(socketError(target, 'UDP', error));
+        });
+      } catch (error) {
+        // send() throws synchronously on a socket that is not (or no longer) connected.
+        done(socketError(target, 'UDP', error));
+        return;
+      }
       setTimer(setTimeout(() => (sent < attempts ? transmit() : done(timeoutError(target, 'UDP', attempts, timeoutMs))), timeoutMs));
     };
     socket.on('message', (reply) => {
@@ -157,8 +182,14 @@ function udpExchange(target: Target, request: Buffer, timeoutMs: number, attempt
       if (isReplyTo(request, reply)) done(undefined, reply);
     });
     socket.on('error', (error) => done(socketError(target, 'UDP', error)));
-    socket.connect(target.port, target.address, transmit);
+    // With a callback, Node reports a failed connect to the callback, not as an 'error' event: the
+    // socket is then unconnected and must not be sent on.
+    socket.connect(target.port, target.address, (error?: Error) => {
+      if (error) done(socketError(target, 'UDP', error));
+      else transmit();
+    });
     return () => {
+      closed = true;
       try {
         socket.close();
       } catch {

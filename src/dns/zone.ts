@@ -24,7 +24,7 @@ export async function findZone(
   query: QueryFn,
   servers: ServerAddress[],
   name: string,
-  opts: { recursionDesired: boolean },
+  opts: { recursionDesired: boolean; signal?: AbortSignal },
 ): Promise<string> {
   const candidates = suffixes(name);
   const replies = await Promise.allSettled(

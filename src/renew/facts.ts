@@ -4,9 +4,8 @@
  * stays fast).
  */
 import { X509Certificate } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { messageOf } from '../errors.js';
-import type { Lineage, Store } from '../store/index.js';
+import type { Store, StoredLineage } from '../store/contract.js';
 import { ariCertId } from './cert-id.js';
 
 export interface LiveCertificate {
@@ -25,8 +24,8 @@ export interface LiveCertificate {
 export interface LineageSnapshot {
   name: string;
   /** Undefined when the state directory has no lineage of this name. */
-  lineage?: Lineage;
-  /** The certificate live/<name>/cert.pem points at. */
+  lineage?: StoredLineage;
+  /** The live certificate (store.readLive). */
   certificate?: LiveCertificate;
   /** Why the live certificate could not be read (missing link, broken file). */
   problem?: string;
@@ -63,10 +62,13 @@ function commonName(distinguishedName: string): string {
 export async function readSnapshot(store: Store, name: string): Promise<LineageSnapshot> {
   const lineage = await store.readLineage(name);
   if (lineage === undefined) return { name };
+  const where = store.livePaths(name).cert;
   try {
-    return { name, lineage, certificate: describeCertificate(await readFile(lineage.live.cert)) };
+    const live = await store.readLive(name);
+    if (live === undefined) return { name, lineage, problem: `cannot read ${where}: no live certificate` };
+    return { name, lineage, certificate: describeCertificate(live.certPem) };
   } catch (error) {
-    return { name, lineage, problem: `cannot read ${lineage.live.cert}: ${messageOf(error)}` };
+    return { name, lineage, problem: `cannot read ${where}: ${messageOf(error)}` };
   }
 }
 

@@ -4,7 +4,7 @@
  * are the issue plan's; renewal adds "due" for current ones.
  */
 import type { CertificateConfig } from '../config/types.js';
-import { planIssuance, type LineageFacts, type PlanReason } from '../issue/plan.js';
+import { planIssuance, type LineageFacts, type PlanReason } from './issue-plan.js';
 import { sameDirectoryUrl } from '../store/layout.js';
 import { ariCheckDue, replacesFor, type RenewalAriState } from './ari.js';
 import { decideDue, type DueDecision } from './due.js';

@@ -3,7 +3,7 @@
  * (for monitoring, e.g. a node-exporter textfile) and how the last deploy went. Kept under `runs` in
  * renewal/<name>.json; the store keeps keys it does not know, and commits merge over them.
  */
-import type { LineageState, Store } from '../store/index.js';
+import type { LineageState } from '../store/contract.js';
 import type { RenewalAriState } from './ari.js';
 
 export interface DeployRecord {
@@ -33,19 +33,3 @@ export function runRecordOf(state: LineageState): RunRecord {
   return typeof runs === 'object' && runs !== null ? runs : {};
 }
 
-/** Merge `patch` into the lineage's run record. The caller holds the state lock. */
-export async function recordRun(store: Store, name: string, patch: RunRecord): Promise<void> {
-  const lineage = await store.readLineage(name);
-  if (lineage === undefined) return;
-  const state: RenewalState = { ...lineage.state, runs: { ...runRecordOf(lineage.state), ...patch } };
-  await store.writeLineageState(state);
-}
-
-/** Replace the lineage's ARI state. The caller holds the state lock. */
-export async function recordAri(store: Store, name: string, ari: RenewalAriState): Promise<LineageState | undefined> {
-  const lineage = await store.readLineage(name);
-  if (lineage === undefined) return undefined;
-  const state: RenewalState = { ...lineage.state, ari };
-  await store.writeLineageState(state);
-  return state;
-}

@@ -2,6 +2,7 @@
  * ACME accounts under accounts/<slug>/: private_key.pem (0600, created once, never replaced) and
  * account.json ({ url, directoryUrl, email?, createdAt }, written after registration).
  */
+import * as v from 'valibot';
 import { GxitError, messageOf } from '../errors.js';
 import { ensureDir, errnoOf, readFileIfAny, writeFileAtomic, type StoreFs } from './fs.js';
 import {
@@ -88,6 +89,20 @@ export async function writeAccountUrl(
   return meta;
 }
 
+const ACCOUNT_META = v.object({
+  url: v.pipe(v.string(), v.nonEmpty()),
+  directoryUrl: v.string(),
+  email: v.optional(v.string()),
+  createdAt: v.string(),
+});
+
+const ACCOUNT_PROBLEMS: Record<string, string> = {
+  url: 'has no account "url"',
+  directoryUrl: 'has no "directoryUrl"',
+  createdAt: 'has no "createdAt"',
+  email: 'has an invalid "email"',
+};
+
 /** Parse account.json and check it belongs to `directoryUrl` (two URLs can share a slug). */
 export function parseAccountMeta(text: string, path: string, directoryUrl: string): AccountMeta {
   let value: unknown;
@@ -96,14 +111,13 @@ export function parseAccountMeta(text: string, path: string, directoryUrl: strin
   } catch (error) {
     throw brokenAccount(path, `is not valid JSON (${messageOf(error)})`);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw brokenAccount(path, 'does not hold a JSON object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw brokenAccount(path, 'does not hold a JSON object');
+  const parsed = v.safeParse(ACCOUNT_META, value);
+  if (!parsed.success) {
+    const key = parsed.issues[0].path?.[0]?.key;
+    throw brokenAccount(path, (typeof key === 'string' ? ACCOUNT_PROBLEMS[key] : undefined) ?? 'does not hold a JSON object');
   }
-  const record = value as Record<string, unknown>;
-  if (typeof record.url !== 'string' || record.url === '') throw brokenAccount(path, 'has no account "url"');
-  if (typeof record.directoryUrl !== 'string') throw brokenAccount(path, 'has no "directoryUrl"');
-  if (typeof record.createdAt !== 'string') throw brokenAccount(path, 'has no "createdAt"');
-  if (record.email !== undefined && typeof record.email !== 'string') throw brokenAccount(path, 'has an invalid "email"');
+  const record = parsed.output;
   if (!sameDirectoryUrl(record.directoryUrl, directoryUrl)) {
     throw new GxitError('STORE_IO', `${path} belongs to ${record.directoryUrl}, not to ${directoryUrl}`, {
       subject: path,

@@ -1,9 +1,8 @@
-/** The store's public surface: state directory layout, atomic writes, lineages, accounts, lock. */
-export { createStore, type Store, type StoreDeps } from './store.js';
-export type { AccountMeta, StoredAccount } from './accounts.js';
-export type { CertificateFiles, CommitResult, Lineage } from './lineage.js';
-export type { AriState, CommitState, LineageHistoryEntry, LineageRun, LineageState } from './state.js';
-export { PEM_KINDS, accountSlug, livePaths, lockPath, type LivePaths, type PemKind } from './layout.js';
+/** The store's public surface: the contract, its factory, and the file store's layout for tests and tools. */
+export * from './contract.js';
+export { openStore, type OpenStoreDeps } from './factory.js';
+export { createStore, type FileStore, type StoreDeps } from './store.js';
+export { PEM_KINDS, accountSlug, livePaths, lockPath, type PemKind } from './layout.js';
 export type { StoreFs } from './fs.js';
 export {
   acquireLock,

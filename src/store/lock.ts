@@ -49,6 +49,8 @@ export interface LockOptions {
   onWait?: (info: LockWaitInfo) => void;
   /** Clock, milliseconds since the epoch; Date.now by default. */
   now?: () => number;
+  /** Aborting stops the wait: acquireLock rejects with INTERRUPTED. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -65,6 +67,8 @@ export interface LockOptions {
  */
 export interface StateLock {
   readonly path: string;
+  /** Aborted (LOCK_LOST) when the lock file was replaced or removed, or the heartbeat failed for staleMs. */
+  readonly lost: AbortSignal;
   /** Stop the heartbeat and remove the lock file if it is still ours. Idempotent. */
   release(): Promise<void>;
 }
@@ -243,7 +247,30 @@ function lockedError(stateDir: string, path: string, observed: Observed, nowMs: 
   );
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** Sleep, cut short (rejecting with INTERRUPTED) when the signal aborts. */
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(interrupted());
+      return;
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(interrupted());
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function interrupted(): GxitError {
+  return new GxitError('INTERRUPTED', 'interrupted while waiting for the state lock', {
+    fix: 'Nothing was ordered; run again when the other run has finished.',
+  });
+}
 
 /**
  * Acquire the lock of `stateDir` (created with mode 0700 if missing), waiting up to waitMs.
@@ -266,14 +293,15 @@ export async function acquireLock(stateDir: string, options: LockOptions): Promi
   const contentAt = (ms: number): string => formatLockFile({ ...identity, heartbeat: new Date(ms).toISOString() });
   let told = false;
   for (;;) {
+    if (options.signal?.aborted) throw interrupted();
     const content = contentAt(now());
     const created = await installLockFile(path, content, 'create');
-    if (created !== undefined) return hold(path, created, contentAt, now, heartbeatMs);
+    if (created !== undefined) return hold(path, created, contentAt, now, heartbeatMs, options.staleMs);
     const observed = await observe(path);
     if (observed === undefined) continue; // released just now: try again at once
     if (lockStaleness(factsOf(observed, now(), options.staleMs)) !== undefined) {
       const taken = await takeOver(path, contentAt(now()), now, options.staleMs);
-      if (taken !== undefined) return hold(path, taken, contentAt, now, heartbeatMs);
+      if (taken !== undefined) return hold(path, taken, contentAt, now, heartbeatMs, options.staleMs);
     }
     const remaining = started + options.waitMs - now();
     if (remaining <= 0) throw lockedError(stateDir, path, observed, now(), now() - started);
@@ -281,7 +309,7 @@ export async function acquireLock(stateDir: string, options: LockOptions): Promi
       told = true;
       options.onWait?.({ path, holder: observed.holder });
     }
-    await sleep(Math.min(pollMs, remaining));
+    await sleep(Math.min(pollMs, remaining), options.signal);
   }
 }
 
@@ -291,10 +319,24 @@ function hold(
   contentAt: (ms: number) => string,
   now: () => number,
   heartbeatMs: number,
+  staleMs: number,
 ): StateLock {
   let released = false;
   let lost = false;
+  let lastBeat = now();
+  const lostController = new AbortController();
   let beating: Promise<void> = Promise.resolve();
+
+  const loseIt = (why: string): void => {
+    lost = true;
+    clearInterval(timer);
+    lostController.abort(
+      new GxitError('LOCK_LOST', `the state lock ${path} was lost: ${why}`, {
+        subject: path,
+        fix: 'Another run took the lock over; check that only one gxit-cert runs per state_dir and run again.',
+      }),
+    );
+  };
 
   /** Is the file at `path` still the inode we hold? */
   const stillOurs = async (): Promise<boolean> => {
@@ -306,14 +348,15 @@ function hold(
     if (released || lost) return;
     try {
       if (!(await stillOurs())) {
-        lost = true;
-        clearInterval(timer);
+        loseIt('another run replaced or removed the lock file');
         return;
       }
       // Same length every time, so an in-place write replaces the whole record.
       await handle.write(contentAt(now()), 0, 'utf8');
+      lastBeat = now();
     } catch {
-      // A missed beat is retried at the next tick; staleMs allows for a few.
+      // A missed beat is retried at the next tick; staleMs allows for a few. Past it, a waiter may take over.
+      if (now() - lastBeat > staleMs) loseIt(`the heartbeat could not be written for ${Math.round(staleMs / 1000)} s`);
     }
   };
 
@@ -324,6 +367,7 @@ function hold(
 
   return {
     path,
+    lost: lostController.signal,
     async release(): Promise<void> {
       if (released) return;
       released = true;

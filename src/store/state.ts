@@ -6,6 +6,7 @@
  * older writer. New fields MUST be optional.
  */
 import { KEY_TYPES, type KeyType } from '../config/types.js';
+import * as v from 'valibot';
 import { GxitError, messageOf } from '../errors.js';
 
 /** One stored version, appended by every commit. */
@@ -80,6 +81,48 @@ export function serializeLineageState(state: LineageState): string {
   return `${JSON.stringify(state, null, 2)}\n`;
 }
 
+const isoText = v.string();
+const version = v.pipe(v.number(), v.integer(), v.minValue(1));
+
+/** renewal/<name>.json; loose objects keep the keys a newer module added. */
+const LINEAGE_STATE = v.looseObject({
+  name: v.string(),
+  domains: v.pipe(v.array(v.pipe(v.string(), v.nonEmpty())), v.nonEmpty()),
+  keyType: v.picklist(KEY_TYPES),
+  server: v.pipe(v.string(), v.nonEmpty()),
+  version,
+  history: v.optional(v.array(v.looseObject({ version, at: isoText }))),
+  lastRun: v.optional(v.looseObject({ at: isoText, ok: v.boolean(), error: v.optional(v.string()) })),
+  ari: v.optional(
+    v.looseObject({
+      certId: v.optional(v.string()),
+      window: v.optional(v.looseObject({ start: isoText, end: isoText })),
+      renewAt: v.optional(isoText),
+      explanationUrl: v.optional(v.string()),
+      fetchedAt: v.optional(isoText),
+      nextFetchAt: v.optional(isoText),
+    }),
+  ),
+});
+
+/** What is wrong with the field a schema issue points at, in the words of the file's fields. */
+function problemOf(key: unknown, value: Record<string, unknown>): string {
+  switch (key) {
+    case 'domains':
+      return 'has no valid "domains" list';
+    case 'keyType':
+      return `has an unknown "keyType" ${JSON.stringify(value.keyType)}`;
+    case 'server':
+      return 'has no "server"';
+    case 'version':
+      return `has an invalid "version" ${JSON.stringify(value.version)}`;
+    case 'name':
+      return `names lineage ${JSON.stringify(value.name)}`;
+    default:
+      return typeof key === 'string' ? `has an invalid "${key}"` : 'does not hold a JSON object';
+  }
+}
+
 /**
  * Parse and check renewal/<name>.json. Unknown keys are kept. Throws STORE_IO naming the file
  * and the broken field.
@@ -91,42 +134,12 @@ export function parseLineageState(text: string, name: string, path: string): Lin
   } catch (error) {
     throw broken(path, `is not valid JSON (${messageOf(error)})`);
   }
-  if (!isRecord(value)) throw broken(path, 'does not hold a JSON object');
-  if (value.name !== name) throw broken(path, `names lineage ${JSON.stringify(value.name)}, expected "${name}"`);
-  const domains = value.domains;
-  if (!Array.isArray(domains) || domains.length === 0 || !domains.every((d) => typeof d === 'string' && d !== '')) {
-    throw broken(path, 'has no valid "domains" list');
-  }
-  if (typeof value.keyType !== 'string' || !(KEY_TYPES as readonly string[]).includes(value.keyType)) {
-    throw broken(path, `has an unknown "keyType" ${JSON.stringify(value.keyType)}`);
-  }
-  if (typeof value.server !== 'string' || value.server === '') throw broken(path, 'has no "server"');
-  if (!isVersion(value.version)) throw broken(path, `has an invalid "version" ${JSON.stringify(value.version)}`);
-  if (value.history !== undefined) {
-    const ok =
-      Array.isArray(value.history) &&
-      value.history.every((entry) => isRecord(entry) && isVersion(entry.version) && typeof entry.at === 'string');
-    if (!ok) throw broken(path, 'has an invalid "history"');
-  }
-  if (value.lastRun !== undefined) {
-    const run = value.lastRun;
-    const ok =
-      isRecord(run) &&
-      typeof run.at === 'string' &&
-      typeof run.ok === 'boolean' &&
-      (run.error === undefined || typeof run.error === 'string');
-    if (!ok) throw broken(path, 'has an invalid "lastRun"');
-  }
-  if (value.ari !== undefined && !isRecord(value.ari)) throw broken(path, 'has an invalid "ari"');
-  return value as unknown as LineageState;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function isVersion(value: unknown): value is number {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 1;
+  // valibot takes an array for an object with missing keys: say what it is.
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw broken(path, 'does not hold a JSON object');
+  const parsed = v.safeParse(LINEAGE_STATE, value);
+  if (!parsed.success) throw broken(path, problemOf(parsed.issues[0].path?.[0]?.key, value as Record<string, unknown>));
+  if (parsed.output.name !== name) throw broken(path, `names lineage ${JSON.stringify(parsed.output.name)}, expected "${name}"`);
+  return parsed.output;
 }
 
 function broken(path: string, what: string): GxitError {

@@ -1,55 +1,13 @@
 /**
- * The store: everything gxit-cert keeps under state_dir, behind one small contract.
+ * The file store: the Store contract (contract.ts) over state_dir in certbot's layout (layout.ts).
  */
-import { readAccount, writeAccountKey, writeAccountUrl, type AccountMeta, type StoredAccount } from './accounts.js';
-import { nodeFs, type StoreFs } from './fs.js';
-import { checkLineageName, livePaths, type LivePaths } from './layout.js';
-import {
-  commitLineage,
-  listLineages,
-  readLineage,
-  writeLineageState,
-  type CertificateFiles,
-  type CommitResult,
-  type Lineage,
-} from './lineage.js';
-import type { CommitState, LineageState } from './state.js';
+import { readAccount, writeAccountKey, writeAccountUrl } from './accounts.js';
+import { lockLostError, StoreConflictError, type CertificateFiles, type CommitResult, type Store, type WriteOptions } from './contract.js';
+import { nodeFs, readFileIfAny, readLinkIfAny, type StoreFs } from './fs.js';
+import { accountDir, archivePaths, checkLineageName, livePaths, versionOfLinkTarget, type LivePaths } from './layout.js';
+import { commitLineage, listLineages, readLineage, readLineageState, writeLineageState } from './lineage.js';
 
-/**
- * What a Store implementation MUST guarantee:
- * - Every file is replaced atomically (temp file in the same directory, fsync, rename, directory
- *   fsync); a private key is never readable by others, not even for an instant (0600 on the temp
- *   file before the first byte).
- * - An archived version and an account key are never overwritten.
- * - A failure before the live switch of `commit` leaves live/ and the old certificate as they were.
- * - Every failure is a GxitError (STORE_IO, or INTERNAL for misuse), never a bare fs error.
- *
- * What a caller MUST do: hold the state lock (lock.ts) around every write, and re-read whatever it
- * decided on (readLineage, readAccount) after acquiring the lock, since another run may have
- * committed in the meantime. Reads without the lock see complete files but maybe an older version.
- * The store is not safe for concurrent writers without that lock.
- */
-export interface Store {
-  readonly stateDir: string;
-
-  /** The stored account for this ACME directory, undefined when no key was stored yet. */
-  readAccount(directoryUrl: string): Promise<StoredAccount | undefined>;
-  /** Store a new account key (0600). STORE_IO when a key is already there: reuse it instead. */
-  writeAccountKey(directoryUrl: string, pem: string): Promise<void>;
-  /** Record the account URL returned by the CA; keeps createdAt when the URL is unchanged. */
-  writeAccountUrl(directoryUrl: string, account: { url: string; email?: string }): Promise<AccountMeta>;
-
-  /** State and live paths of a lineage; undefined when renewal/<name>.json does not exist. */
-  readLineage(name: string): Promise<Lineage | undefined>;
-  /** Names of all lineages, sorted. */
-  listLineages(): Promise<string[]>;
-  /** Paths of live/<name>/* (whether or not they exist yet). */
-  livePaths(name: string): LivePaths;
-  /** Store a new certificate version and switch live/ to it; see lineage.ts for the order of steps. */
-  commit(name: string, files: CertificateFiles, state: CommitState): Promise<CommitResult>;
-  /** Replace the lineage state without a new version (lastRun after a failure, ARI updates). */
-  writeLineageState(state: LineageState): Promise<void>;
-}
+export type { Store } from './contract.js';
 
 export interface StoreDeps {
   /** File-system operations; node:fs/promises by default. Tests inject failures here. */
@@ -58,21 +16,75 @@ export interface StoreDeps {
   now?: () => Date;
 }
 
-export function createStore(stateDir: string, deps: StoreDeps = {}): Store {
+/** A file store also tells where it lives (for the file-only parts: the lock, --help texts). */
+export interface FileStore extends Store {
+  readonly stateDir: string;
+  /** As Store.commit; the file store also says where the version is live. */
+  commit(...args: Parameters<Store['commit']>): Promise<CommitResult & { live: LivePaths }>;
+}
+
+function checkFence(options: WriteOptions | undefined, what: string): void {
+  if (options?.fence?.aborted) throw lockLostError(what);
+}
+
+/** The live version's PEM texts, read from the archive files the cert link points at (one version, never a mix). */
+async function readLive(fs: StoreFs, stateDir: string, name: string): Promise<CertificateFiles | undefined> {
+  checkLineageName(name);
+  const live = livePaths(stateDir, name);
+  const target = await readLinkIfAny(fs, live.cert);
+  if (target === undefined) return undefined;
+  const version = versionOfLinkTarget(target, name, 'cert');
+  const paths = version === undefined ? live : archivePaths(stateDir, name, version);
+  const [certPem, chainPem, fullchainPem, privkeyPem] = await Promise.all([
+    readFileIfAny(fs, paths.cert),
+    readFileIfAny(fs, paths.chain),
+    readFileIfAny(fs, paths.fullchain),
+    readFileIfAny(fs, paths.privkey),
+  ]);
+  if (certPem === undefined || chainPem === undefined || fullchainPem === undefined || privkeyPem === undefined) {
+    return undefined;
+  }
+  return { certPem, chainPem, fullchainPem, privkeyPem };
+}
+
+export function createStore(stateDir: string, deps: StoreDeps = {}): FileStore {
   const fs = deps.fs ?? nodeFs;
   const now = deps.now ?? (() => new Date());
   return {
     stateDir,
     readAccount: (directoryUrl) => readAccount(fs, stateDir, directoryUrl),
-    writeAccountKey: (directoryUrl, pem) => writeAccountKey(fs, stateDir, directoryUrl, pem),
-    writeAccountUrl: (directoryUrl, account) => writeAccountUrl(fs, stateDir, directoryUrl, account, now()),
-    readLineage: (name) => readLineage(fs, stateDir, name),
+    writeAccountKey: async (directoryUrl, pem, options) => {
+      checkFence(options, `storing the account key for ${directoryUrl}`);
+      await writeAccountKey(fs, stateDir, directoryUrl, pem);
+    },
+    writeAccountUrl: async (directoryUrl, account, options) => {
+      checkFence(options, `recording the account for ${directoryUrl}`);
+      return writeAccountUrl(fs, stateDir, directoryUrl, account, now());
+    },
+    accountLocation: (directoryUrl) => accountDir(stateDir, directoryUrl),
+    readLineage: async (name) => {
+      const lineage = await readLineage(fs, stateDir, name);
+      return lineage === undefined ? undefined : { state: lineage.state, liveVersion: lineage.liveVersion };
+    },
     listLineages: () => listLineages(fs, stateDir),
+    readLive: (name) => readLive(fs, stateDir, name),
     livePaths: (name) => {
       checkLineageName(name);
       return livePaths(stateDir, name);
     },
-    commit: (name, files, state) => commitLineage(fs, stateDir, name, files, state, now()),
-    writeLineageState: (state) => writeLineageState(fs, stateDir, state),
+    commit: async (name, files, state, options) => {
+      checkFence(options, `storing the certificate of ${name}`);
+      if (options?.expectedVersion !== undefined) {
+        // Under the lock nobody else commits, so checking before writing is enough for one host.
+        const current = (await readLineageState(fs, stateDir, name))?.version ?? 0;
+        if (current !== options.expectedVersion) throw new StoreConflictError(name, options.expectedVersion, current);
+      }
+      const result = await commitLineage(fs, stateDir, name, files, state, now());
+      return { version: result.version, state: result.state, live: result.live };
+    },
+    writeLineageState: async (state, options) => {
+      checkFence(options, `recording the state of ${state.name}`);
+      await writeLineageState(fs, stateDir, state);
+    },
   };
 }

@@ -7,6 +7,7 @@ import https from 'node:https';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rfc2136 } from '../../src/dns/providers/rfc2136/descriptor.js';
 import { createStore } from '../../src/store/index.js';
 import { lab, labConfig, nsupdate, runCli, txtEverywhere, type CliRun } from './helpers.js';
 
@@ -54,6 +55,7 @@ interface Report {
   ok: boolean;
   summary: { ok: number; warn: number; fail: number };
   durationMs: number;
+  provider: { name: string; summary: string };
   results: Line[];
   warnings: string[];
 }
@@ -82,6 +84,7 @@ describe('gxit-cert check-dns on the lab', () => {
     expect(run.stderr).toBe('');
     expect(run.ms).toBeLessThan(2000);
     expect(report?.ok).toBe(true);
+    expect(report?.provider).toEqual({ name: 'rfc2136', summary: rfc2136.summary });
     expect(report?.results.filter((l) => l.status !== 'ok').map((l) => `${l.check} ${l.subject}`)).toEqual([
       `challenge _acme-challenge.ep.interactivetool.chk-good.${Z}`,
     ]);

@@ -5,9 +5,12 @@ import { parseTsigAlgorithm } from '../../src/config/values.js';
 import type { TsigKey } from '../../src/config/types.js';
 import { resolveChallengeTarget } from '../../src/dns/challenge-name.js';
 import { waitForPropagation } from '../../src/dns/propagation.js';
-import { createRfc2136Provider } from '../../src/dns/providers/rfc2136.js';
+import { createRfc2136Provider } from '../../src/dns/providers/rfc2136/provider.js';
 import { query } from '../../src/dns/query.js';
 import { startKnot, startPowerDns, type RunningServer } from '../lab/other-servers.js';
+
+/** A signal that never fires: the run is not interrupted. */
+const NEVER = new AbortController().signal;
 
 const execFileP = promisify(execFile);
 
@@ -53,15 +56,15 @@ describe.each([
       { fqdn: name, value: 'challenge-wildcard-value' },
     ];
     const other = provider();
-    await other.present([foreign]);
+    await other.present([foreign], NEVER);
     const p = provider();
-    await p.present(ours);
+    await p.present(ours, NEVER);
     const resolvers = [{ host: server.host, port: server.port }];
     await waitForPropagation(ours, { query, resolvers, nameserverPort: server.port, timeoutMs: 5000, intervalMs: 20 });
     expect(await dig(server, name)).toEqual(['challenge-base-value', 'challenge-wildcard-value', 'foreign-value']);
-    await p.cleanup(ours);
+    await p.cleanup(ours, NEVER);
     expect(await dig(server, name)).toEqual(['foreign-value']);
-    await other.cleanup([foreign]);
+    await other.cleanup([foreign], NEVER);
     expect(await dig(server, name)).toEqual([]);
   });
 
@@ -71,15 +74,15 @@ describe.each([
     expect(target).toMatchObject({ fqdn: `_acme-challenge.ep.interactivetool.galaxy.${server.zone}`, wildcardCovered: true });
     const record = { fqdn: target.fqdn, value: 'wildcard-challenge' };
     const p = provider();
-    await p.present([record]);
+    await p.present([record], NEVER);
     expect(await dig(server, target.fqdn)).toEqual(['wildcard-challenge']);
-    await p.cleanup([record]);
+    await p.cleanup([record], NEVER);
     expect(await dig(server, target.fqdn)).toEqual([]);
   });
 
   it('reports a wrong secret as a TSIG failure naming the key, never the secret', async () => {
     const wrong = Buffer.from('not-the-right-secret-not-the-right').toString('base64');
-    const error = await provider(wrong).present([{ fqdn: `_acme-challenge.galaxy.${server.zone}`, value: 'x' }]).then(
+    const error = await provider(wrong).present([{ fqdn: `_acme-challenge.galaxy.${server.zone}`, value: 'x' }], NEVER).then(
       () => undefined,
       (e: unknown) => e as Error & { code?: string },
     );

@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { GxitError, messageOf } from '../../errors.js';
-import type { ProbeOptions, ProbeResult, TxtRecord } from './types.js';
+import type { ProbeOptions, ProbeResult, TxtRecord } from '../provider.js';
 
 /** What a provider hands the shared probe routine. */
 export interface ProbeSteps {
   /** Finds where the value would go; its text ends up in the result ("in zone example.org"). */
-  locate(fqdn: string): Promise<string>;
-  add(record: TxtRecord): Promise<void>;
-  remove(record: TxtRecord): Promise<void>;
+  locate(fqdn: string, signal: AbortSignal): Promise<string>;
+  add(record: TxtRecord, signal: AbortSignal): Promise<void>;
+  /** Gets a signal of its own: the value is removed also after the run's signal fired. */
+  remove(record: TxtRecord, signal: AbortSignal): Promise<void>;
   /** How the provider writes, for the result ("via 127.0.0.2:53 with key k"). */
   how: string;
 }
@@ -20,13 +21,13 @@ export function probeRecord(fqdn: string): TxtRecord {
 /**
  * check-dns's write probe, the same for every provider: add a unique value, let the caller look at
  * it, and always remove it again, also when adding seemed to fail (a lost answer may hide an
- * applied change) and when the caller's look throws.
+ * applied change), when the caller's look throws and when the run is interrupted.
  */
-export async function runProbe(fqdn: string, steps: ProbeSteps, opts: ProbeOptions = {}): Promise<ProbeResult> {
+export async function runProbe(fqdn: string, steps: ProbeSteps, opts: ProbeOptions): Promise<ProbeResult> {
   const record = probeRecord(fqdn);
   let where: string;
   try {
-    where = await steps.locate(record.fqdn);
+    where = await steps.locate(record.fqdn, opts.signal);
   } catch (error) {
     return failed(error);
   }
@@ -35,14 +36,14 @@ export async function runProbe(fqdn: string, steps: ProbeSteps, opts: ProbeOptio
   let failure: unknown;
   let leftover: unknown;
   try {
-    await steps.add(record);
+    await steps.add(record, opts.signal);
     added = true;
     await opts.whilePresent?.(record);
   } catch (error) {
     failure = error;
   } finally {
     try {
-      await steps.remove(record);
+      await steps.remove(record, new AbortController().signal);
     } catch (error) {
       leftover = error;
     }

@@ -117,7 +117,7 @@ describe('account', () => {
     [async () => ({ status: 'deactivated' }), 'fail', /the account is deactivated/, /move \/s\/accounts\/ca aside/],
     [async () => { throw new Error('urn:ietf:params:acme:error:accountDoesNotExist: No account by that key'); }, 'warn', /does not know the stored account/, /issue registers the stored key again/],
     [async () => { throw new Error('urn:ietf:params:acme:error:unauthorized: Account has been deactivated'); }, 'fail', /deactivated/, /move \/s\/accounts\/ca aside/],
-    [async () => { throw new Error('connect ECONNREFUSED'); }, 'fail', /did not confirm account/, /reachable/],
+    [async () => { throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }); }, 'fail', /did not confirm account/, /reachable/],
   ] as const)('reports %#', async (answer, status, message, fix) => {
     const { acme } = fakeAcme(answer);
     const facts = await gatherAccount({ readAccount: async () => stored, loadAcme: async () => acme, http: { timeoutMs: 100 } }, url);

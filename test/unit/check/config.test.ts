@@ -1,13 +1,14 @@
 /** check-dns's configuration keys: caa_identities (top level) and dns.expect_target. */
 import { describe, expect, it } from 'vitest';
 import { evaluateConfigText } from '../../../src/config/load.js';
+import { PROVIDERS } from '../../../src/dns/providers/registry.js';
 
 const SOURCE = '/etc/gxit-cert/config.yml';
 const lines = (...text: string[]): string => `${text.join('\n')}\n`;
 const BASE = ['certificates:', '  - domains: [galaxy.example.org, "*.ep.interactivetool.galaxy.example.org"]', 'dns:', '  provider: rfc2136', '  rfc2136:', '    server: 127.0.0.2'];
 
 function evaluate(text: string) {
-  return evaluateConfigText(text, SOURCE, { env: {} });
+  return evaluateConfigText(text, SOURCE, { providers: PROVIDERS, env: {} });
 }
 
 describe('check-dns configuration keys', () => {

@@ -5,7 +5,8 @@ import { runChecks, type CheckDeps } from '../../../src/check/run.js';
 import { summarize } from '../../../src/check/types.js';
 import type { Config } from '../../../src/config/types.js';
 import { RRType } from '../../../src/dns/message.js';
-import type { DnsProvider, ProbeOptions } from '../../../src/dns/providers/types.js';
+import type { DnsProvider, ProbeOptions } from '../../../src/dns/provider.js';
+import { rfc2136 } from '../../../src/dns/providers/rfc2136/descriptor.js';
 import { renderText } from '../../../src/cli/check-command.js';
 import { FakeDns, galaxyZone, type Rec } from './fake-zone.js';
 
@@ -49,7 +50,15 @@ function setup(extra: Rec[] = []) {
     stateDir: '/nonexistent',
     keyType: 'ecdsa-p256',
     certificates: [{ name: 'galaxy.example.org', domains: ['galaxy.example.org', '*.ep.interactivetool.galaxy.example.org'], keyType: 'ecdsa-p256' }],
-    dns: { provider: 'rfc2136', resolvers: [{ host: '192.0.2.53', port: 53 }], propagationTimeout: 30, propagationInterval: 50, propagationCheck: true, nameserverPort: 53 },
+    dns: {
+      provider: 'rfc2136',
+      resolvers: [{ host: '192.0.2.53', port: 53 }],
+      propagationTimeoutMs: 30_000,
+      propagationIntervalMs: 50,
+      propagationCheck: true,
+      nameserverPort: 53,
+      settings: rfc2136.seal({ server: { host: '192.0.2.53', port: 53 }, tcp: false, ttl: 60, timeoutMs: 500, retries: 1 }),
+    },
     warnings: [],
   };
   let n = 0;
@@ -57,9 +66,16 @@ function setup(extra: Rec[] = []) {
     config,
     query: dns.query,
     ask: async (_server, name, type) => dns.answer(name, type),
-    exchange: async () => {
-      throw new Error('no signed query without a key');
-    },
+    // The rfc2136 descriptor's own check, as check-command binds it: nothing to sign without a key.
+    providerChecks: (targets) =>
+      rfc2136.checks!(config.dns.settings, {
+        targets,
+        exchange: async () => {
+          throw new Error('no signed query without a key');
+        },
+        now: Date.now,
+        signal: new AbortController().signal,
+      }),
     loadProvider: async () => provider,
     account: { readAccount: async () => undefined, loadAcme: async () => { throw new Error('not needed'); }, http: { timeoutMs: 1000 } },
     accountDir: '/nonexistent/accounts/ca',

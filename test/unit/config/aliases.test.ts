@@ -1,11 +1,12 @@
 import { describe, expect, test } from 'vitest';
 import { ANSIBLE_ALIASES, applyAliases, isAnsibleVocabulary, KNOWN_ROLE_KEYS } from '../../../src/config/aliases.js';
 import { get, parseYamlTree, type MapNode, type TreeNode } from '../../../src/config/tree.js';
+import { PROVIDERS } from '../../../src/dns/providers/registry.js';
 
 function aliased(text: string) {
   const parsed = parseYamlTree(text, 'vars.yml');
   expect(parsed.problems).toEqual([]);
-  return applyAliases(parsed.tree!, 'vars.yml');
+  return applyAliases(parsed.tree!, 'vars.yml', PROVIDERS);
 }
 
 function node(root: MapNode, ...keys: (string | number)[]): TreeNode | undefined {
@@ -21,7 +22,7 @@ function node(root: MapNode, ...keys: (string | number)[]): TreeNode | undefined
 describe('applyAliases', () => {
   test('a native file passes through unchanged', () => {
     const parsed = parseYamlTree('email: a@b.org\nfoo: 1\n', 'c.yml').tree!;
-    const result = applyAliases(parsed, 'c.yml');
+    const result = applyAliases(parsed, 'c.yml', PROVIDERS);
     expect(result.ansible).toBe(false);
     expect(result.root).toBe(parsed);
     expect(result.warnings).toEqual([]);

@@ -1,11 +1,14 @@
 import { describe, expect, test } from 'vitest';
 import { applyDefaults, DEFAULT_CONFIG_PATH, DEFAULTS } from '../../../src/config/defaults.js';
 import { get, parseYamlTree, type MapNode, type ScalarNode } from '../../../src/config/tree.js';
+import { rfc2136 } from '../../../src/dns/providers/rfc2136/descriptor.js';
+import { route53 } from '../../../src/dns/providers/route53/descriptor.js';
+import { PROVIDERS } from '../../../src/dns/providers/registry.js';
 
 function defaulted(text: string): MapNode {
   const parsed = parseYamlTree(text, 'c.yml');
   expect(parsed.problems).toEqual([]);
-  return applyDefaults(parsed.tree!);
+  return applyDefaults(parsed.tree!, PROVIDERS);
 }
 
 function value(root: MapNode, path: string): unknown {
@@ -92,14 +95,14 @@ describe('applyDefaults', () => {
 
   test('the input tree is not modified', () => {
     const parsed = parseYamlTree('dns:\n  rfc2136:\n    server: x\n', 'c.yml').tree!;
-    applyDefaults(parsed);
+    applyDefaults(parsed, PROVIDERS);
     expect(parsed.entries.has('server')).toBe(false);
     const rfc = get(get(parsed, 'dns') as MapNode, 'rfc2136') as MapNode;
     expect(rfc.entries.has('port')).toBe(false);
   });
 
   test('DEFAULTS match the documented values', () => {
-    expect(DEFAULTS).toEqual({
+    expect({ ...DEFAULTS, rfc2136: rfc2136.defaults, route53: route53.defaults }).toEqual({
       server: 'letsencrypt',
       state_dir: '/etc/gxit-cert',
       key_type: 'ecdsa-p256',

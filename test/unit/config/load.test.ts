@@ -3,9 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { GxitError } from '../../../src/errors.js';
-import { DEFAULT_CONFIG_PATH, evaluateConfigText, loadConfig, parseConfigText, TSIG_SECRET_ENV } from '../../../src/config/load.js';
+import { DEFAULT_CONFIG_PATH, evaluateConfigText, loadConfig, parseConfigText } from '../../../src/config/load.js';
+import { TSIG_SECRET_ENV } from '../../../src/dns/providers/rfc2136/section.js';
 import { ConfigError } from '../../../src/config/problems.js';
 import { LETSENCRYPT_DIRECTORY, LETSENCRYPT_STAGING_DIRECTORY, type Config } from '../../../src/config/types.js';
+import { PROVIDERS } from '../../../src/dns/providers/registry.js';
+import { rfc2136Of, route53Of } from '../dns/providers/settings.js';
 
 const SECRET_TEXT = 'training-tsig-secret';
 const SECRET = Buffer.from(SECRET_TEXT).toString('base64');
@@ -122,7 +125,7 @@ nginx_conf_ssl_certificate_key: /etc/ssl/user/privkey-www-data.pem
 
 describe('whole files', () => {
   test('a native file with every key', () => {
-    const config = parseConfigText(NATIVE, '/etc/gxit-cert/config.yml', {
+    const config = parseConfigText(NATIVE, '/etc/gxit-cert/config.yml', { providers: PROVIDERS,
       readSecretFile: (path) => {
         expect(path).toBe('/etc/gxit-cert/tsig.secret');
         return { data: `${SECRET}\n`, mode: 0o100600 };
@@ -139,28 +142,29 @@ describe('whole files', () => {
       dns: {
         provider: 'rfc2136',
         resolvers: [{ host: '127.0.0.2', port: 53 }],
-        propagationTimeout: 120,
-        propagationInterval: 50,
+        propagationTimeoutMs: 120_000,
+        propagationIntervalMs: 50,
         propagationCheck: true,
         nameserverPort: 53,
-        rfc2136: {
-          server: { host: '127.0.0.2', port: 53 },
-          tsig: { name: 'certbot-training', algorithm: 'hmac-sha512', secret: Buffer.from(SECRET_TEXT) },
-          zone: 'example.org',
-          tcp: false,
-          ttl: 60,
-          timeoutMs: 2000,
-          retries: 3,
-        },
+        settings: config.dns.settings,
       },
       warnings: [],
+    });
+    expect(rfc2136Of(config)).toEqual({
+      server: { host: '127.0.0.2', port: 53 },
+      tsig: { name: 'certbot-training', algorithm: 'hmac-sha512', secret: Buffer.from(SECRET_TEXT) },
+      zone: 'example.org',
+      tcp: false,
+      ttl: 60,
+      timeoutMs: 2000,
+      retries: 3,
     });
   });
 
   test('a minimal native file gets every default', () => {
     const config = parseConfigText(
       'certificates:\n  - domains: [galaxy.example.org]\ndns:\n  provider: rfc2136\n  rfc2136:\n    server: 127.0.0.2\n',
-      '/etc/gxit-cert/config.yml',
+      '/etc/gxit-cert/config.yml', { providers: PROVIDERS }
     );
     expect(config).toEqual<Config>({
       source: '/etc/gxit-cert/config.yml',
@@ -170,19 +174,20 @@ describe('whole files', () => {
       certificates: [{ name: 'galaxy.example.org', domains: ['galaxy.example.org'], keyType: 'ecdsa-p256' }],
       dns: {
         provider: 'rfc2136',
-        propagationTimeout: 120,
-        propagationInterval: 50,
+        propagationTimeoutMs: 120_000,
+        propagationIntervalMs: 50,
         propagationCheck: true,
         nameserverPort: 53,
-        rfc2136: { server: { host: '127.0.0.2', port: 53 }, tcp: false, ttl: 60, timeoutMs: 2000, retries: 3 },
+        settings: config.dns.settings,
       },
       warnings: [],
     });
+    expect(rfc2136Of(config)).toEqual({ server: { host: '127.0.0.2', port: 53 }, tcp: false, ttl: 60, timeoutMs: 2000, retries: 3 });
   });
 
   test('the lab file: local CA over https, BIND key file next to the config, relative paths', () => {
     const keyFile = `key "certbot-training." {\n\talgorithm hmac-sha256;\n\tsecret "${SECRET}";\n};\n`;
-    const config = parseConfigText(LAB, '/tmp/lab/gxit-cert.yml', {
+    const config = parseConfigText(LAB, '/tmp/lab/gxit-cert.yml', { providers: PROVIDERS,
       readSecretFile: (path) => {
         expect(path).toBe('/tmp/lab/tsig.key');
         return { data: keyFile, mode: 0o100600 };
@@ -195,32 +200,33 @@ describe('whole files', () => {
     expect(config.dns).toEqual({
       provider: 'rfc2136',
       resolvers: [{ host: '127.0.0.2', port: 5353 }],
-      propagationTimeout: 10,
-      propagationInterval: 50,
+      propagationTimeoutMs: 10_000,
+      propagationIntervalMs: 50,
       propagationCheck: true,
       nameserverPort: 5353,
-      rfc2136: {
-        server: { host: '127.0.0.2', port: 5353 },
-        tsig: { name: 'certbot-training', algorithm: 'hmac-sha256', secret: Buffer.from(SECRET_TEXT) },
-        zone: 'example.org',
-        tcp: false,
-        ttl: 60,
-        timeoutMs: 500,
-        retries: 2,
-      },
+      settings: config.dns.settings,
+    });
+    expect(rfc2136Of(config)).toEqual({
+      server: { host: '127.0.0.2', port: 5353 },
+      tsig: { name: 'certbot-training', algorithm: 'hmac-sha256', secret: Buffer.from(SECRET_TEXT) },
+      zone: 'example.org',
+      tcp: false,
+      ttl: 60,
+      timeoutMs: 500,
+      retries: 2,
     });
     expect(config.warnings).toEqual([]);
   });
 
   test('an Ansible group_vars file from the Galaxy training works as it is', () => {
-    const config = parseConfigText(GROUP_VARS, '/srv/ansible/group_vars/galaxyservers.yml');
+    const config = parseConfigText(GROUP_VARS, '/srv/ansible/group_vars/galaxyservers.yml', { providers: PROVIDERS });
     expect(config.email).toBeUndefined();
     expect(config.server).toBe(LETSENCRYPT_STAGING_DIRECTORY);
     expect(config.certificates).toEqual([
       { name: 'galaxy.example.org', domains: ['galaxy.example.org', '*.interactivetoolentrypoint.interactivetool.galaxy.example.org'], keyType: 'ecdsa-p256' },
     ]);
     expect(config.dns.provider).toBe('rfc2136');
-    expect(config.dns.rfc2136).toEqual({
+    expect(rfc2136Of(config)).toEqual({
       server: { host: 'ns-training.galaxyproject.org', port: 53 },
       tsig: { name: 'certbot-training', algorithm: 'hmac-sha512', secret: Buffer.from(SECRET_TEXT) },
       tcp: false,
@@ -242,7 +248,7 @@ describe('whole files', () => {
       '  - "*.interactivetoolentrypoint.interactivetool.galaxy.example.org"',
       '  - "*.interactivetoolentrypoint.interactivetool.{{ inventory_hostname }}"',
     );
-    const result = evaluateConfigText(unrendered, 'galaxyservers.yml');
+    const result = evaluateConfigText(unrendered, 'galaxyservers.yml', { providers: PROVIDERS });
     expect(result.problems.map((p) => `${p.line} ${p.path} ${p.message}`)).toEqual([
       '31 certbot_domains[0] is an unrendered Jinja template',
       '32 certbot_domains[1] is an unrendered Jinja template',
@@ -252,9 +258,9 @@ describe('whole files', () => {
 
   test('a placeholder secret in the training file is an error without the placeholder echoed', () => {
     const placeholder = GROUP_VARS.replace(`secret: ${SECRET}`, 'secret: <SECRET PROVIDED BY INSTRUCTOR>');
-    expect(() => parseConfigText(placeholder, 'galaxyservers.yml')).toThrow('galaxyservers.yml:39: certbot_dns_credentials.secret: is not a base64 TSIG secret');
+    expect(() => parseConfigText(placeholder, 'galaxyservers.yml', { providers: PROVIDERS })).toThrow('galaxyservers.yml:39: certbot_dns_credentials.secret: is not a base64 TSIG secret');
     try {
-      parseConfigText(placeholder, 'galaxyservers.yml');
+      parseConfigText(placeholder, 'galaxyservers.yml', { providers: PROVIDERS });
     } catch (error) {
       expect((error as Error).message).not.toContain('PROVIDED');
     }
@@ -272,22 +278,22 @@ describe('loadConfig', () => {
     writeFileSync(join(dir, 'tsig.key'), `key "certbot-training." { algorithm hmac-sha512; secret "${SECRET}"; };\n`, { mode: 0o600 });
     chmodSync(join(dir, 'tsig.key'), 0o600);
     writeFileSync(join(dir, 'config.yml'), LAB.replace('state_dir: state', `state_dir: ${join(dir, 'state')}`));
-    const config = await loadConfig(join(dir, 'config.yml'), { env: {} });
+    const config = await loadConfig(join(dir, 'config.yml'), { providers: PROVIDERS, env: {} });
     expect(config.source).toBe(join(dir, 'config.yml'));
     expect(config.caBundle).toBe(join(dir, 'pebble.minica.pem'));
-    expect(config.dns.rfc2136?.tsig).toEqual({ name: 'certbot-training', algorithm: 'hmac-sha512', secret: Buffer.from(SECRET_TEXT) });
+    expect(rfc2136Of(config)?.tsig).toEqual({ name: 'certbot-training', algorithm: 'hmac-sha512', secret: Buffer.from(SECRET_TEXT) });
   });
 
   test('takes the TSIG secret from the environment it is given', async () => {
     const text = 'certificates:\n  - domains: [galaxy.example.org]\ndns:\n  provider: rfc2136\n  rfc2136:\n    server: 127.0.0.2\n    name: k\n';
-    const config = await loadConfig('/etc/gxit-cert/config.yml', { readFile: async () => Buffer.from(text), env: { [TSIG_SECRET_ENV]: SECRET } });
-    expect(config.dns.rfc2136?.tsig?.secret).toEqual(Buffer.from(SECRET_TEXT));
+    const config = await loadConfig('/etc/gxit-cert/config.yml', { providers: PROVIDERS, readFile: async () => Buffer.from(text), env: { [TSIG_SECRET_ENV]: SECRET } });
+    expect(rfc2136Of(config)?.tsig?.secret).toEqual(Buffer.from(SECRET_TEXT));
   });
 
   test('reads the default path when none is given', async () => {
     const seen: string[] = [];
     await expect(
-      loadConfig(undefined, {
+      loadConfig(undefined, { providers: PROVIDERS,
         readFile: async (path) => {
           seen.push(path);
           throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' });
@@ -303,7 +309,7 @@ describe('loadConfig', () => {
     ['EISDIR', 'CONFIG_UNREADABLE', /cannot be read \(it is a directory\)/],
     ['EIO', 'CONFIG_UNREADABLE', /cannot be read \(EIO\)/],
   ])('%s -> %s', async (errno, code, message) => {
-    const error = await loadConfig('/etc/gxit-cert/config.yml', {
+    const error = await loadConfig('/etc/gxit-cert/config.yml', { providers: PROVIDERS,
       readFile: async () => {
         throw Object.assign(new Error(errno), { code: errno });
       },
@@ -316,18 +322,18 @@ describe('loadConfig', () => {
   });
 
   test('a real missing file is CONFIG_NOT_FOUND', async () => {
-    await expect(loadConfig(join(dir, 'nope.yml'))).rejects.toMatchObject({ code: 'CONFIG_NOT_FOUND' });
+    await expect(loadConfig(join(dir, 'nope.yml'), { providers: PROVIDERS })).rejects.toMatchObject({ code: 'CONFIG_NOT_FOUND' });
   });
 
   test('a syntax error is CONFIG_SYNTAX at its line', async () => {
-    const error = await loadConfig('/etc/gxit-cert/config.yml', { readFile: async () => 'email: a@b.org\nemail: c@d.org\n', env: {} }).catch((e: unknown) => e);
+    const error = await loadConfig('/etc/gxit-cert/config.yml', { providers: PROVIDERS, readFile: async () => 'email: a@b.org\nemail: c@d.org\n', env: {} }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
     expect(error).toMatchObject({ code: 'CONFIG_SYNTAX' });
     expect((error as Error).message).toBe('/etc/gxit-cert/config.yml:2: YAML syntax error: Map keys must be unique');
   });
 
   test('an invalid file is CONFIG_INVALID listing every problem', async () => {
-    const error = (await loadConfig('/c.yml', { readFile: async () => 'emial: x\ncertificates: []\n', env: {} }).catch((e: unknown) => e)) as ConfigError;
+    const error = (await loadConfig('/c.yml', { providers: PROVIDERS, readFile: async () => 'emial: x\ncertificates: []\n', env: {} }).catch((e: unknown) => e)) as ConfigError;
     expect(error.code).toBe('CONFIG_INVALID');
     expect(error.problems.map((p) => p.path)).toEqual(['emial', 'dns', 'certificates']);
     expect(error.message).toBe('/c.yml:1: emial: unknown key; did you mean email? (and 2 more problems)');

@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { evaluateConfigText, parseConfigText } from '../../../src/config/load.js';
 import { ConfigError } from '../../../src/config/problems.js';
-import { MAX_SECRET_FILE_BYTES, parseKeyFile, readSecretFileSync, type SecretFile, type SecretFileReader } from '../../../src/config/secrets.js';
+import { MAX_SECRET_FILE_BYTES, readSecretFileSync, type SecretFile, type SecretFileReader } from '../../../src/config/secrets.js';
+import { parseKeyFile } from '../../../src/dns/providers/rfc2136/key-file.js';
+import { PROVIDERS } from '../../../src/dns/providers/registry.js';
+import { rfc2136Of, route53Of } from '../dns/providers/settings.js';
 
 const SOURCE = '/etc/gxit-cert/config.yml';
 const SECRET_TEXT = 'tsig-secret-bytes-do-not-print';
@@ -31,7 +34,7 @@ function files(entries: Record<string, string | SecretFile>): SecretFileReader {
 }
 
 function evaluate(text: string, env: NodeJS.ProcessEnv = {}, reader: SecretFileReader = files({})) {
-  return evaluateConfigText(text, SOURCE, { env, readSecretFile: reader });
+  return evaluateConfigText(text, SOURCE, { providers: PROVIDERS, env, readSecretFile: reader });
 }
 
 /** Asserts that no secret appears anywhere in what the user may see. */
@@ -60,37 +63,37 @@ describe('where the TSIG secret comes from', () => {
   ])('%s', (_name, text, env, reader) => {
     const result = evaluate(text, env, reader);
     expect(result.problems).toEqual([]);
-    expect(result.config?.dns.rfc2136?.tsig).toEqual({ name: 'certbot-training', algorithm: 'hmac-sha512', secret: Buffer.from(SECRET_TEXT) });
+    expect(rfc2136Of(result.config)?.tsig).toEqual({ name: 'certbot-training', algorithm: 'hmac-sha512', secret: Buffer.from(SECRET_TEXT) });
     expectNoSecret(result);
   });
 
   test('no name and no secret: unsigned updates (IP-authorized server)', () => {
     const result = evaluate(rfc2136());
     expect(result.problems).toEqual([]);
-    expect(result.config?.dns.rfc2136?.tsig).toBeUndefined();
+    expect(rfc2136Of(result.config)?.tsig).toBeUndefined();
   });
 
   test('the key file algorithm is used when the file does not name one', () => {
     const key = BIND_KEY.replace('hmac-sha512', 'hmac-sha256');
     const result = evaluate(rfc2136('    secret_file: /k'), {}, files({ '/k': key }));
-    expect(result.config?.dns.rfc2136?.tsig?.algorithm).toBe('hmac-sha256');
+    expect(rfc2136Of(result.config)?.tsig?.algorithm).toBe('hmac-sha256');
   });
 
   test('a key file with several keys: name chooses', () => {
     const keys = `# keys for the lab\nkey "rndc-key" { algorithm hmac-md5; secret "${OTHER_SECRET}"; };\n// the one we want\n${BIND_KEY}`;
     const result = evaluate(rfc2136('    name: CERTBOT-TRAINING', '    secret_file: /k'), {}, files({ '/k': keys }));
-    expect(result.config?.dns.rfc2136?.tsig).toEqual({ name: 'certbot-training', algorithm: 'hmac-sha512', secret: Buffer.from(SECRET_TEXT) });
+    expect(rfc2136Of(result.config)?.tsig).toEqual({ name: 'certbot-training', algorithm: 'hmac-sha512', secret: Buffer.from(SECRET_TEXT) });
   });
 
   test('a key statement inside a named.conf fragment is found', () => {
     const conf = `options { directory "/var/cache/bind"; };\n/* a comment with key "x" { } */\n${BIND_KEY}zone "example.org" { type master; file "db"; };\n`;
     const result = evaluate(rfc2136('    secret_file: /k'), {}, files({ '/k': conf }));
-    expect(result.config?.dns.rfc2136?.tsig?.name).toBe('certbot-training');
+    expect(rfc2136Of(result.config)?.tsig?.name).toBe('certbot-training');
   });
 
   test('a file source wins over GXIT_CERT_TSIG_SECRET, with a warning', () => {
     const result = evaluate(rfc2136('    name: certbot-training.', '    secret_file: /k'), { GXIT_CERT_TSIG_SECRET: OTHER_SECRET }, files({ '/k': SECRET }));
-    expect(result.config?.dns.rfc2136?.tsig?.secret).toEqual(Buffer.from(SECRET_TEXT));
+    expect(rfc2136Of(result.config)?.tsig?.secret).toEqual(Buffer.from(SECRET_TEXT));
     expect(result.warnings).toEqual([`${SOURCE}:8: dns.rfc2136.secret_file: takes precedence: GXIT_CERT_TSIG_SECRET is set but not used`]);
     expectNoSecret(result);
   });
@@ -106,7 +109,7 @@ describe('where the TSIG secret comes from', () => {
       '    secret_access_key_file: /etc/gxit-cert/aws.secret',
     );
     const result = evaluate(text, {}, files({ '/etc/gxit-cert/aws.secret': `${SECRET}\n` }));
-    expect(result.config?.dns.route53?.secretAccessKey).toBe(SECRET);
+    expect(route53Of(result.config)?.secretAccessKey).toBe(SECRET);
     const bad = evaluate(text, {}, files({ '/etc/gxit-cert/aws.secret': `${SECRET} ${OTHER_SECRET}\n` }));
     expect(bad.problems[0]).toMatchObject({ line: 7, path: 'dns.route53.secret_access_key_file' });
     expect(bad.problems[0]!.message).toMatch(/does not hold a single secret access key/);
@@ -170,7 +173,7 @@ describe('secret problems name the key and never the secret', () => {
 
     let thrown: unknown;
     try {
-      parseConfigText(text, SOURCE, { env, readSecretFile: reader });
+      parseConfigText(text, SOURCE, { providers: PROVIDERS, env, readSecretFile: reader });
     } catch (error) {
       thrown = error;
     }
@@ -230,8 +233,8 @@ describe('readSecretFileSync', () => {
     const path = join(dir, 'world.key');
     writeFileSync(path, BIND_KEY);
     chmodSync(path, 0o644);
-    const config = parseConfigText(rfc2136(`    secret_file: ${path}`), join(dir, 'config.yml'));
-    expect(config.dns.rfc2136?.tsig?.name).toBe('certbot-training');
+    const config = parseConfigText(rfc2136(`    secret_file: ${path}`), join(dir, 'config.yml'), { providers: PROVIDERS });
+    expect(rfc2136Of(config)?.tsig?.name).toBe('certbot-training');
     expect(config.warnings).toEqual([`${join(dir, 'config.yml')}:7: dns.rfc2136.secret_file: ${path} is readable by every user (mode 0644); run chmod 600 ${path}`]);
   });
 });

@@ -4,19 +4,25 @@ import { ConfigError, type ConfigProblem } from '../../../src/config/problems.js
 import { applyDefaults } from '../../../src/config/defaults.js';
 import { parseYamlTree } from '../../../src/config/tree.js';
 import { KNOWN_KEYS, validateTree } from '../../../src/config/validate.js';
+import { Checker } from '../../../src/config/combinators.js';
+import { get, type MapNode } from '../../../src/config/tree.js';
+import { rfc2136 } from '../../../src/dns/providers/rfc2136/descriptor.js';
+import { validateRfc2136 } from '../../../src/dns/providers/rfc2136/section.js';
 import type { Config } from '../../../src/config/types.js';
+import { PROVIDERS } from '../../../src/dns/providers/registry.js';
+import { rfc2136Of, route53Of } from '../dns/providers/settings.js';
 
 const SOURCE = '/etc/gxit-cert/config.yml';
 const SECRET = 'c2VjcmV0LXZhbHVlLXRoYXQtbXVzdC1uZXZlci1sZWFr'; // base64 of "secret-value-that-must-never-leak"
 
 function problems(text: string): ConfigProblem[] {
-  const result = evaluateConfigText(text, SOURCE, { env: {}, readSecretFile: () => ({ data: SECRET, mode: 0o100600 }) });
+  const result = evaluateConfigText(text, SOURCE, { providers: PROVIDERS, env: {}, readSecretFile: () => ({ data: SECRET, mode: 0o100600 }) });
   expect(result.config).toBeUndefined();
   return result.problems;
 }
 
 function config(text: string, env: NodeJS.ProcessEnv = {}): Config {
-  return parseConfigText(text, SOURCE, { env, readSecretFile: () => ({ data: `${SECRET}\n`, mode: 0o100600 }) });
+  return parseConfigText(text, SOURCE, { providers: PROVIDERS, env, readSecretFile: () => ({ data: `${SECRET}\n`, mode: 0o100600 }) });
 }
 
 const lines = (...text: string[]): string => `${text.join('\n')}\n`;
@@ -154,7 +160,7 @@ describe('validation problems name the file, line, key and fix', () => {
     // The thrown error: one line `<file>:<line>: <key path>: <what is wrong>`, subject = key path.
     let thrown: unknown;
     try {
-      parseConfigText(c.text, SOURCE, { env: {}, readSecretFile: () => ({ data: SECRET, mode: 0o100600 }) });
+      parseConfigText(c.text, SOURCE, { providers: PROVIDERS, env: {}, readSecretFile: () => ({ data: SECRET, mode: 0o100600 }) });
     } catch (error) {
       thrown = error;
     }
@@ -183,15 +189,15 @@ describe('validation collects every problem', () => {
       [4, 'certificates[0].domains[0]'],
       [6, 'dns.provider'],
     ]);
-    expect(() => parseConfigText(text, SOURCE)).toThrow(`${SOURCE}:1: email: "nobody" is not an e-mail address (and 3 more problems)`);
+    expect(() => parseConfigText(text, SOURCE, { providers: PROVIDERS })).toThrow(`${SOURCE}:1: email: "nobody" is not an e-mail address (and 3 more problems)`);
   });
 
   test('one problem has no count', () => {
-    expect(() => parseConfigText(lines('email: nobody', ...BASE), SOURCE)).toThrow(/is not an e-mail address$/);
+    expect(() => parseConfigText(lines('email: nobody', ...BASE), SOURCE, { providers: PROVIDERS })).toThrow(/is not an e-mail address$/);
   });
 
   test('two problems say "1 more problem"', () => {
-    expect(() => parseConfigText(lines('email: nobody', 'key_type: rsa', ...BASE), SOURCE)).toThrow(/\(and 1 more problem\)$/);
+    expect(() => parseConfigText(lines('email: nobody', 'key_type: rsa', ...BASE), SOURCE, { providers: PROVIDERS })).toThrow(/\(and 1 more problem\)$/);
   });
 });
 
@@ -208,23 +214,23 @@ describe('validated values', () => {
       ),
     );
     expect(c.dns.propagationCheck).toBe(false);
-    expect(c.dns.rfc2136?.tcp).toBe(false);
-    expect(c.dns.rfc2136?.ttl).toBe(0);
+    expect(rfc2136Of(c)?.tcp).toBe(false);
+    expect(rfc2136Of(c)?.ttl).toBe(0);
 
     const r = config(lines(...BASE.slice(0, 3), '  provider: route53', '  route53:', '    private_zone: false', '    ttl: 0'));
-    expect(r.dns.route53).toEqual({ privateZone: false, ttl: 0 });
+    expect(route53Of(r)).toEqual({ privateZone: false, ttl: 0 });
   });
 
   test('true values and non-default numbers are kept too', () => {
     const c = config(lines(...BASE, '    tcp: true', '    ttl: 300', '    timeout: 0.5', '    retries: 1'));
-    expect(c.dns.rfc2136).toMatchObject({ tcp: true, ttl: 300, timeoutMs: 500, retries: 1 });
+    expect(rfc2136Of(c)).toMatchObject({ tcp: true, ttl: 300, timeoutMs: 500, retries: 1 });
   });
 
   test('seconds become milliseconds where the Config counts milliseconds', () => {
     const c = config(lines(...BASE.slice(0, 4), '  propagation_interval: 0.25', '  propagation_timeout: 30', ...BASE.slice(4), '    timeout: 1.5'));
-    expect(c.dns.propagationInterval).toBe(250);
-    expect(c.dns.propagationTimeout).toBe(30);
-    expect(c.dns.rfc2136?.timeoutMs).toBe(1500);
+    expect(c.dns.propagationIntervalMs).toBe(250);
+    expect(c.dns.propagationTimeoutMs).toBe(30_000);
+    expect(rfc2136Of(c)?.timeoutMs).toBe(1500);
   });
 
   test('a lineage is named after its first domain without "*."; key types default to the top-level one', () => {
@@ -247,22 +253,22 @@ describe('validated values', () => {
   });
 
   test('a port written with the server is used; the same port written twice is fine', () => {
-    expect(config(lines(...BASE.slice(0, 5), '    server: 127.0.0.2:5353')).dns.rfc2136?.server).toEqual({ host: '127.0.0.2', port: 5353 });
-    expect(config(lines(...BASE.slice(0, 5), '    server: 127.0.0.2:5353', '    port: 5353')).dns.rfc2136?.server).toEqual({ host: '127.0.0.2', port: 5353 });
-    expect(config(lines(...BASE.slice(0, 5), '    server: "[::1]"', '    port: 5300')).dns.rfc2136?.server).toEqual({ host: '::1', port: 5300 });
-    expect(config(lines(...BASE.slice(0, 5), '    server: NS-Training.GalaxyProject.org.')).dns.rfc2136?.server).toEqual({ host: 'ns-training.galaxyproject.org', port: 53 });
+    expect(rfc2136Of(config(lines(...BASE.slice(0, 5), '    server: 127.0.0.2:5353')))?.server).toEqual({ host: '127.0.0.2', port: 5353 });
+    expect(rfc2136Of(config(lines(...BASE.slice(0, 5), '    server: 127.0.0.2:5353', '    port: 5353')))?.server).toEqual({ host: '127.0.0.2', port: 5353 });
+    expect(rfc2136Of(config(lines(...BASE.slice(0, 5), '    server: "[::1]"', '    port: 5300')))?.server).toEqual({ host: '::1', port: 5300 });
+    expect(rfc2136Of(config(lines(...BASE.slice(0, 5), '    server: NS-Training.GalaxyProject.org.')))?.server).toEqual({ host: 'ns-training.galaxyproject.org', port: 53 });
   });
 
   test('relative paths are relative to the configuration file', () => {
     const c = config(lines('ca_bundle: pebble.minica.pem', 'state_dir: ./state', ...BASE));
     expect(c.caBundle).toBe('/etc/gxit-cert/pebble.minica.pem');
     expect(c.stateDir).toBe('/etc/gxit-cert/state');
-    const other = parseConfigText(lines('state_dir: state', ...BASE), 'lab.yml', { baseDir: '/tmp/lab' });
+    const other = parseConfigText(lines('state_dir: state', ...BASE), 'lab.yml', { providers: PROVIDERS, baseDir: '/tmp/lab' });
     expect(other.stateDir).toBe('/tmp/lab/state');
   });
 
   test('route53: defaults without a section; zone id prefix stripped; credentials kept', () => {
-    expect(config(lines(...BASE.slice(0, 3), '  provider: route53')).dns.route53).toEqual({ privateZone: false, ttl: 60 });
+    expect(route53Of(config(lines(...BASE.slice(0, 3), '  provider: route53')))).toEqual({ privateZone: false, ttl: 60 });
     const c = config(
       lines(
         ...BASE.slice(0, 3),
@@ -280,7 +286,7 @@ describe('validated values', () => {
         '    ttl: 30',
       ),
     );
-    expect(c.dns.route53).toEqual({
+    expect(route53Of(c)).toEqual({
       region: 'eu-central-1',
       accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
       secretAccessKey: SECRET,
@@ -292,12 +298,12 @@ describe('validated values', () => {
       endpoint: 'http://127.0.0.1:4566/',
       ttl: 30,
     });
-    expect(c.dns.rfc2136).toBeUndefined();
+    expect(rfc2136Of(c)).toBeUndefined();
   });
 
   test('the section of the provider not chosen is checked, then dropped with a warning', () => {
     const c = config(lines(...BASE, '  route53:', '    region: eu-west-1'));
-    expect(c.dns.route53).toBeUndefined();
+    expect(route53Of(c)).toBeUndefined();
     expect(c.warnings).toContain(`${SOURCE}:7: dns.route53: is ignored: the DNS provider is rfc2136`);
     expect(problems(lines(...BASE, '  route53:', '    regon: eu-west-1'))[0]).toMatchObject({ path: 'dns.route53.regon' });
   });
@@ -308,10 +314,14 @@ describe('validated values', () => {
   });
 
   test('validateTree alone: a draft with secret references, no secret read', () => {
-    const tree = applyDefaults(parseYamlTree(lines(...BASE, '    name: k', '    secret_file: tsig.key'), SOURCE).tree!);
-    const result = validateTree(tree, { source: SOURCE, baseDir: '/etc/gxit-cert' });
+    const tree = applyDefaults(parseYamlTree(lines(...BASE, '    name: k', '    secret_file: tsig.key'), SOURCE).tree!, PROVIDERS);
+    const options = { source: SOURCE, baseDir: '/etc/gxit-cert' };
+    const result = validateTree(tree, { ...options, providers: PROVIDERS });
     expect(result.problems).toEqual([]);
-    expect(result.draft?.dns.rfc2136?.tsig).toEqual({
+    expect(result.draft?.dns.provider).toBe('rfc2136');
+    // The rfc2136 section's own draft (the config draft holds it opaquely for its descriptor).
+    const dns = get(tree, 'dns') as MapNode;
+    expect(validateRfc2136(new Checker(options), get(dns, 'rfc2136')!)?.tsig).toEqual({
       name: 'k',
       nameAt: { source: SOURCE, line: 7, path: 'dns.rfc2136.name' },
       algorithm: 'hmac-sha512',
@@ -322,7 +332,7 @@ describe('validated values', () => {
   });
 
   test('the key lists cover every documented key', () => {
-    expect(KNOWN_KEYS.rfc2136).toEqual(['server', 'port', 'name', 'secret', 'secret_file', 'secret_env', 'algorithm', 'zone', 'tcp', 'ttl', 'timeout', 'retries']);
+    expect(rfc2136.keys).toEqual(['server', 'port', 'name', 'secret', 'secret_file', 'secret_env', 'algorithm', 'zone', 'tcp', 'ttl', 'timeout', 'retries']);
     expect(KNOWN_KEYS.dns).toContain('nameserver_port');
   });
 });

@@ -4,14 +4,18 @@
  * come back as clear errors. named runs on a random loopback address and port, from a temp dir.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Rfc2136Config, TsigKey } from '../../../src/config/types.js';
+import type { TsigKey } from '../../../src/config/types.js';
+import type { Rfc2136Config } from '../../../src/dns/providers/rfc2136/settings.js';
 import { buildUpdate, Opcode, parseMessage, RCode, RRType, txtValues } from '../../../src/dns/message.js';
-import { createRfc2136Provider } from '../../../src/dns/providers/rfc2136.js';
+import { createRfc2136Provider } from '../../../src/dns/providers/rfc2136/provider.js';
 import { query } from '../../../src/dns/query.js';
 import { exchange, type ExchangeFn } from '../../../src/dns/transport.js';
 import { signMessage, TSIG_ALGORITHMS, verifyResponse } from '../../../src/dns/tsig.js';
 import { bindAlgorithm, makeKey, startNamed, type NamedLab } from './lab.js';
 import { rejection } from './wire-helpers.js';
+
+/** A signal that never fires: the run is not interrupted. */
+const NEVER = new AbortController().signal;
 
 const keys = TSIG_ALGORITHMS.map((algorithm) => makeKey(`gxit-${bindAlgorithm(algorithm)}.key.test`, algorithm, 32));
 const key = keys.find((k) => k.algorithm === 'hmac-sha256') as TsigKey;
@@ -74,16 +78,16 @@ describe('rfc2136 provider against named', () => {
       { fqdn: BASE, value: 'wildcard-value' },
       { fqdn: SUB, value: 'sub-value' },
     ];
-    await provider.present(records);
+    await provider.present(records, NEVER);
     expect(rec.updates.sort()).toEqual(['example.test', 'sub.example.test']);
     expect(await served(BASE)).toEqual(['base-value', 'foreign-value', 'wildcard-value']);
     expect(await served(SUB)).toEqual(['sub-value']);
 
     // the base challenge validated first: removing it keeps its wildcard sibling
-    await provider.cleanup([{ fqdn: BASE, value: 'base-value' }]);
+    await provider.cleanup([{ fqdn: BASE, value: 'base-value' }], NEVER);
     expect(await served(BASE)).toEqual(['foreign-value', 'wildcard-value']);
 
-    await provider.cleanup(records);
+    await provider.cleanup(records, NEVER);
     expect(await served(BASE)).toEqual(['foreign-value']);
     expect(await served(SUB)).toEqual([]);
     expect(rec.updates).toHaveLength(5);
@@ -92,22 +96,22 @@ describe('rfc2136 provider against named', () => {
   it.each(keys.map((k) => [k.algorithm, k] as const))('signs and verifies with %s', async (_algorithm, k) => {
     const provider = createRfc2136Provider(config({ tsig: k, zone: 'example.test' }));
     const record = { fqdn: `_acme-challenge.alg.example.test`, value: `value-${k.algorithm}` };
-    await provider.present([record]);
+    await provider.present([record], NEVER);
     expect(await served(record.fqdn)).toEqual([record.value]);
-    await provider.cleanup([record]);
+    await provider.cleanup([record], NEVER);
     expect(await served(record.fqdn)).toEqual([]);
   });
 
   it('works over TCP', async () => {
     const provider = createRfc2136Provider(config({ tcp: true }));
-    await provider.present([{ fqdn: SUB, value: 'tcp-value' }]);
+    await provider.present([{ fqdn: SUB, value: 'tcp-value' }], NEVER);
     expect(await served(SUB)).toEqual(['tcp-value']);
-    await provider.cleanup([{ fqdn: SUB, value: 'tcp-value' }]);
+    await provider.cleanup([{ fqdn: SUB, value: 'tcp-value' }], NEVER);
     expect(await served(SUB)).toEqual([]);
   });
 
   it('probes: adds and removes a unique value', async () => {
-    const result = await createRfc2136Provider(config()).probe!(BASE);
+    const result = await createRfc2136Provider(config()).probe!(BASE, { signal: NEVER });
     expect(result.ok, result.detail).toBe(true);
     expect(result.detail).toContain('zone example.test');
     expect(await served(BASE)).toEqual(['foreign-value']);
@@ -115,7 +119,7 @@ describe('rfc2136 provider against named', () => {
 
   it('a wrong secret gives BADSIG naming the key, never the secret', async () => {
     const wrong = { ...key, secret: Buffer.from('definitely-not-the-secret-0123456789') };
-    const error = await rejection(createRfc2136Provider(config({ tsig: wrong })).present([{ fqdn: BASE, value: 'bad' }]));
+    const error = await rejection(createRfc2136Provider(config({ tsig: wrong })).present([{ fqdn: BASE, value: 'bad' }], NEVER));
     expect(error.code).toBe('DNS_TSIG');
     expect(error.message).toContain('BADSIG');
     expect(error.message).toContain(key.name);
@@ -129,14 +133,14 @@ describe('rfc2136 provider against named', () => {
 
   it('an unknown key gives BADKEY', async () => {
     const stranger = makeKey('stranger.key.test', 'hmac-sha256');
-    const error = await rejection(createRfc2136Provider(config({ tsig: stranger })).present([{ fqdn: BASE, value: 'bad' }]));
+    const error = await rejection(createRfc2136Provider(config({ tsig: stranger })).present([{ fqdn: BASE, value: 'bad' }], NEVER));
     expect(error.code).toBe('DNS_TSIG');
     expect(error.message).toMatch(/does not know key stranger\.key\.test with algorithm hmac-sha256 \(BADKEY\)/);
   });
 
   it('a clock off by an hour gives BADTIME (named signs that reply; we verify it)', async () => {
     const provider = createRfc2136Provider(config({ zone: 'example.test' }), { now: () => Date.now() + 3_600_000 });
-    const error = await rejection(provider.present([{ fqdn: BASE, value: 'late' }]));
+    const error = await rejection(provider.present([{ fqdn: BASE, value: 'late' }], NEVER));
     expect(error.code).toBe('DNS_TSIG');
     expect(error.message).toContain('BADTIME');
     expect(error.fix).toContain('NTP');
@@ -156,7 +160,7 @@ describe('rfc2136 provider against named', () => {
   });
 
   it('an update the policy does not grant gives REFUSED with the key and names', async () => {
-    const error = await rejection(createRfc2136Provider(config()).present([{ fqdn: '_acme-challenge.locked.test', value: 'nope' }]));
+    const error = await rejection(createRfc2136Provider(config()).present([{ fqdn: '_acme-challenge.locked.test', value: 'nope' }], NEVER));
     expect(error.code).toBe('DNS_RCODE');
     expect(error.message).toContain('REFUSED');
     expect(error.message).toContain('locked.test');
@@ -165,7 +169,7 @@ describe('rfc2136 provider against named', () => {
   });
 
   it('a name in no zone of the server gives DNS_ZONE_NOT_FOUND', async () => {
-    const error = await rejection(createRfc2136Provider(config()).present([{ fqdn: '_acme-challenge.elsewhere.example', value: 'v' }]));
+    const error = await rejection(createRfc2136Provider(config()).present([{ fqdn: '_acme-challenge.elsewhere.example', value: 'v' }], NEVER));
     expect(error.code).toBe('DNS_ZONE_NOT_FOUND');
   });
 });

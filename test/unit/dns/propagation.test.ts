@@ -4,6 +4,8 @@ import { RRType } from '../../../src/dns/message.js';
 import { groupByName, missingValues, waitForPropagation } from '../../../src/dns/propagation.js';
 import type { QueryFn } from '../../../src/dns/resolver.js';
 import { findZone, suffixes } from '../../../src/dns/zone.js';
+import { query } from '../../../src/dns/query.js';
+import { udpServer } from './lab.js';
 import { answer, fakeQuery, labZone, reply, type FakeZone } from './fake-dns.js';
 
 const resolvers = [{ host: '127.0.0.2', port: 53 }];
@@ -114,5 +116,91 @@ describe('waitForPropagation', () => {
     const zone: FakeZone = { ...labZone, records: [...labZone.records, { name: '_acme-challenge.galaxy.example.org', type: RRType.TXT, data: ['token-1'] }] };
     await waitForPropagation(records, { query: fakeQuery([zone], log), resolvers, nameserverPort: 5353, timeoutMs: 1000, intervalMs: 10, ...fastClock() });
     expect(log.filter((l) => l.type === RRType.TXT).map((l) => l.server)).toEqual(['127.0.0.2:5353']);
+  });
+});
+
+describe('waitForPropagation stops at once when the signal fires', () => {
+  const records = [{ fqdn: '_acme-challenge.galaxy.example.org', value: 'token-1' }];
+
+  it('while a nameserver that never answers is asked (a real socket on loopback)', async () => {
+    const silent = await udpServer(() => undefined);
+    try {
+      const controller = new AbortController();
+      const servers: ServerAddress[] = [{ host: '127.0.0.1', port: silent.port }];
+      // The transport's own limits (3 attempts of 5 s) would keep this waiting for 15 s.
+      const pending = waitForPropagation(records, {
+        query: (server, name, type, o) => query(server, name, type, { ...o, timeoutMs: 5000, retries: 3 }),
+        resolvers: servers,
+        nameserverPort: silent.port,
+        timeoutMs: 120_000,
+        intervalMs: 50,
+        signal: controller.signal,
+      });
+      while (silent.received.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      const started = Date.now();
+      controller.abort();
+      await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
+      expect(Date.now() - started).toBeLessThan(3000);
+    } finally {
+      await silent.close();
+    }
+  });
+
+  it('while a query that ignores the signal hangs, and between polls', async () => {
+    const hanging: QueryFn = () => new Promise(() => undefined);
+    const first = new AbortController();
+    const pending = waitForPropagation(records, { query: hanging, resolvers, nameserverPort: 53, timeoutMs: 120_000, intervalMs: 50, signal: first.signal });
+    setTimeout(() => first.abort(new Error('interrupted')), 20);
+    await expect(pending).rejects.toThrow('interrupted');
+
+    // The zone serves nothing yet: the wait sleeps between polls until the signal fires.
+    const { query: lagging } = twoServerZone(1_000_000);
+    const second = new AbortController();
+    let sleeps = 0;
+    const sleep = (): Promise<void> => {
+      sleeps += 1;
+      setTimeout(() => second.abort(), 20);
+      return new Promise(() => undefined); // a sleep that never ends by itself
+    };
+    await expect(
+      waitForPropagation(records, { query: lagging, resolvers, nameserverPort: 53, timeoutMs: 120_000, intervalMs: 50, sleep, signal: second.signal }),
+    ).rejects.toMatchObject({ name: 'AbortError' });
+    expect(sleeps).toBe(1);
+  });
+
+  it('passes a signal that follows the caller\'s to every query it makes', async () => {
+    const seen: Array<AbortSignal | undefined> = [];
+    const zone = fakeQuery([labZone]);
+    const controller = new AbortController();
+    const fired: boolean[] = [];
+    const logging: QueryFn = (server, name, type, o) => {
+      seen.push(o?.signal);
+      // Once the wait polls, abort the caller's signal: the query's own signal must fire with it.
+      if (type === RRType.TXT) {
+        controller.abort();
+        fired.push(o?.signal?.aborted === true);
+      }
+      return zone(server, name, type, o);
+    };
+    await waitForPropagation([{ fqdn: '_acme-challenge.galaxy.example.org', value: 'absent' }], {
+      query: logging, resolvers, nameserverPort: 53, timeoutMs: 100, intervalMs: 50, now: (() => { let t = 0; return () => (t += 60); })(), sleep: async () => undefined, signal: controller.signal,
+    }).catch(() => undefined);
+    expect(seen.length).toBeGreaterThan(1);
+    // Each query gets a signal that follows the caller's (many queries at once share one of our own).
+    expect(seen.every((s) => s instanceof AbortSignal)).toBe(true);
+    expect(fired.length).toBeGreaterThan(0);
+    expect(fired.every(Boolean)).toBe(true);
+  });
+
+  it('does not start when the signal has already fired', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    let asked = 0;
+    const counting: QueryFn = async () => {
+      asked += 1;
+      return reply([]);
+    };
+    await expect(waitForPropagation(records, { query: counting, resolvers, nameserverPort: 53, timeoutMs: 1000, intervalMs: 50, signal: controller.signal })).rejects.toMatchObject({ name: 'AbortError' });
+    expect(asked).toBe(0);
   });
 });

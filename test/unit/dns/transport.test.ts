@@ -1,7 +1,7 @@
 import dgram from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { buildQuery, buildUpdate, parseMessage, RRType } from '../../../src/dns/message.js';
 import { query } from '../../../src/dns/query.js';
 import { exchange, isReplyTo } from '../../../src/dns/transport.js';
@@ -252,6 +252,62 @@ describe('exchange over TCP', () => {
     const error = await rejection(exchange({ host: '127.0.0.1', port }, buildQuery('example.org', RRType.SOA), { tcp: true, retries: 3 }));
     expect(error.code).toBe('DNS_UNREACHABLE');
     expect(error.message).toContain(`127.0.0.1:${port}`);
+  });
+});
+
+describe('exchange never throws outside its promise', () => {
+  it('rejects a failed UDP connect with DNS_UNREACHABLE instead of sending on the unconnected socket', async () => {
+    // Node hands a failed connect (ENETUNREACH, EADDRNOTAVAIL, ...) to the connect callback, leaving the
+    // socket unconnected; a send() on it throws ERR_SOCKET_BAD_PORT from a callback, out of reach of any catch.
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown): void => void uncaught.push(error);
+    process.on('uncaughtException', onUncaught);
+    const connect = vi.spyOn(dgram.Socket.prototype, 'connect').mockImplementation(function (this: dgram.Socket, ...args: unknown[]) {
+      const callback = args.find((a): a is (error?: Error) => void => typeof a === 'function');
+      process.nextTick(() => callback?.(Object.assign(new Error('connect ENETUNREACH 127.0.0.1:53'), { code: 'ENETUNREACH' })));
+    });
+    try {
+      const error = await rejection(exchange({ host: '127.0.0.1', port: 53 }, buildQuery('example.org', RRType.SOA), { timeoutMs: 50, retries: 3 }));
+      expect(error.code).toBe('DNS_UNREACHABLE');
+      expect(error.message).toBe('cannot reach DNS server 127.0.0.1:53 over UDP: ENETUNREACH');
+      // Past every retransmission timer that the old code would have armed.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(uncaught).toEqual([]);
+    } finally {
+      connect.mockRestore();
+      process.off('uncaughtException', onUncaught);
+    }
+  });
+
+  it('rejects a port Node cannot use, over UDP and TCP, naming the server', async () => {
+    for (const tcp of [false, true]) {
+      const error = await rejection(exchange({ host: '127.0.0.1', port: 0 }, buildQuery('example.org', RRType.SOA), { tcp, timeoutMs: 100 }));
+      expect(error.code).toBe('DNS_UNREACHABLE');
+      expect(error.message).toContain('127.0.0.1:0');
+    }
+  });
+
+  it('rejects at once when the signal has already fired', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    await expect(exchange({ host: '127.0.0.1', port: 53 }, buildQuery('example.org', RRType.SOA), { signal: controller.signal })).rejects.toMatchObject({ name: 'AbortError' });
+  });
+
+  it('stops a TCP exchange at once when aborted, closing the connection', async () => {
+    const server = await tcpServer(() => undefined);
+    try {
+      const controller = new AbortController();
+      const pending = exchange({ host: '127.0.0.1', port: server.port }, buildQuery('example.org', RRType.SOA), { tcp: true, timeoutMs: 10_000, retries: 3, signal: controller.signal });
+      while (server.received.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      const started = Date.now();
+      controller.abort();
+      await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
+      // Generous against the 30 s the attempts would take; an abort takes a few milliseconds.
+      expect(Date.now() - started).toBeLessThan(3000);
+      expect(server.received).toHaveLength(1);
+    } finally {
+      await server.close();
+    }
   });
 });
 

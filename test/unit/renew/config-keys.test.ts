@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateConfigText, parseConfigText } from '../../../src/config/load.js';
+import { PROVIDERS } from '../../../src/dns/providers/registry.js';
 
 const BASE = `email: admin@example.org
 server: https://127.0.0.1:14000/dir
@@ -13,12 +14,12 @@ dns:
 `;
 
 function problems(extra: string): string[] {
-  return evaluateConfigText(BASE + extra, '/etc/gxit-cert/config.yml').problems.map((p) => `${p.line} ${p.path}: ${p.message}`);
+  return evaluateConfigText(BASE + extra, '/etc/gxit-cert/config.yml', { providers: PROVIDERS }).problems.map((p) => `${p.line} ${p.path}: ${p.message}`);
 }
 
 describe('renewal keys of the configuration', () => {
   it('leaves hooks, renew_before_days and verify_served out when absent', () => {
-    const config = parseConfigText(BASE, '/c.yml');
+    const config = parseConfigText(BASE, '/c.yml', { providers: PROVIDERS });
     expect(config.hooks).toBeUndefined();
     expect(config.renewBeforeDays).toBeUndefined();
     expect(config.verifyServed).toBeUndefined();
@@ -35,7 +36,7 @@ describe('renewal keys of the configuration', () => {
 renew_before_days: 30
 verify_served: ["127.0.0.1:443", "[::1]:8443", localhost]
 `,
-      '/c.yml',
+      '/c.yml', { providers: PROVIDERS }
     );
     expect(config.hooks).toEqual({
       pre: [{ shell: 'systemctl stop thing' }],
@@ -53,7 +54,7 @@ verify_served: ["127.0.0.1:443", "[::1]:8443", localhost]
   });
 
   it('takes a fractional timeout in seconds', () => {
-    expect(parseConfigText(`${BASE}hooks:\n  timeout: 0.5\n`, '/c.yml').hooks?.timeoutMs).toBe(500);
+    expect(parseConfigText(`${BASE}hooks:\n  timeout: 0.5\n`, '/c.yml', { providers: PROVIDERS }).hooks?.timeoutMs).toBe(500);
   });
 
   it.each<[string, string, RegExp]>([
@@ -86,7 +87,7 @@ hooks:
   deploy: [/usr/lib/gxit-cert/hooks/reload-nginx]
 renew_before_days: 20
 `,
-      '/c.yml',
+      '/c.yml', { providers: PROVIDERS }
     );
     expect(config.hooks?.deploy).toEqual([{ shell: '/usr/lib/gxit-cert/hooks/reload-nginx' }]);
     expect(config.renewBeforeDays).toBe(20);

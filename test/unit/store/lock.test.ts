@@ -167,14 +167,22 @@ describe('acquireLock on a real state directory', () => {
   });
 
   it('keeps the heartbeat fresh while held, so a waiter does not take it over', async () => {
-    await acquire({ waitMs: 0, staleMs: 300, heartbeatMs: 50 });
+    // The lock's clock is the test's: "two staleMs later" is a jump of the clock, not a real sleep,
+    // so a loaded machine cannot make the heartbeat look late.
+    let clock = Date.parse('2026-12-03T10:00:00Z');
+    const now = (): number => clock;
+    await acquire({ waitMs: 0, staleMs: 300, heartbeatMs: 20, now });
     const before = await holderOnDisk();
-    await new Promise((resolve) => setTimeout(resolve, 600)); // two staleMs
+    clock += 600; // two staleMs
+    // Wait (boundedly) for the next heartbeat to be written with the new time.
+    for (let i = 0; i < 500 && Date.parse((await holderOnDisk())?.heartbeat ?? '') < clock; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     const after = await holderOnDisk();
     expect(after?.token).toBe(before?.token);
     expect(Date.parse(after?.heartbeat ?? '')).toBeGreaterThan(Date.parse(before?.heartbeat ?? ''));
-    expect(Date.now() - Date.parse(after?.heartbeat ?? '')).toBeLessThan(300);
-    const error = await lockedError(acquireLock(stateDir, { waitMs: 200, staleMs: 300, pollMs: 20 }));
+    expect(now() - Date.parse(after?.heartbeat ?? '')).toBeLessThan(300);
+    const error = await lockedError(acquireLock(stateDir, { waitMs: 0, staleMs: 300, pollMs: 20, now }));
     expect(error.code).toBe('LOCKED');
   });
 
@@ -253,13 +261,23 @@ describe('acquireLock on a real state directory', () => {
     await expect(stat(`${lockFile}.takeover`)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
+  it('an acquire waiting for a held lock stops with INTERRUPTED when its signal aborts', async () => {
+    await acquire({ waitMs: 0, staleMs: 60_000 });
+    const controller = new AbortController();
+    const waiting = acquireLock(stateDir, { waitMs: 60_000, staleMs: 60_000, pollMs: 20, signal: controller.signal });
+    controller.abort();
+    await expect(waiting).rejects.toMatchObject({ code: 'INTERRUPTED' });
+  });
+
   it('release never removes a lock that was taken over by someone else', async () => {
     const lock = await acquireLock(stateDir, { waitMs: 0, staleMs: 60_000, heartbeatMs: 20 });
     const foreign = join(stateDir, 'foreign');
     const now = new Date().toISOString();
     await writeFile(foreign, formatLockFile({ pid: 1, hostname: 'other', token: 'x'.repeat(16), acquiredAt: now, heartbeat: now }));
     await rename(foreign, lockFile);
-    await new Promise((resolve) => setTimeout(resolve, 80)); // heartbeats notice the loss and do not write
+    // The next heartbeat notices the loss, does not write, and aborts `lost`.
+    await new Promise((resolve) => (lock.lost.aborted ? resolve(undefined) : lock.lost.addEventListener('abort', resolve, { once: true })));
+    expect(lock.lost.reason).toMatchObject({ code: 'LOCK_LOST' });
     await lock.release();
     const holder = await holderOnDisk();
     expect(holder?.hostname).toBe('other');

@@ -1,0 +1,121 @@
+/**
+ * The ACME side of one run, as the flow sees it: an account opened on first use, and orders placed,
+ * validated and finalized under the run's AbortSignal. Recovery decided by problem type:
+ * - accountDoesNotExist: the CA forgot the account (a restarted test CA): register the stored key
+ *   again and repeat the request once.
+ * - alreadyReplaced, or a refused `replaces`: `replaces` is a hint for the CA's rate limits, not a
+ *   condition, so the order is placed again without it.
+ */
+import type * as Acme from 'acme-client';
+import type { KeyType } from '../config/types.js';
+import { openAccount, type AccountStore } from './account.js';
+import { AcmeError, problemKindOf } from './errors.js';
+import { createCertificateKey, createCsr } from './keys.js';
+import { answerChallenges, deactivatePending, finalizeOrder, placeOrder, type PlacedOrder } from './order.js';
+
+/** A placed order as the flow sees it: the TXT values to publish, per SAN. */
+export interface OrderHandle {
+  readonly challenges: readonly { readonly domain: string; readonly txtValue: string }[];
+}
+
+export interface OrderSession {
+  /** Place an order; `onNote` tells about recoveries ("registering the account again"). */
+  place(domains: string[], opts: { replaces?: string; signal: AbortSignal; onNote?: (text: string) => void }): Promise<OrderHandle>;
+  /** Tell the CA the records are in place and wait until every authorization is valid. */
+  validate(order: OrderHandle, signal: AbortSignal): Promise<void>;
+  /** A new key and its CSR (no network). */
+  keyAndCsr(keyType: KeyType, domains: string[]): Promise<{ keyPem: string; csr: Buffer }>;
+  /** The full chain (PEM). */
+  finalize(order: OrderHandle, csr: Buffer, subject: string, signal: AbortSignal): Promise<string>;
+  /** Deactivate what is still pending (best effort, bounded on its own). */
+  abandon(order: OrderHandle): Promise<void>;
+}
+
+export interface SessionOptions {
+  directoryUrl: string;
+  email?: string;
+  backoff: { attempts: number; minMs: number; maxMs: number };
+  onAccount?: (reRegister: boolean) => void;
+}
+
+/** True when the CA refused `replaces` (RFC 9773 §5: alreadyReplaced, or a 4xx naming the field as malformed). */
+export function isReplacesRefusal(error: unknown): boolean {
+  const kind = problemKindOf(error);
+  if (kind === 'alreadyReplaced') return true;
+  // Let's Encrypt answers another account's `replaces` with 403 unauthorized, others with malformed.
+  return (kind === 'malformed' || kind === 'unauthorized') && error instanceof AcmeError && error.problem?.status !== undefined && error.problem.status < 500;
+}
+
+export function orderSession(acme: typeof Acme, store: AccountStore, opts: SessionOptions): OrderSession {
+  let client: Promise<Acme.Client> | undefined;
+  const open = (reRegister: boolean, signal: AbortSignal): Promise<Acme.Client> => {
+    opts.onAccount?.(reRegister);
+    const opened = openAccount(acme, store, {
+      directoryUrl: opts.directoryUrl,
+      ...(opts.email === undefined ? {} : { email: opts.email }),
+      backoff: opts.backoff,
+      reRegister,
+      signal,
+    });
+    client = opened;
+    // A failed opening is not cached: the next lineage tries again.
+    opened.catch(() => {
+      if (client === opened) client = undefined;
+    });
+    return opened;
+  };
+  const account = (signal: AbortSignal): Promise<Acme.Client> => client ?? open(false, signal);
+
+  /** Run `work` with the account; once more after registering again when the CA forgot it. */
+  const withAccount = async <T>(signal: AbortSignal, work: (c: Acme.Client) => Promise<T>): Promise<T> => {
+    const current = await account(signal);
+    try {
+      return await work(current);
+    } catch (error) {
+      if (problemKindOf(error) !== 'accountDoesNotExist') throw error;
+      return work(await open(true, signal));
+    }
+  };
+  const placedOf = new WeakMap<OrderHandle, { placed: PlacedOrder; client: Acme.Client }>();
+  const bound = (order: OrderHandle): { placed: PlacedOrder; client: Acme.Client } => {
+    const found = placedOf.get(order);
+    if (found === undefined) throw new Error('order placed by another session');
+    return found;
+  };
+
+  return {
+    async place(domains, { replaces, signal, onNote }) {
+      const attempt = (extras: { replaces?: string }) =>
+        withAccount(signal, async (c) => {
+          const placed = await placeOrder(c, domains, extras, signal);
+          const order: OrderHandle = { challenges: placed.challenges.map(({ domain, txtValue }) => ({ domain, txtValue })) };
+          placedOf.set(order, { placed, client: c });
+          return order;
+        });
+      if (replaces === undefined) return attempt({});
+      try {
+        return await attempt({ replaces });
+      } catch (error) {
+        if (!isReplacesRefusal(error)) throw error;
+        onNote?.('the CA refused "replaces": ordering without it');
+        return attempt({});
+      }
+    },
+    validate: (order, signal) => {
+      const { placed, client: c } = bound(order);
+      return answerChallenges(c, placed.challenges, signal);
+    },
+    async keyAndCsr(keyType, domains) {
+      const key = await createCertificateKey(acme, keyType);
+      return { keyPem: key.toString(), csr: await createCsr(acme, domains, key) };
+    },
+    finalize: (order, csr, subject, signal) => {
+      const { placed, client: c } = bound(order);
+      return finalizeOrder(c, placed.order, csr, subject, signal);
+    },
+    abandon: (order) => {
+      const { placed, client: c } = bound(order);
+      return deactivatePending(c, placed.authorizations);
+    },
+  };
+}

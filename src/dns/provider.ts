@@ -1,0 +1,61 @@
+/**
+ * The seam every DNS provider plugs into (lego's Present/CleanUp contract). It lives in the DNS core,
+ * not in src/dns/providers, so the core (propagation, check-dns) and the providers both use it and the
+ * providers depend on the core, never the other way round.
+ *
+ * A provider only writes. Whether the records are visible is decided elsewhere
+ * (dns/propagation.ts asks every authoritative nameserver), so a provider MUST NOT sleep
+ * or poll public resolvers itself; it MAY wait for its own API to report the change as
+ * applied (Route53's GetChange).
+ *
+ * Cancellation: every call takes the run's AbortSignal. When it fires, the provider MUST stop retrying
+ * and waiting at once and reject (with the signal's reason or an error saying it was interrupted). It
+ * MUST pass the signal on to every request it makes (sockets closed, HTTP requests aborted). A request
+ * already on the wire may still be applied by the server: the caller therefore calls cleanup for every
+ * record it asked present to add, and cleanup is called with a signal that is not yet aborted.
+ */
+export interface TxtRecord {
+  /** Owner name to write at, lower case, no trailing dot (after CNAME delegation is followed). */
+  fqdn: string;
+  /** The exact TXT value; base and wildcard challenges share an fqdn and differ by value. */
+  value: string;
+}
+
+export interface ProbeResult {
+  ok: boolean;
+  /** What was tried, for check-dns output. */
+  detail: string;
+  /** When not ok: what to do, in one sentence. */
+  fix?: string;
+}
+
+export interface ProbeOptions {
+  /** The run's signal; adding stops when it fires, removing the probe value still happens. */
+  signal: AbortSignal;
+  /**
+   * Called once the probe value is in place, before it is removed (check-dns asks the authoritative
+   * nameservers here). The provider MUST remove the value after it settles, also when it throws.
+   */
+  whilePresent?(record: TxtRecord): Promise<void>;
+}
+
+export interface DnsProvider {
+  /** The provider's name as written in dns.provider (its descriptor's name). */
+  readonly name: string;
+  /**
+   * Add all records, in as few requests as the API allows (one per zone).
+   * MUST keep every existing value at the same names (foreign values, sibling challenges).
+   * On failure it MUST leave nothing of this batch behind, or throw after the caller can clean up.
+   */
+  present(records: TxtRecord[], signal: AbortSignal): Promise<void>;
+  /**
+   * Remove exactly these values and nothing else. MUST be safe to call for records that were
+   * never added or are already gone (cleanup after a partial failure), and safe to repeat.
+   */
+  cleanup(records: TxtRecord[], signal: AbortSignal): Promise<void>;
+  /**
+   * For check-dns: can we write at this name? Adds a unique probe value, runs opts.whilePresent,
+   * and removes the value again whatever happened; never leaves it behind without saying so.
+   */
+  probe?(fqdn: string, opts: ProbeOptions): Promise<ProbeResult>;
+}

@@ -1,0 +1,121 @@
+/**
+ * check-dns for rfc2136: a query signed with the TSIG key, whose signed reply proves the server knows the
+ * key (name, algorithm and secret) before anything is written. Sends one SOA query for the first zone
+ * the update server serves of the challenge targets; one is enough, the key is per server.
+ */
+import type { ServerAddress } from '../../../config/types.js';
+import { GxitError, isGxitError, messageOf } from '../../../errors.js';
+import { buildQuery, parseMessage, RCode, RRType, rcodeName, type DnsMessage } from '../../message.js';
+import { describeUnverifiedReply, describeUpdateFailure } from '../../rcode.js';
+import { formatServer, type QueryFn } from '../../resolver.js';
+import type { ExchangeFn } from '../../transport.js';
+import { signMessage, verifyResponse, type VerifyFailure } from '../../tsig.js';
+import { withLinkedSignal } from '../../abort.js';
+import { findZone } from '../../zone.js';
+import type { ProviderCheckInput, ProviderCheckResult } from '../descriptor.js';
+import type { Rfc2136Config } from './settings.js';
+
+/** Per attempt and attempts of the signed query (the configured values when lower). */
+const LIMITS = { timeoutMs: 1000, retries: 2 } as const;
+
+const CHECK = 'tsig';
+const ok = (subject: string, message: string): ProviderCheckResult => ({ check: CHECK, status: 'ok', subject, message });
+const fail = (subject: string, message: string, fix: string): ProviderCheckResult => ({ check: CHECK, status: 'fail', subject, message, fix });
+
+/** The descriptor's check: the signed query with the preflight's shorter limits. */
+export async function signedQueryChecks(settings: Rfc2136Config, input: ProviderCheckInput): Promise<ProviderCheckResult[]> {
+  if (input.targets.length === 0) return [];
+  // The same server and key as issue, but no longer a wait than the other lookups of a preflight.
+  const cfg = { ...settings, timeoutMs: Math.min(settings.timeoutMs, LIMITS.timeoutMs), retries: Math.min(settings.retries, LIMITS.retries) };
+  // The zone lookups run at once: they share a signal of our own (one listener on check-dns's).
+  const facts = await withLinkedSignal(input.signal, (signal) => gatherSignedQuery({ exchange: input.exchange, now: input.now, signal }, cfg, input.targets));
+  return facts === undefined ? [] : [evaluateSignedQuery(facts)];
+}
+
+const SIGNED_QUERY = 'a signed SOA query';
+
+export type SignedQueryOutcome =
+  | { kind: 'verified'; rcode: number }
+  | { kind: 'tsig-error'; rcode: number; tsigError: number }
+  | { kind: 'unverified'; rcode: number; reason: VerifyFailure; detail: string }
+  | { kind: 'failed'; error: unknown };
+
+export interface SignedQueryFacts {
+  server: ServerAddress;
+  keyName: string;
+  algorithm: string;
+  zone?: string;
+  outcome: SignedQueryOutcome;
+}
+
+export interface SignedQueryDeps {
+  exchange: ExchangeFn;
+  /** Milliseconds since the epoch. */
+  now: () => number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Sends one SOA query, signed with the configured key, for the first zone the update server serves
+ * of the challenge names (`fqdns`), and verifies the reply. One is enough: the key is per server.
+ */
+export async function gatherSignedQuery(deps: SignedQueryDeps, cfg: Rfc2136Config, fqdns: string[]): Promise<SignedQueryFacts | undefined> {
+  const key = cfg.tsig;
+  if (!key) return undefined;
+  const base = { server: cfg.server, keyName: key.name, algorithm: key.algorithm };
+  const transport = { tcp: cfg.tcp, timeoutMs: cfg.timeoutMs, retries: cfg.retries, ...(deps.signal ? { signal: deps.signal } : {}) };
+  const ask: QueryFn = async (server, name, type) => parseMessage(await deps.exchange(server, buildQuery(name, type), transport));
+  let zone = cfg.zone;
+  if (zone === undefined) {
+    const found = await Promise.allSettled(fqdns.map((fqdn) => findZone(ask, [cfg.server], fqdn, { recursionDesired: false })));
+    const first = found.find((f): f is PromiseFulfilledResult<string> => f.status === 'fulfilled');
+    if (!first) {
+      const error = found.find((f): f is PromiseRejectedResult => f.status === 'rejected')?.reason ?? new Error('no challenge name to look up');
+      return { ...base, outcome: { kind: 'failed', error } };
+    }
+    zone = first.value;
+  }
+  try {
+    const seconds = (): number => Math.floor(deps.now() / 1000);
+    const { signed, requestMac } = signMessage(buildQuery(zone, RRType.SOA), key, { timeSigned: seconds() });
+    const raw = await deps.exchange(cfg.server, signed, transport);
+    const reply: DnsMessage = parseMessage(raw);
+    const verdict = verifyResponse(raw, key, requestMac, { now: seconds() });
+    if (verdict.ok) return { ...base, zone, outcome: { kind: 'verified', rcode: reply.rcode } };
+    if (verdict.tsigError) return { ...base, zone, outcome: { kind: 'tsig-error', rcode: reply.rcode, tsigError: verdict.tsigError } };
+    return { ...base, zone, outcome: { kind: 'unverified', rcode: reply.rcode, reason: verdict.reason, detail: verdict.detail } };
+  } catch (error) {
+    return { ...base, zone, outcome: { kind: 'failed', error } };
+  }
+}
+
+export function evaluateSignedQuery(f: SignedQueryFacts): ProviderCheckResult {
+  const subject = `key ${f.keyName} at ${formatServer(f.server)}`;
+  const o = f.outcome;
+  const zone = f.zone ?? '?';
+  const fromError = (error: GxitError): ProviderCheckResult => fail(subject, error.message, error.fix ?? 'check dns.rfc2136');
+  switch (o.kind) {
+    case 'failed':
+      return isGxitError(o.error) ? fromError(o.error) : fail(subject, messageOf(o.error), 'check dns.rfc2136.server and port');
+    case 'tsig-error':
+      return fromError(
+        describeUpdateFailure({ rcode: o.rcode, tsigError: o.tsigError, server: f.server, zone, keyName: f.keyName, names: [], operation: SIGNED_QUERY }),
+      );
+    case 'unverified':
+      if (o.reason === 'unsigned' && o.rcode !== RCode.NOERROR) return rcodeResult(subject, f, o.rcode);
+      return fromError(
+        describeUnverifiedReply({ reason: o.reason, detail: o.detail, rcode: o.rcode, server: f.server, zone, keyName: f.keyName, operation: SIGNED_QUERY }),
+      );
+    case 'verified':
+      if (o.rcode !== RCode.NOERROR) return rcodeResult(subject, f, o.rcode);
+      return ok(subject, `the server knows the key (${f.algorithm}): it answered ${SIGNED_QUERY} for zone ${zone} with a valid signature`);
+  }
+}
+
+function rcodeResult(subject: string, f: SignedQueryFacts, rcode: number): ProviderCheckResult {
+  const server = formatServer(f.server);
+  return fail(subject, `${server} answered ${SIGNED_QUERY} for zone ${f.zone ?? '?'} with ${rcodeName(rcode)}`,
+    rcode === RCode.REFUSED || rcode === RCode.NOTAUTH
+      ? `point dns.rfc2136.server at the primary server of ${f.zone ?? 'the zone'} and let it answer queries from this machine`
+      : "check the DNS server's log");
+}

@@ -1,0 +1,64 @@
+/**
+ * The obligations of the Store contract (src/store/contract.ts) as tests, for any backend: the file
+ * store runs them in contract.test.ts; another backend calls storeContractSuite with its own factory.
+ */
+import { describe, expect, it } from 'vitest';
+import type { CertificateFiles, Store } from '../../../src/store/contract.js';
+import { makeCertificate } from '../renew/certs.js';
+
+function files(): CertificateFiles {
+  const { certPem, keyPem } = makeCertificate({ sans: ['galaxy.test'] });
+  return { certPem, chainPem: certPem, fullchainPem: certPem + certPem, privkeyPem: keyPem };
+}
+
+const STATE = { domains: ['galaxy.test'], keyType: 'ecdsa-p256' as const, server: 'https://ca.test/dir' };
+
+export function storeContractSuite(name: string, open: () => Promise<Store>): void {
+  describe(`Store contract: ${name}`, () => {
+    it('readLive is undefined before the first commit and the committed PEM texts after it', async () => {
+      const store = await open();
+      expect(await store.readLive('galaxy.test')).toBeUndefined();
+      const first = files();
+      await store.commit('galaxy.test', first, STATE);
+      expect(await store.readLive('galaxy.test')).toEqual(first);
+      const second = files();
+      const result = await store.commit('galaxy.test', second, STATE);
+      expect(result.version).toBe(2);
+      expect(await store.readLive('galaxy.test')).toEqual(second);
+      expect((await store.readLineage('galaxy.test'))?.liveVersion).toBe(2);
+    });
+
+    it('commit with expectedVersion fails with STORE_CONFLICT and writes nothing when another version is current', async () => {
+      const store = await open();
+      const first = files();
+      await store.commit('galaxy.test', first, STATE);
+      const error = await store.commit('galaxy.test', files(), STATE, { expectedVersion: 0 }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'STORE_CONFLICT', expectedVersion: 0, currentVersion: 1 });
+      expect(await store.readLive('galaxy.test')).toEqual(first);
+      expect((await store.commit('galaxy.test', files(), STATE, { expectedVersion: 1 })).version).toBe(2);
+    });
+
+    it('no write starts once its fence is aborted (LOCK_LOST)', async () => {
+      const store = await open();
+      const fence = AbortSignal.abort();
+      await expect(store.commit('galaxy.test', files(), STATE, { fence })).rejects.toMatchObject({ code: 'LOCK_LOST' });
+      await expect(store.writeAccountKey('https://ca.test/dir', 'PEM', { fence })).rejects.toMatchObject({ code: 'LOCK_LOST' });
+      await expect(store.writeAccountUrl('https://ca.test/dir', { url: 'u' }, { fence })).rejects.toMatchObject({ code: 'LOCK_LOST' });
+      expect(await store.readLineage('galaxy.test')).toBeUndefined();
+      expect(await store.readAccount('https://ca.test/dir')).toBeUndefined();
+      const committed = await store.commit('galaxy.test', files(), STATE);
+      await expect(store.writeLineageState({ ...committed.state, lastRun: { at: 'x', ok: false } }, { fence })).rejects.toMatchObject({ code: 'LOCK_LOST' });
+      expect((await store.readLineage('galaxy.test'))?.state.lastRun).toBeUndefined();
+    });
+
+    it('accounts are kept per directory URL; a key is never replaced', async () => {
+      const store = await open();
+      await store.writeAccountKey('https://ca.test/dir', 'KEY-A');
+      await expect(store.writeAccountKey('https://ca.test/dir', 'KEY-B')).rejects.toMatchObject({ code: 'STORE_IO' });
+      await store.writeAccountUrl('https://ca.test/dir', { url: 'https://ca.test/acct/1' });
+      expect(await store.readAccount('https://ca.test/dir')).toMatchObject({ keyPem: 'KEY-A', meta: { url: 'https://ca.test/acct/1' } });
+      expect(await store.readAccount('https://other.test/dir')).toBeUndefined();
+      expect(store.accountLocation('https://ca.test/dir')).not.toBe(store.accountLocation('https://other.test/dir'));
+    });
+  });
+}
