@@ -2,10 +2,11 @@ import { describe, expect, test } from 'vitest';
 import { checkDatabaseUri } from '../../../src/config/cluster.js';
 import { describeDatabase } from '../../../src/store/cluster/connect.js';
 import { evaluateConfigText } from '../../../src/config/load.js';
+import { PROVIDERS } from '../../../src/dns/providers/registry.js';
 
 const SOURCE = '/etc/gxit-cert/config.yml';
 const BASE = ['certificates:', '  - domains: [galaxy.example.org]', 'dns:', '  provider: rfc2136', '  rfc2136:', '    server: 127.0.0.2'];
-const evaluate = (...cluster: string[]) => evaluateConfigText(`${[...BASE, ...cluster].join('\n')}\n`, SOURCE, { env: {} });
+const evaluate = (...cluster: string[]) => evaluateConfigText(`${[...BASE, ...cluster].join('\n')}\n`, SOURCE, { providers: PROVIDERS, env: {} });
 
 describe('cluster: section', () => {
   test('absent: no cluster in the configuration', () => {
