@@ -14,6 +14,7 @@ import { hookOutputPrinter } from './lineage-output.js';
 import type { CommonOptions } from './main.js';
 import { EXIT_OK, formatError, reportCommandError } from './output.js';
 import { followLines, requireCluster } from './sync-command.js';
+import { SyncQueue } from './sync-queue.js';
 
 export interface WatchOptions extends CommonOptions {
   /** Seconds between full reconciles (default 600). */
@@ -106,32 +107,23 @@ async function watchLoop(config: Config & { cluster: NonNullable<Config['cluster
       listener.on('end', () => broken.abort(new Error('the connection ended')));
       store.db.on('error', (error: Error) => broken.abort(error));
 
-      // One sync at a time; notifications that arrive meanwhile are coalesced per lineage.
-      const pending = new Set<string>();
-      let draining: Promise<void> | undefined;
       const report = (r: FollowReport): void => {
         if (r.status === 'current' && !opts.verbose) return;
         for (const line of followLines(r, node)) err.write(`${line}\n`);
       };
-      const drain = async (): Promise<void> => {
-        while (pending.size > 0 && !stop.aborted) {
-          const [name] = pending;
-          if (name === undefined) break;
-          pending.delete(name);
+      const queue = new SyncQueue(
+        async (name) => {
           const certificate = config.certificates.find((c) => c.name === name);
-          if (certificate === undefined) continue;
+          if (certificate === undefined) return;
           const r = await followLineage({ config, opened: store, parentEnv: process.env, signal: stop, ...(onHookOutput === undefined ? {} : { onHookOutput }) }, certificate);
           report(r);
+          // The database (or this node's files) failed: reconnect, with backoff.
           if (r.status === 'failed') broken.abort(r.error);
-        }
-      };
-      const enqueue = (names: Iterable<string>): void => {
-        for (const name of names) pending.add(name);
-        draining ??= drain().finally(() => {
-          draining = undefined;
-          if (pending.size > 0) enqueue([]);
-        });
-      };
+        },
+        stop,
+        (name, error) => broken.abort(error instanceof Error ? error : new Error(`${name}: ${String(error)}`)),
+      );
+      const enqueue = (names: Iterable<string>): void => queue.add(names);
 
       listener.on('notification', (message: Notification) => {
         const notified = notifiedLineage(message.payload, configured);
@@ -156,7 +148,7 @@ async function watchLoop(config: Config & { cluster: NonNullable<Config['cluster
         });
       } finally {
         clearInterval(timer);
-        await draining;
+        await queue.idle();
       }
       if (broken.signal.aborted && !stop.aborted) throw databaseError(config.cluster, 'the connection', broken.signal.reason);
     } catch (error) {
