@@ -62,7 +62,7 @@ afterAll(async () => {
 describe('cluster store on PostgreSQL', () => {
   it('creates its schema once (a second node finds it migrated) and keeps to its own schema', async () => {
     await Promise.all([node('m1'), node('m2')]);
-    expect(await pg.sql('store', 'SELECT version FROM gxit_cert.schema_version ORDER BY version')).toBe('1\n');
+    expect(await pg.sql('store', 'SELECT version FROM gxit_cert.schema_version ORDER BY version')).toBe('1\n2\n');
     const tables = await pg.sql('store', "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'");
     expect(tables.trim()).toBe('');
   });

@@ -20,8 +20,9 @@ export function lineageAad(name: string, version: number): Buffer {
   return Buffer.from(`gxit-cert lineage ${name} version ${version}`, 'utf8');
 }
 
-export function accountAad(directoryUrl: string): Buffer {
-  return Buffer.from(`gxit-cert account ${directoryUrl}`, 'utf8');
+/** The plain account of a directory keeps the AAD of schema 1; an EAB-bound one adds its key identifier. */
+export function accountAad(directoryUrl: string, eabKid = ''): Buffer {
+  return Buffer.from(eabKid === '' ? `gxit-cert account ${directoryUrl}` : `gxit-cert account ${directoryUrl} eab ${eabKid}`, 'utf8');
 }
 
 export function seal(key: Buffer, plaintext: string, aad: Buffer): SealedKey {

@@ -153,6 +153,7 @@ export async function updateLineageState(db: ClientBase, state: LineageState): P
 
 interface RawAccount {
   directory_url: string;
+  eab_kid: string;
   key_nonce: Buffer;
   key_ciphertext: Buffer;
   key_tag: Buffer;
@@ -165,34 +166,94 @@ export async function selectAccount(
   db: ClientBase,
   key: Buffer,
   directoryUrl: string,
+  eabKid = '',
 ): Promise<{ keyPem: string; meta?: AccountMeta } | undefined> {
-  const found = await db.query<RawAccount>(`SELECT * FROM ${SCHEMA}.accounts WHERE directory_url = $1`, [directoryUrl]);
+  const found = await db.query<RawAccount>(`SELECT * FROM ${SCHEMA}.accounts WHERE directory_url = $1 AND eab_kid = $2`, [directoryUrl, eabKid]);
   const row = found.rows[0];
   if (row === undefined) return undefined;
-  const keyPem = open(key, { nonce: row.key_nonce, ciphertext: row.key_ciphertext, tag: row.key_tag }, accountAad(directoryUrl), `the account at ${directoryUrl}`);
+  const what = `the account at ${directoryUrl}${eabKid === '' ? '' : ` (EAB ${eabKid})`}`;
+  const keyPem = open(key, { nonce: row.key_nonce, ciphertext: row.key_ciphertext, tag: row.key_tag }, accountAad(directoryUrl, eabKid), what);
   if (row.url === null) return { keyPem };
-  const meta: AccountMeta = { url: row.url, directoryUrl, createdAt: row.created_at.toISOString(), ...(row.email === null ? {} : { email: row.email }) };
+  const meta: AccountMeta = {
+    url: row.url,
+    directoryUrl,
+    createdAt: row.created_at.toISOString(),
+    ...(row.email === null ? {} : { email: row.email }),
+    ...(eabKid === '' ? {} : { eabKid }),
+  };
   return { keyPem, meta };
 }
 
-/** False when an account key for this directory is already stored (it is never replaced). */
-export async function insertAccountKey(db: ClientBase, key: Buffer, directoryUrl: string, pem: string): Promise<boolean> {
-  const sealed = seal(key, pem, accountAad(directoryUrl));
+/** False when an account key for this directory (and kid) is already stored (it is never replaced). */
+export async function insertAccountKey(db: ClientBase, key: Buffer, directoryUrl: string, pem: string, eabKid = ''): Promise<boolean> {
+  const sealed = seal(key, pem, accountAad(directoryUrl, eabKid));
   const inserted = await db.query(
-    `INSERT INTO ${SCHEMA}.accounts (directory_url, key_nonce, key_ciphertext, key_tag) VALUES ($1, $2, $3, $4) ON CONFLICT (directory_url) DO NOTHING`,
-    [directoryUrl, sealed.nonce, sealed.ciphertext, sealed.tag],
+    `INSERT INTO ${SCHEMA}.accounts (directory_url, eab_kid, key_nonce, key_ciphertext, key_tag) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (directory_url, eab_kid) DO NOTHING`,
+    [directoryUrl, eabKid, sealed.nonce, sealed.ciphertext, sealed.tag],
   );
   return inserted.rowCount === 1;
 }
 
-export async function updateAccountUrl(db: ClientBase, directoryUrl: string, url: string, email: string | undefined): Promise<Date | undefined> {
+export async function updateAccountUrl(db: ClientBase, directoryUrl: string, url: string, email: string | undefined, eabKid = ''): Promise<Date | undefined> {
   // created_at moves only when the URL changes (a new registration).
   const updated = await db.query<{ created_at: Date }>(
     `UPDATE ${SCHEMA}.accounts SET created_at = CASE WHEN url IS DISTINCT FROM $2 THEN now() ELSE created_at END, url = $2, email = $3
-     WHERE directory_url = $1 RETURNING created_at`,
-    [directoryUrl, url, email ?? null],
+     WHERE directory_url = $1 AND eab_kid = $4 RETURNING created_at`,
+    [directoryUrl, url, email ?? null, eabKid],
   );
   return updated.rows[0]?.created_at;
+}
+
+/** Key rollover, step 1: keep the next key beside the current one. False when there is no account or a rollover is unfinished. */
+export async function stageAccountKey(db: ClientBase, key: Buffer, directoryUrl: string, pem: string, eabKid = ''): Promise<boolean> {
+  const sealed = seal(key, pem, accountAad(directoryUrl, eabKid));
+  const staged = await db.query(
+    `UPDATE ${SCHEMA}.accounts SET next_key_nonce = $3, next_key_ciphertext = $4, next_key_tag = $5
+     WHERE directory_url = $1 AND eab_kid = $2 AND next_key_nonce IS NULL`,
+    [directoryUrl, eabKid, sealed.nonce, sealed.ciphertext, sealed.tag],
+  );
+  return staged.rowCount === 1;
+}
+
+/** Step 2: the staged key becomes the account key in one statement. False when nothing was staged. */
+export async function promoteAccountKey(db: ClientBase, directoryUrl: string, eabKid = ''): Promise<boolean> {
+  const promoted = await db.query(
+    `UPDATE ${SCHEMA}.accounts SET key_nonce = next_key_nonce, key_ciphertext = next_key_ciphertext, key_tag = next_key_tag,
+       next_key_nonce = NULL, next_key_ciphertext = NULL, next_key_tag = NULL
+     WHERE directory_url = $1 AND eab_kid = $2 AND next_key_nonce IS NOT NULL`,
+    [directoryUrl, eabKid],
+  );
+  return promoted.rowCount === 1;
+}
+
+/**
+ * Remove a lineage in one transaction: first a backup row (the lineage and every version, keys still
+ * encrypted) in removed_lineages, then the versions, the node reports and the lineage. The id of the
+ * backup row; undefined when there was no such lineage.
+ */
+export async function removeLineage(db: ClientBase, name: string, node: string): Promise<number | undefined> {
+  await db.query('BEGIN');
+  try {
+    const backup = await db.query<{ id: string }>(
+      `INSERT INTO ${SCHEMA}.removed_lineages (name, lineage, versions, removed_by)
+       SELECT l.name, to_jsonb(l), coalesce((SELECT jsonb_agg(to_jsonb(v) ORDER BY v.version) FROM ${SCHEMA}.versions v WHERE v.lineage = l.name), '[]'::jsonb), $2
+       FROM ${SCHEMA}.lineages l WHERE l.name = $1 RETURNING id`,
+      [name, node],
+    );
+    const id = backup.rows[0]?.id;
+    if (id === undefined) {
+      await db.query('ROLLBACK');
+      return undefined;
+    }
+    await db.query(`DELETE FROM ${SCHEMA}.versions WHERE lineage = $1`, [name]);
+    await db.query(`DELETE FROM ${SCHEMA}.nodes WHERE lineage = $1`, [name]);
+    await db.query(`DELETE FROM ${SCHEMA}.lineages WHERE name = $1`, [name]);
+    await db.query('COMMIT');
+    return Number(id);
+  } catch (error) {
+    await db.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
 }
 
 /** What one node reports about one lineage. */

@@ -57,6 +57,20 @@ export const MIGRATIONS: readonly string[] = [
      updated_at       timestamptz NOT NULL DEFAULT now(),
      PRIMARY KEY (node, lineage)
    );`,
+  // 2: accounts per directory and EAB key identifier ('' = the plain account); a staged next key
+  // for key rollover; removed lineages kept as a backup row.
+  `ALTER TABLE ${SCHEMA}.accounts ADD COLUMN eab_kid text NOT NULL DEFAULT '';
+   ALTER TABLE ${SCHEMA}.accounts DROP CONSTRAINT accounts_pkey;
+   ALTER TABLE ${SCHEMA}.accounts ADD PRIMARY KEY (directory_url, eab_kid);
+   ALTER TABLE ${SCHEMA}.accounts ADD COLUMN next_key_nonce bytea, ADD COLUMN next_key_ciphertext bytea, ADD COLUMN next_key_tag bytea;
+   CREATE TABLE ${SCHEMA}.removed_lineages (
+     id         bigserial PRIMARY KEY,
+     name       text NOT NULL,
+     lineage    jsonb NOT NULL,
+     versions   jsonb NOT NULL,
+     removed_by text NOT NULL,
+     removed_at timestamptz NOT NULL DEFAULT now()
+   );`,
 ];
 
 /** Creates the schema or brings it up to date. */

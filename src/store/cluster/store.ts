@@ -26,7 +26,8 @@ import { connect, databaseError, databaseName, readClusterSecrets, type ClusterS
 import { writeLocalVersion } from './local.js';
 import { clusterLocker, type ClusterLocker, type ClusterLockerOptions, type HeldLock } from './locker.js';
 import * as rows from './rows.js';
-import { migrate } from './schema.js';
+import { migrate, SCHEMA } from './schema.js';
+import { createStore } from '../store.js';
 
 export interface ClusterStoreDeps {
   fs?: StoreFs;
@@ -73,6 +74,11 @@ export interface ClusterSettings {
   cluster: ClusterConfig;
   /** The deploy includes the served check (verify_served): a successful deploy proves the serial served. */
   servedCheck?: boolean;
+}
+
+/** An account as messages name it: its directory, and its EAB key identifier when it has one. */
+function accountName(directoryUrl: string, eabKid: string): string {
+  return eabKid === '' ? `directory ${directoryUrl}` : `directory ${directoryUrl}, EAB key ${eabKid}`;
 }
 
 export async function openClusterStore(config: ClusterSettings, deps: ClusterStoreDeps = {}): Promise<OpenedClusterStore> {
@@ -147,17 +153,18 @@ export async function openClusterStore(config: ClusterSettings, deps: ClusterSto
   };
 
   const store: Store = {
-    readAccount: (directoryUrl) =>
+    readAccount: (directoryUrl, eabKid) =>
       guard(`reading the account for ${directoryUrl}`, async () => {
-        const found = await rows.selectAccount(db, secrets.key, directoryUrl);
+        const found = await rows.selectAccount(db, secrets.key, directoryUrl, eabKid ?? '');
         if (found === undefined) return undefined;
         return { directoryUrl, keyPem: found.keyPem, ...(found.meta === undefined ? {} : { meta: found.meta }) };
       }),
     async writeAccountKey(directoryUrl, pem, options) {
       if (options?.fence?.aborted) throw lockLostError(`storing the account key for ${directoryUrl}`);
-      const inserted = await guard(`storing the account key for ${directoryUrl}`, () => rows.insertAccountKey(db, secrets.key, directoryUrl, pem));
+      const kid = options?.eabKid ?? '';
+      const inserted = await guard(`storing the account key for ${directoryUrl}`, () => rows.insertAccountKey(db, secrets.key, directoryUrl, pem, kid));
       if (!inserted) {
-        throw new GxitError('STORE_IO', `an account key for ${directoryUrl} already exists in ${database}`, {
+        throw new GxitError('STORE_IO', `an account key for ${accountName(directoryUrl, kid)} already exists in ${database}`, {
           subject: directoryUrl,
           fix: 'Reuse the stored key (another node registered it first); run again.',
         });
@@ -165,13 +172,52 @@ export async function openClusterStore(config: ClusterSettings, deps: ClusterSto
     },
     async writeAccountUrl(directoryUrl, account, options) {
       if (options?.fence?.aborted) throw lockLostError(`recording the account URL for ${directoryUrl}`);
-      const createdAt = await guard(`recording the account URL for ${directoryUrl}`, () => rows.updateAccountUrl(db, directoryUrl, account.url, account.email));
+      const kid = account.eabKid ?? '';
+      const createdAt = await guard(`recording the account URL for ${directoryUrl}`, () => rows.updateAccountUrl(db, directoryUrl, account.url, account.email, kid));
       if (createdAt === undefined) {
-        throw new GxitError('INTERNAL', `no account key for ${directoryUrl} in ${database} to record the URL with`, { subject: directoryUrl });
+        throw new GxitError('INTERNAL', `no account key for ${accountName(directoryUrl, kid)} in ${database} to record the URL with`, { subject: directoryUrl });
       }
-      return { url: account.url, directoryUrl, createdAt: createdAt.toISOString(), ...(account.email === undefined ? {} : { email: account.email }) };
+      return {
+        url: account.url,
+        directoryUrl,
+        createdAt: createdAt.toISOString(),
+        ...(account.email === undefined ? {} : { email: account.email }),
+        ...(kid === '' ? {} : { eabKid: kid }),
+      };
     },
-    accountLocation: (directoryUrl) => `the accounts table of ${database} (directory ${directoryUrl})`,
+    async stageAccountKey(directoryUrl, pem, options) {
+      if (options?.fence?.aborted) throw lockLostError(`staging the next account key for ${directoryUrl}`);
+      const kid = options?.eabKid ?? '';
+      const staged = await guard(`staging the next account key for ${directoryUrl}`, () => rows.stageAccountKey(db, secrets.key, directoryUrl, pem, kid));
+      if (!staged) {
+        throw new GxitError('STORE_IO', `cannot stage a new key for ${accountName(directoryUrl, kid)} in ${database}: no such account, or an earlier key rollover did not finish`, {
+          subject: directoryUrl,
+          fix: 'register the account first, or finish the earlier rollover (gxit-cert account rollover) before starting another',
+        });
+      }
+    },
+    async promoteAccountKey(directoryUrl, options) {
+      if (options?.fence?.aborted) throw lockLostError(`promoting the next account key for ${directoryUrl}`);
+      const kid = options?.eabKid ?? '';
+      const promoted = await guard(`promoting the next account key for ${directoryUrl}`, () => rows.promoteAccountKey(db, directoryUrl, kid));
+      if (!promoted) {
+        throw new GxitError('STORE_IO', `no staged key for ${accountName(directoryUrl, kid)} in ${database} to promote`, {
+          subject: directoryUrl,
+          fix: 'stage the next key first (gxit-cert account rollover)',
+        });
+      }
+    },
+    accountLocation: (directoryUrl, eabKid) => `the accounts table of ${database} (${accountName(directoryUrl, eabKid ?? '')})`,
+
+    async removeLineage(name, options) {
+      checkLineageName(name);
+      if (options?.fence?.aborted) throw lockLostError(`removing lineage ${name}`);
+      const id = await guard(`removing lineage ${name}`, () => rows.removeLineage(db, name, cluster.node));
+      if (id === undefined) return undefined;
+      // This node's own copy goes too (with the file store's backup); other nodes keep theirs.
+      await createStore(config.stateDir, { fs }).removeLineage(name).catch(() => undefined);
+      return { backup: `row ${id} of ${SCHEMA}.removed_lineages in ${database}` };
+    },
 
     async readLineage(name) {
       checkLineageName(name);
