@@ -16,7 +16,7 @@ const outdir = process.argv[2] ?? new URL('../bundle/', import.meta.url).pathnam
 // In a bundle, import() of a CommonJS package yields only `default`; Node itself also offers the
 // named exports. These packages are imported lazily by name, so each gets a small ESM facade whose
 // named exports are read from the package at build time.
-const COMMONJS_LAZY = ['acme-client', 'cron'];
+const COMMONJS_LAZY = ['acme-client', 'cron', 'pg'];
 const facades = {
   name: 'commonjs-facades',
   setup(b) {

@@ -32,6 +32,8 @@ export type ErrorCode =
   | 'ACME_CHALLENGE'
   | 'ACME_FINALIZE'
   | 'ACME_REVOKE'
+  // the cluster database
+  | 'CLUSTER_DB'
   // storage and process
   | 'STORE_IO'
   | 'LOCKED'

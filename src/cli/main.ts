@@ -75,6 +75,25 @@ function program(): Command {
       process.exitCode = await runStatus(opts);
     });
 
+  withCommon(cli.command('sync'))
+    .description('cluster: write every newer version from the cluster database into state_dir, then run the deploy hooks and the served check')
+    .option('-q, --quiet', 'print nothing unless something fails (for cron)')
+    .action(async (opts: CommonOptions & { quiet?: boolean }) => {
+      const { runSync } = await import('./sync-command.js');
+      process.exitCode = await runSync(opts);
+    });
+
+  cli
+    .command('watch')
+    .description('cluster: keep running and sync each new version as soon as it is committed (for a systemd service); stops on SIGTERM')
+    .addOption(new Option('-c, --config <file>', 'configuration file (YAML)').default(DEFAULT_CONFIG_PATH))
+    .option('-v, --verbose', 'also log lineages that were already current')
+    .addOption(new Option('--reconcile-interval <seconds>', 'seconds between full reconciles (default 600)').hideHelp())
+    .action(async (opts: { config: string; verbose?: boolean; reconcileInterval?: string }) => {
+      const { runWatch } = await import('./watch-command.js');
+      process.exitCode = await runWatch(opts);
+    });
+
   cli
     .command('schedule')
     .description('keep running and renew on a cron schedule (for a systemd service or a container); stops on SIGTERM')
