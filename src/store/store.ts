@@ -5,6 +5,7 @@ import { readAccount, writeAccountKey, writeAccountUrl } from './accounts.js';
 import { lockLostError, StoreConflictError, type CertificateFiles, type CommitResult, type Store, type WriteOptions } from './contract.js';
 import { nodeFs, readFileIfAny, readLinkIfAny, type StoreFs } from './fs.js';
 import { accountDir, archivePaths, checkLineageName, livePaths, versionOfLinkTarget, type LivePaths } from './layout.js';
+import { fileJournal } from './journal.js';
 import { commitLineage, listLineages, readLineage, readLineageState, writeLineageState } from './lineage.js';
 
 export type { Store } from './contract.js';
@@ -52,6 +53,7 @@ export function createStore(stateDir: string, deps: StoreDeps = {}): FileStore {
   const now = deps.now ?? (() => new Date());
   return {
     stateDir,
+    journal: fileJournal(fs, stateDir),
     readAccount: (directoryUrl) => readAccount(fs, stateDir, directoryUrl),
     writeAccountKey: async (directoryUrl, pem, options) => {
       checkFence(options, `storing the account key for ${directoryUrl}`);

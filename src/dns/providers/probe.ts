@@ -32,6 +32,11 @@ export async function runProbe(fqdn: string, steps: ProbeSteps, opts: ProbeOptio
     return failed(error);
   }
   const what = `TXT "${record.value}" at ${record.fqdn} ${where} ${steps.how}`;
+  try {
+    await opts.beforeAdd?.(record);
+  } catch (error) {
+    return failed(error);
+  }
   let added = false;
   let failure: unknown;
   let leftover: unknown;
@@ -46,6 +51,13 @@ export async function runProbe(fqdn: string, steps: ProbeSteps, opts: ProbeOptio
       await steps.remove(record, new AbortController().signal);
     } catch (error) {
       leftover = error;
+    }
+  }
+  if (leftover === undefined) {
+    try {
+      await opts.afterRemove?.(record);
+    } catch (error) {
+      failure ??= error;
     }
   }
   if (leftover !== undefined) {
