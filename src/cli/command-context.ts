@@ -56,10 +56,42 @@ export async function runOrderCommand(command: OrderCommand): Promise<CycleRepor
     const base = command.preload ? loadBase(config, opts, warnings) : undefined;
     await base;
     const idle = await decideQuickly(config, opened.store, Date.now(), command.run);
-    if (idle !== undefined) return idle;
+    if (idle !== undefined) {
+      await sweepWhenIdle(command, opened);
+      return idle;
+    }
     return await runLocked(command, opened, base);
   } finally {
     await opened.close();
+  }
+}
+
+/** The provider alone (no ACME code): what removing an earlier run's leftovers needs. */
+async function loadDnsProvider(config: Config): Promise<import('../dns/provider.js').DnsProvider> {
+  const { loadProvider } = await import('../dns/providers/descriptor.js');
+  return loadProvider(PROVIDERS, config.dns);
+}
+
+/**
+ * Nothing to order: still remove what earlier runs left in the DNS journal (under the lock). Costs
+ * one directory listing when the journal is empty, the usual case.
+ */
+async function sweepWhenIdle(command: OrderCommand, opened: OpenedStore): Promise<void> {
+  const journal = opened.store.journal;
+  if (journal === undefined || (await journal.list()).length === 0) return;
+  const [{ sweepUnderLock }, { listenForInterrupts }] = await Promise.all([import('../orchestrate/journal.js'), import('./signals.js')]);
+  const interrupts = listenForInterrupts();
+  try {
+    await sweepUnderLock({
+      journal,
+      locker: opened.locker,
+      lockWaitMs: 15 * 60_000,
+      provider: () => loadDnsProvider(command.config),
+      signal: interrupts.signal,
+      reporter: commandReporter(command.opts, command.warnings),
+    });
+  } finally {
+    interrupts.stop();
   }
 }
 
@@ -90,6 +122,7 @@ async function runLocked(command: OrderCommand, opened: OpenedStore, preloaded: 
         store: opened.store,
         locker: opened.locker,
         reporter,
+        leftoverProvider: async () => (await (base ??= loadBase(config, opts, warnings))).provider,
         ordering: async (orderConfig, store) => buildOrdering(await (base ??= loadBase(config, opts, warnings)), orderConfig, store, reporter),
         ari,
         signal: interrupts.signal,

@@ -23,6 +23,7 @@ import { abortError, anySignal } from './abort.js';
 import { decide, refreshAri, idleReport, type Decision, type DecideDeps, type RunOptions } from './decide.js';
 import { dryRunStore, lineageStore, type LineageStore } from './lineage-store.js';
 import { orderLineage, type ChallengeDns, type LineageResult } from './order.js';
+import { journaled, sweepLeftovers } from './journal.js';
 import { recordRun } from './record.js';
 import { initialReport, type CycleReport, type LineageReport } from './report.js';
 import type { Reporter } from './reporter.js';
@@ -59,6 +60,11 @@ export interface RunDeps {
   onLockWait?: (holder: LockHolderInfo | undefined) => void;
   onHookOutput?: (phase: HookPhase, label: string, text: string) => void;
   cleanupTimeoutMs?: number;
+  /**
+   * The configured DNS provider alone, for removing what earlier runs left in the journal before
+   * anything else; without it leftovers are only reported.
+   */
+  leftoverProvider?: () => Promise<DnsProvider>;
 }
 
 const NO_HOOKS: HooksConfig = { pre: [], deploy: [], post: [], onFailure: [], timeoutMs: DEFAULT_HOOK_TIMEOUT_SECONDS * 1000 };
@@ -116,6 +122,7 @@ class RunState {
   }
 
   async execute(): Promise<CycleReport> {
+    await this.sweep();
     // Decide again under the lock: another run may have renewed while this one waited.
     const decision = await decide(this.decideDeps(), this.opts);
     this.decision = decision;
@@ -127,6 +134,22 @@ class RunState {
     await this.redeployAll(decision);
     if (decision.ordered.length > 0) await this.postHooks();
     return this.report();
+  }
+
+  /** First of all, under the lock: remove the TXT values earlier runs left behind (journal.ts). */
+  async sweep(): Promise<void> {
+    const journal = this.deps.store.journal;
+    if (journal === undefined) return;
+    const load = this.deps.leftoverProvider;
+    await this.keep('*', 'could not remove the TXT records earlier runs left behind', () =>
+      sweepLeftovers({
+        journal,
+        provider: load ?? (() => Promise.reject(new GxitError('INTERNAL', 'no provider to remove them with'))),
+        signal: this.signal,
+        reporter: this.deps.reporter,
+        ...(this.deps.cleanupTimeoutMs === undefined ? {} : { timeoutMs: this.deps.cleanupTimeoutMs }),
+      }),
+    );
   }
 
   decideDeps(): DecideDeps {
@@ -188,6 +211,10 @@ class RunState {
       await this.failRemaining(decision, store, asGxit(error));
       return;
     }
+    const journal = this.deps.store.journal;
+    if (journal !== undefined) {
+      ordering = { ...ordering, provider: journaled(ordering.provider, { journal, command: this.opts.mode, write: this.write, now: () => new Date(this.now()) }) };
+    }
     const refused = await this.preHooks(decision);
     for (const item of decision.ordered) {
       const { name, domains } = item.certificate;
@@ -208,6 +235,7 @@ class RunState {
             server: this.orderConfig.server,
             now: this.now,
             ...(this.deps.cleanupTimeoutMs === undefined ? {} : { cleanupTimeoutMs: this.deps.cleanupTimeoutMs }),
+            journaled: journal !== undefined,
           },
           decision.replaces.get(name),
         );
