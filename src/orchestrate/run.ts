@@ -24,7 +24,7 @@ import { decide, refreshAri, idleReport, type Decision, type DecideDeps, type Ru
 import { dryRunStore, lineageStore, type LineageStore } from './lineage-store.js';
 import { orderLineage, type ChallengeDns, type LineageResult } from './order.js';
 import { journaled, sweepLeftovers } from './journal.js';
-import { recordRun } from './record.js';
+import { clearFailure, recordRun } from './record.js';
 import { initialReport, type CycleReport, type LineageReport } from './report.js';
 import type { Reporter } from './reporter.js';
 
@@ -294,6 +294,8 @@ class RunState {
 
     if (this.opts.dryRun) {
       entry.status = 'dry-run';
+      // A successful run of any kind clears an earlier failure (status stops warning about it).
+      await this.keep(result.name, 'could not record the success', () => clearFailure(this.deps.store, result.name, at, this.write));
       if (this.opts.runDeployHooks && this.hooks.deploy.length > 0) {
         const lineage = this.hookLineage(result.name, result.domains, liveVersion);
         const runs = await this.phase(this.hooks.deploy, { phase: 'deploy', dryRun: true, lineage });
