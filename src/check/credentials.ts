@@ -83,7 +83,7 @@ export async function gatherProbe(deps: ProbeDeps, provider: DnsProvider, fqdn: 
     },
   });
   facts.interrupted = deps.signal?.aborted ?? false;
-  if (probed && deps.verify && facts.result.ok) facts.leftover = await stillServed(deps, probed);
+  if (probed && deps.verify && facts.result.ok && !facts.result.retained) facts.leftover = await stillServed(deps, probed);
   return facts;
 }
 

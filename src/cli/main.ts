@@ -14,7 +14,7 @@ export interface CommonOptions {
 
 function program(): Command {
   const cli = new Command('gxit-cert')
-    .description('Wildcard TLS certificates for Galaxy servers over ACME DNS-01 (RFC 2136/TSIG or Route53)')
+    .description('Wildcard TLS certificates for Galaxy servers over ACME DNS-01 (RFC 2136/TSIG, Route53, Cloudflare, acme-dns or your own script)')
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', providersHelp(PROVIDERS))
@@ -83,6 +83,14 @@ function program(): Command {
     .action(async (opts: { config: string; systemd?: boolean; cron?: boolean; print?: boolean; root?: string }) => {
       const { runInstallTimer } = await import('./schedule-command.js');
       process.exitCode = await runInstallTimer(opts);
+    });
+
+  const acmeDns = cli.command('acme-dns').description('acme-dns helpers (dns.provider: acme-dns)');
+  withCommon(acmeDns.command('register'))
+    .description('register each configured name that has no acme-dns registration, write credentials_file and print the CNAME records to create')
+    .action(async (opts: CommonOptions) => {
+      const { runAcmeDnsRegister } = await import('./acme-dns-command.js');
+      process.exitCode = await runAcmeDnsRegister(opts);
     });
 
   return cli;

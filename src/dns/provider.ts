@@ -18,7 +18,11 @@ export interface TxtRecord {
   /** Owner name to write at, lower case, no trailing dot (after CNAME delegation is followed). */
   fqdn: string;
   /** The exact TXT value; base and wildcard challenges share an fqdn and differ by value. */
-  value: string;
+  value: string;  /**
+   * The domain this value validates, as ordered ("*.x" for a wildcard). Set for challenges; absent
+   * for probes and replays. Providers whose contract names the domain (certbot hooks) use it.
+   */
+  domain?: string;
 }
 
 export interface ProbeResult {
@@ -27,6 +31,11 @@ export interface ProbeResult {
   detail: string;
   /** When not ok: what to do, in one sentence. */
   fix?: string;
+  /**
+   * The probe value stays by design (acme-dns keeps the two latest values and has no delete):
+   * check-dns does not expect the nameservers to drop it.
+   */
+  retained?: boolean;
 }
 
 export interface ProbeOptions {
@@ -77,4 +86,9 @@ export interface DnsProvider {
    * and removes the value again whatever happened; never leaves it behind without saying so.
    */
   probe?(fqdn: string, opts: ProbeOptions): Promise<ProbeResult>;
+  /**
+   * Before an order is placed: throws when this provider cannot take these domains in one order
+   * (acme-dns keeps two values per subdomain), so that nothing is ordered in vain.
+   */
+  checkOrder?(certificate: string, domains: string[]): void;
 }

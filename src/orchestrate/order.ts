@@ -86,6 +86,8 @@ export async function orderLineage(certificate: CertificateConfig, reason: PlanR
   const run: OrderRun = { certificate, deps, records: [], step: (s, detail) => deps.reporter.step(name, s, detail) };
   const targets = lookUpTargets(deps.dns, domains);
   try {
+    // Before anything is ordered: a provider that cannot take these names in one order says so now.
+    deps.provider.checkOrder?.(name, domains);
     run.step('order', `ordering ${domains.join(', ')} (${reason})`);
     const placed = await placeStep(run, replaces);
     const placements = await recordsStep(run, placed, targets);
@@ -152,7 +154,7 @@ async function recordsStep(run: OrderRun, placed: OrderHandle, targetOf: (domain
       run.step('dns-present', `${target.delegatedVia[0]} is delegated by CNAME: writing at ${target.fqdn}`);
     }
   }
-  run.records = found.map(({ challenge, target }) => ({ fqdn: target.fqdn, value: challenge.txtValue }));
+  run.records = found.map(({ challenge, target }) => ({ fqdn: target.fqdn, value: challenge.txtValue, domain: challenge.domain }));
   return found.map(({ challenge, target }) => ({
     domain: challenge.domain,
     fqdn: target.fqdn,

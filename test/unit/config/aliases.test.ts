@@ -101,8 +101,8 @@ certbot_dns_credentials:
   });
 
   test('credentials of an unsupported provider have no place (validation reports the provider)', () => {
-    const result = aliased('certbot_dns_provider: cloudflare\ncertbot_dns_credentials:\n  api_token: x\n');
-    expect(node(result.root, 'dns', 'provider')).toMatchObject({ value: 'cloudflare' });
+    const result = aliased('certbot_dns_provider: gandi\ncertbot_dns_credentials:\n  api_token: x\n');
+    expect(node(result.root, 'dns', 'provider')).toMatchObject({ value: 'gandi' });
     expect(node(result.root, 'dns', 'rfc2136')).toBeUndefined();
     expect(node(result.root, 'dns', 'route53')).toBeUndefined();
   });

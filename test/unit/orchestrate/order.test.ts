@@ -50,6 +50,32 @@ describe('orderLineage', () => {
     expect(t.store.lineages.get('galaxy.test')?.state.domains).toEqual(CERT.domains);
   });
 
+  it('hands the provider each record with the domain it validates', async () => {
+    const t = setup();
+    const seen: { fqdn: string; value: string; domain?: string }[] = [];
+    const present = t.provider.present.bind(t.provider);
+    t.provider.present = async (records, signal) => {
+      seen.push(...records);
+      return present(records, signal);
+    };
+    await orderLineage(CERT, 'new', t.deps);
+    expect(seen.map((r) => r.domain).sort()).toEqual([...CERT.domains].sort());
+  });
+
+  it('a provider that refuses the names (checkOrder) fails the lineage before anything is ordered', async () => {
+    const t = setup();
+    const asked: string[][] = [];
+    t.provider.checkOrder = (certificate, domains) => {
+      asked.push([certificate, ...domains]);
+      throw new GxitError('CONFIG_INVALID', `${certificate}: too many values for one subdomain`);
+    };
+    const result = await orderLineage(CERT, 'new', t.deps);
+    expect(asked).toEqual([[CERT.name, ...CERT.domains]]);
+    expect(result).toMatchObject({ status: 'failed', error: { code: 'CONFIG_INVALID', message: `${CERT.name}: too many values for one subdomain` } });
+    expect(t.events.log).toEqual([]);
+    expect(t.session.abandoned).toBe(0);
+  });
+
   it('a refused order leaves nothing to clean up and commits nothing', async () => {
     const t = setup({ session: { failAt: 'order' } });
     const result = await orderLineage(CERT, 'new', t.deps);
