@@ -78,7 +78,7 @@ export interface DnsProvider {
   /**
    * Remove exactly these values, which an earlier run (another process) may have added: unlike
    * cleanup, the provider has no memory of them. Same rules as cleanup. When absent, cleanup is
-   * used (fine for a provider whose cleanup does not depend on what this instance added).
+   * used: a provider whose cleanup only removes what this instance added MUST implement it.
    */
   removeLeftovers?(records: TxtRecord[], signal: AbortSignal): Promise<void>;
   /**

@@ -37,7 +37,7 @@ function newEntry(provider: DnsProvider, records: TxtRecord[], ctx: JournalConte
     id: `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`,
     provider: provider.name,
     identity: provider.identity ?? provider.name,
-    records: records.map((r) => ({ fqdn: r.fqdn, value: r.value })),
+    records: records.map((r) => ({ fqdn: r.fqdn, value: r.value, ...(r.domain === undefined ? {} : { domain: r.domain }) })),
     command: ctx.command,
     pid: ctx.pid ?? process.pid,
     hostname: ctx.hostname ?? osHostname(),

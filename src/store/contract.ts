@@ -113,6 +113,8 @@ export interface Store {
 export interface JournalRecord {
   fqdn: string;
   value: string;
+  /** The domain the value validates, when known (hook-style providers pass it on). */
+  domain?: string;
 }
 
 /** One batch of TXT values a run was about to write through one provider. */

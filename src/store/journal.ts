@@ -22,7 +22,9 @@ function checkId(id: string): void {
 }
 
 function isRecord(value: unknown): value is JournalRecord {
-  return typeof value === 'object' && value !== null && 'fqdn' in value && 'value' in value && typeof value.fqdn === 'string' && typeof value.value === 'string';
+  if (typeof value !== 'object' || value === null || !('fqdn' in value) || !('value' in value)) return false;
+  if ('domain' in value && typeof value.domain !== 'string') return false;
+  return typeof value.fqdn === 'string' && typeof value.value === 'string';
 }
 
 /** The entry in a file's text; undefined when it is not one of ours (it is then reported, never acted on). */
@@ -39,7 +41,7 @@ export function parseEntry(text: string): JournalEntry | undefined {
   if (typeof id !== 'string' || !ID.test(id) || typeof provider !== 'string' || typeof identity !== 'string') return undefined;
   if (!Array.isArray(records) || !records.every(isRecord)) return undefined;
   if (typeof command !== 'string' || typeof pid !== 'number' || typeof hostname !== 'string' || typeof createdAt !== 'string') return undefined;
-  return { id, provider, identity, records: records.map((r) => ({ fqdn: r.fqdn, value: r.value })), command, pid, hostname, createdAt };
+  return { id, provider, identity, records: records.map((r) => ({ fqdn: r.fqdn, value: r.value, ...(r.domain === undefined ? {} : { domain: r.domain }) })), command, pid, hostname, createdAt };
 }
 
 export function fileJournal(fs: StoreFs, stateDir: string): DnsJournal {
