@@ -64,7 +64,10 @@ export async function runProbe(fqdn: string, steps: ProbeSteps, opts: ProbeOptio
     return {
       ok: false,
       detail: `added ${what} but could not remove it: ${messageOf(leftover)}`,
-      fix: `remove TXT "${record.value}" at ${record.fqdn} by hand${leftover instanceof GxitError && leftover.fix ? ` (${leftover.fix})` : ''}`,
+      // A journaled probe (afterRemove given) stays in the journal and the next run removes it.
+      fix: opts.afterRemove !== undefined
+        ? `nothing to do by hand: the value stays in the DNS journal and the next issue, renew or check-dns run removes it${leftover instanceof GxitError && leftover.fix ? ` (${leftover.fix})` : ''}`
+        : `remove TXT "${record.value}" at ${record.fqdn} by hand${leftover instanceof GxitError && leftover.fix ? ` (${leftover.fix})` : ''}`,
     };
   }
   if (failure !== undefined) return failed(failure, added ? `added and removed ${what}, but ` : '');

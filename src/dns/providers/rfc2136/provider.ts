@@ -307,7 +307,7 @@ export function createRfc2136Provider(cfg: Rfc2136Config, deps: Rfc2136Deps = {}
       const where = [...new Set(unanswered.flatMap((r) => (maybeAt.get(keyOf(r)) ?? []).filter((t) => silent.has(t.label)).map((t) => t.label)))].join(', ');
       throw new GxitError('DNS_TIMEOUT', `${where} never answered, so whether it applied the update for ${[...new Set(unanswered.map((r) => r.fqdn))].join(', ')} is unknown; it was not asked again`, {
         subject: `server ${where}`,
-        fix: 'nothing to do by hand: the values stay in the journal and the next run removes them once the server answers',
+        fix: 'check that the server is running and reachable; a later run removes the values once it answers',
       });
     }
   };
