@@ -61,8 +61,8 @@ export function journaled(provider: DnsProvider, ctx: JournalContext): DnsProvid
   }
 
   const wrapped: DnsProvider = {
-    name: provider.name,
-    ...(provider.identity === undefined ? {} : { identity: provider.identity }),
+    // Everything else the provider offers (identity, checkOrder, removeLeftovers) passes through.
+    ...provider,
     async present(records, signal) {
       signal.throwIfAborted();
       if (records.length > 0) {
@@ -76,7 +76,6 @@ export function journaled(provider: DnsProvider, ctx: JournalContext): DnsProvid
       await provider.cleanup(records, signal);
       await settle(records);
     },
-    ...(provider.removeLeftovers === undefined ? {} : { removeLeftovers: provider.removeLeftovers.bind(provider) }),
   };
   const probe = provider.probe?.bind(provider);
   if (probe !== undefined) {

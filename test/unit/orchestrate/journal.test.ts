@@ -71,6 +71,16 @@ describe('journaled provider', () => {
     expect(journal.entries.size).toBe(0);
   });
 
+  it('passes everything else through (identity, checkOrder, removeLeftovers)', async () => {
+    const checked: string[] = [];
+    const inner = { ...zoneProvider([]), checkOrder: (name: string) => { checked.push(name); } };
+    const provider = journaled(inner, { journal: memoryJournal(), command: 'issue' });
+    provider.checkOrder?.('galaxy.test', ['galaxy.test']);
+    expect(checked).toEqual(['galaxy.test']);
+    expect(provider.identity).toBe('servers 192.0.2.53:53, key k');
+    expect(provider.removeLeftovers).toBe(inner.removeLeftovers);
+  });
+
   it('sends nothing when the entry cannot be recorded', async () => {
     const log: string[] = [];
     const lost = new AbortController();
