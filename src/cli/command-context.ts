@@ -13,6 +13,7 @@ import type { Reporter } from '../orchestrate/reporter.js';
 import { decideQuickly } from '../orchestrate/decide.js';
 import type { OpenedStore } from '../store/contract.js';
 import { openStore } from '../store/factory.js';
+import { redactLine } from '../redact.js';
 import { collectingReporter, terminalReporter } from './progress.js';
 
 export interface OutputOptions {
@@ -24,7 +25,7 @@ export interface OutputOptions {
 export async function loadCommandConfig(path: string, opts: OutputOptions, warnings: string[]): Promise<Config> {
   const config = await loadConfig(path, { providers: PROVIDERS });
   warnings.push(...config.warnings);
-  if (!opts.json) for (const w of config.warnings) process.stderr.write(`warning: ${w}\n`);
+  if (!opts.json) for (const w of config.warnings) process.stderr.write(`warning: ${redactLine(w)}\n`);
   return config;
 }
 

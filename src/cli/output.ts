@@ -1,4 +1,5 @@
 import { GxitError, messageOf } from '../errors.js';
+import { redactLine, redactUrlUserinfo } from '../redact.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -12,18 +13,22 @@ export function exitCodeFor(error: unknown): number {
 
 /** One line: what failed (with its subject) and what to do. */
 export function formatError(error: unknown): string {
+  // redactLine: whatever a message quotes, a URL password is masked and a control character cannot
+  // start a second line (the last guard; messages are meant to be safe already).
   if (error instanceof GxitError) {
-    return error.fix ? `error: ${error.message} (${error.fix})` : `error: ${error.message}`;
+    return redactLine(error.fix ? `error: ${error.message} (${error.fix})` : `error: ${error.message}`);
   }
-  return `error: ${messageOf(error)} (this is unexpected: run again with --verbose and report it)`;
+  return redactLine(`error: ${messageOf(error)} (this is unexpected: run again with --verbose and report it)`);
 }
 
 /** The error as data, for --json. */
 export function errorData(error: unknown): { code: string; message: string; subject?: string; fix?: string } {
+  // JSON escapes control characters itself; URL passwords are masked as in the text form.
+  const mask = (text: string | undefined): string | undefined => (text === undefined ? undefined : redactUrlUserinfo(text));
   if (error instanceof GxitError) {
-    return { code: error.code, message: error.message, subject: error.subject, fix: error.fix };
+    return { code: error.code, message: redactUrlUserinfo(error.message), subject: mask(error.subject), fix: mask(error.fix) };
   }
-  return { code: 'INTERNAL', message: messageOf(error) };
+  return { code: 'INTERNAL', message: redactUrlUserinfo(messageOf(error)) };
 }
 
 /** Stack and cause chain, shown only with --verbose. */

@@ -5,12 +5,15 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, realpath } from 'node:fs/promises';
+import { lstat, mkdir, readdir, realpath } from 'node:fs/promises';
+import { readBoundedFile, readBoundedText } from '../files/read.js';
 import { hostname } from 'node:os';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { loadConfig } from '../config/load.js';
+import { DURATIONS, describeRange, inDurationRange } from '../config/durations.js';
+import { hasUnsafeChars, showPath, showValue } from '../redact.js';
 import { PROVIDERS } from '../dns/providers/registry.js';
 import { GxitError, messageOf } from '../errors.js';
 import { describeCertificate } from '../renew/facts.js';
@@ -134,12 +137,25 @@ export async function runSchedule(opts: ScheduleOptions): Promise<number> {
   }
 }
 
+async function requireDirectory(root: string): Promise<void> {
+  // A missing root is created below (packaging into an empty tree); anything else must be a directory.
+  const stat = await lstat(root).catch(() => undefined);
+  if (stat !== undefined && !stat.isDirectory()) {
+    throw new GxitError('USAGE', `--root ${JSON.stringify(showPath(root))} is not a directory`, { subject: '--root', fix: 'name a directory (or a path to create) as --root' });
+  }
+}
+
 function parseDelay(text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
   if (!/^[0-9]+$/.test(text.trim())) {
-    throw new GxitError('USAGE', `--random-delay "${text}" is not a number of seconds`, { subject: '--random-delay', fix: 'write whole seconds, e.g. --random-delay 600' });
+    throw new GxitError('USAGE', `--random-delay ${showValue(text)} is not a number of seconds`, { subject: '--random-delay', fix: 'write whole seconds, e.g. --random-delay 600' });
   }
-  return Number(text.trim());
+  const seconds = Number(text.trim());
+  const rule = DURATIONS['schedule --random-delay'];
+  if (!inDurationRange(seconds, rule)) {
+    throw new GxitError('USAGE', `--random-delay ${seconds} is not ${describeRange(rule)}`, { subject: '--random-delay', fix: `write whole seconds ${describeRange(rule)}, e.g. --random-delay 600` });
+  }
+  return seconds;
 }
 
 // ------------------------------------------------------------------------------------------ install
@@ -163,14 +179,25 @@ export async function runInstallTimer(opts: InstallTimerOptions): Promise<number
       throw new GxitError('USAGE', '--systemd and --cron exclude each other', { subject: 'install-timer', fix: 'choose one' });
     }
     const root = resolvePath(opts.root ?? '/');
+    if (opts.root !== undefined) await requireDirectory(root);
     const at = (path: string): string => join(root, path);
     const systemdRuns = existsSync(at('/run/systemd/system'));
     const kind = opts.systemd ? 'systemd' : opts.cron ? 'cron' : systemdRuns ? 'systemd' : 'cron';
     const configPath = resolvePath(opts.config);
+    const cli = await realpath(fileURLToPath(new URL('../../bin/gxit-cert.js', import.meta.url)));
+    // These paths become lines of a unit or cron file: a newline in one would add lines of its own.
+    for (const [what, value] of [['--config', configPath], ['the node binary path', process.execPath], ['the gxit-cert path', cli]] as const) {
+      if (hasUnsafeChars(value)) {
+        throw new GxitError('USAGE', `${what} ${JSON.stringify(showPath(value)).replace(/\\\\u/g, '\\u')} contains a control character, which cannot go into a ${kind === 'systemd' ? 'systemd unit' : 'cron file'}`, {
+          subject: what,
+          fix: 'use a path without newlines or other control characters',
+        });
+      }
+    }
     const config = await loadConfig(configPath, { providers: PROVIDERS });
     const command = {
       node: process.execPath,
-      cli: await realpath(fileURLToPath(new URL('../../bin/gxit-cert.js', import.meta.url))),
+      cli,
       config: configPath,
       time: dailyTimeFor(hostname()),
       randomDelay: DEFAULT_RANDOM_DELAY,
@@ -226,7 +253,7 @@ async function findCertbotJobs(at: (path: string) => string): Promise<CertbotJob
     for (const name of await readdir(at(dir)).catch(() => [] as string[])) crontabs.push(`${dir}/${name}`);
   }
   for (const file of crontabs) {
-    const text = await readFile(at(file), 'utf8').catch(() => undefined);
+    const text = await readBoundedText(at(file), { kind: 'config' }).catch(() => undefined);
     if (text?.split('\n').some(isCertbotRenewLine)) jobs.push({ where: file });
   }
   for (const timer of ['certbot.timer', 'snap.certbot.renew.timer']) {
@@ -244,7 +271,7 @@ async function findCertbotLineages(at: (path: string) => string): Promise<Certbo
     const name = file.slice(0, -'.conf'.length);
     let domains = [name];
     try {
-      domains = describeCertificate(await readFile(at(`/etc/letsencrypt/live/${name}/cert.pem`))).sans;
+      domains = describeCertificate((await readBoundedFile(at(`/etc/letsencrypt/live/${name}/cert.pem`), { kind: 'pem' })).data).sans;
     } catch {
       // Without a readable certificate the lineage name is the best guess at its names.
     }

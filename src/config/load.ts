@@ -12,15 +12,16 @@
  * files are read through `readSecretFile`. `loadConfig` is the edge that reads the file and passes
  * `process.env`.
  */
-import { readFile as fsReadFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve as resolvePath } from 'node:path';
 import { GxitError } from '../errors.js';
+import { isFileReadError, readBoundedFile } from '../files/read.js';
+import { showPath } from '../redact.js';
 import { applyAliases } from './aliases.js';
 import { applyDefaults, DEFAULT_CONFIG_PATH } from './defaults.js';
 import { ConfigError, sortProblems, type ConfigProblem } from './problems.js';
 import type { ProviderSection } from './provider-section.js';
 import { readSecretFileSync, resolveSecrets, type SecretFileReader } from './secrets.js';
-import { parseYamlTree } from './tree.js';
+import { get, parseYamlTree, type MapNode } from './tree.js';
 import type { Config } from './types.js';
 import { validateTree } from './validate.js';
 
@@ -38,10 +39,12 @@ export interface ParseOptions {
   baseDir?: string;
   /** Reads secret files. Default: node:fs (regular files up to 64 KiB). */
   readSecretFile?: SecretFileReader;
+  /** st_mode of the configuration file, when read from one: a world-readable file with an inline secret is warned about. */
+  fileMode?: number;
 }
 
 export interface LoadOptions extends ParseOptions {
-  /** Reads the configuration file. Default: node:fs/promises readFile. Env default here: process.env. */
+  /** Reads the configuration file. Default: the bounded regular-file reader (files/read.ts). Env default here: process.env. */
   readFile?: (path: string) => Promise<Buffer | string>;
 }
 
@@ -72,6 +75,11 @@ export function evaluateConfigText(text: string, source: string, options: ParseO
   }
   if (problems.length > 0 || validated.draft === undefined) return { problems: sortProblems(problems), warnings };
 
+  const inline = inlineSecretKeys(defaulted, validated.draft.dns.provider);
+  if (options.fileMode !== undefined && (options.fileMode & 0o004) !== 0 && inline.length > 0) {
+    const mode = (options.fileMode & 0o777).toString(8).padStart(4, '0');
+    warnings.push(`${showPath(source)}: holds an inline secret (${inline.join(', ')}) and is readable by every user (mode ${mode}); run chmod 600 ${showPath(source)}, or move the secret to a file (secret_file:)`);
+  }
   const draft = { ...validated.draft, warnings };
   const resolved = resolveSecrets(draft, { env: options.env ?? {}, readSecretFile: options.readSecretFile ?? readSecretFileSync });
   if (resolved.config === undefined) return { problems: sortProblems(resolved.problems), warnings: [...warnings, ...resolved.warnings] };
@@ -90,11 +98,19 @@ export function parseConfigText(text: string, source: string, options: ParseOpti
  * file itself, and ConfigError (CONFIG_SYNTAX, CONFIG_INVALID, SECRET_UNAVAILABLE) for its content.
  */
 export async function loadConfig(path: string = DEFAULT_CONFIG_PATH, options: LoadOptions): Promise<Config> {
-  const readFile = options.readFile ?? ((file: string) => fsReadFile(file));
   let data: Buffer | string;
+  let fileMode: number | undefined;
   try {
-    data = await readFile(path);
+    if (options.readFile !== undefined) {
+      data = await options.readFile(path);
+    } else {
+      const file = await readBoundedFile(path, { kind: 'config' });
+      data = file.data;
+      fileMode = file.mode;
+    }
   } catch (error) {
+    // A missing file gets the fuller hint below; the bounded reader's other errors are already one line.
+    if (isFileReadError(error) && error.problem !== 'missing') throw error;
     throw fileError(path, error);
   }
   const text = typeof data === 'string' ? data : data.toString('utf8');
@@ -103,15 +119,33 @@ export async function loadConfig(path: string = DEFAULT_CONFIG_PATH, options: Lo
     env: options.env ?? process.env,
     baseDir: options.baseDir ?? dirname(resolvePath(path)),
     ...(options.readSecretFile === undefined ? {} : { readSecretFile: options.readSecretFile }),
+    ...(fileMode === undefined ? {} : { fileMode }),
+  });
+}
+
+/**
+ * Keys of a provider section that hold a secret when written inline. Generic on purpose (config knows no
+ * provider): the names the registered providers use for inline secrets.
+ */
+const INLINE_SECRET_KEYS = ['secret', 'secret_access_key', 'session_token', 'password', 'token', 'api_token', 'api_key'];
+
+/** Key paths of the secrets written in the file itself (the chosen provider's section). */
+function inlineSecretKeys(root: MapNode, provider: string): string[] {
+  const dns = get(root, 'dns');
+  const section = dns?.kind === 'map' ? get(dns, provider) : undefined;
+  if (section?.kind !== 'map') return [];
+  return INLINE_SECRET_KEYS.flatMap((key) => {
+    const node = get(section, key);
+    return node?.kind === 'scalar' && typeof node.value === 'string' && node.value.trim() !== '' ? [node.path] : [];
   });
 }
 
 function fileError(path: string, error: unknown): GxitError {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ENOENT') {
-    return new GxitError('CONFIG_NOT_FOUND', `${path}: the configuration file does not exist`, {
+  const code = isFileReadError(error) ? error.errno : (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') {
+    return new GxitError('CONFIG_NOT_FOUND', `${showPath(path)}: the configuration file does not exist`, {
       subject: path,
-      fix: `create ${path} (email:, certificates:, dns:), or name another file with --config`,
+      fix: `create ${showPath(path)} (email:, certificates:, dns:), or name another file with --config`,
       cause: error,
     });
   }
@@ -121,9 +155,9 @@ function fileError(path: string, error: unknown): GxitError {
       : code === 'EISDIR'
         ? 'it is a directory'
         : (code ?? (error instanceof Error ? error.message : String(error)));
-  return new GxitError('CONFIG_UNREADABLE', `${path}: the configuration file cannot be read (${reason})`, {
+  return new GxitError('CONFIG_UNREADABLE', `${showPath(path)}: the configuration file cannot be read (${reason})`, {
     subject: path,
-    fix: code === 'EACCES' || code === 'EPERM' ? 'run gxit-cert as root, or give this user read access to the file' : `check that ${path} is a readable file`,
+    fix: code === 'EACCES' || code === 'EPERM' ? 'run gxit-cert as root, or give this user read access to the file' : `check that ${showPath(path)} is a readable file`,
     cause: error,
   });
 }

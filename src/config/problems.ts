@@ -8,6 +8,7 @@
  * No message or fix may contain a secret value: callers never pass values of secret keys here.
  */
 import { GxitError, type ErrorCode } from '../errors.js';
+import { redactLine } from '../redact.js';
 
 export type ConfigProblemCode = Extract<ErrorCode, 'CONFIG_SYNTAX' | 'CONFIG_INVALID' | 'SECRET_UNAVAILABLE'>;
 
@@ -31,7 +32,9 @@ export interface ConfigProblem extends Location {
 /** `<file>:<line>: <key path>: <what is wrong>` (line and path left out where they do not apply). */
 export function formatProblem(problem: ConfigProblem): string {
   const where = problem.line > 0 ? `${problem.source}:${problem.line}` : problem.source;
-  return problem.path ? `${where}: ${problem.path}: ${problem.message}` : `${where}: ${problem.message}`;
+  // Paths hold keys already shown through showKey and values through showValue; redactLine is the last
+  // guard for what a message quotes otherwise (a URL with a password, a control character in a file name).
+  return redactLine(problem.path ? `${where}: ${problem.path}: ${problem.message}` : `${where}: ${problem.message}`);
 }
 
 /** Problems in file order (stable for problems on the same line). */
@@ -54,7 +57,7 @@ export class ConfigError extends GxitError {
     const suffix = more === 0 ? '' : ` (and ${more} more problem${more === 1 ? '' : 's'})`;
     super(first.code, formatProblem(first) + suffix, {
       subject: first.path || first.source,
-      ...(first.fix === undefined ? {} : { fix: first.fix }),
+      ...(first.fix === undefined ? {} : { fix: redactLine(first.fix) }),
     });
     this.name = 'ConfigError';
     this.problems = sorted;

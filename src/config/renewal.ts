@@ -16,6 +16,7 @@ import { get, kindName, type MapNode, type TreeNode } from './tree.js';
 import type { HookCommand, HooksConfig, ServerAddress } from './types.js';
 import type { Checker } from './combinators.js';
 import { parseServerAddress, showValue } from './values.js';
+import { checkDuration } from './durations.js';
 
 export const RENEWAL_KEYS = ['hooks', 'renew_before_days', 'verify_served'] as const;
 export const HOOK_PHASE_KEYS = ['pre', 'deploy', 'post', 'on_failure'] as const;
@@ -40,7 +41,7 @@ export function validateRenewalKeys(check: Checker, root: MapNode): RenewalSetti
     const hooks = validateHooks(check, hooksNode);
     if (hooks !== undefined) settings.hooks = hooks;
   }
-  const days = check.number(root, 'renew_before_days', { min: 0, aboveMin: true, what: 'renew when fewer days than this remain' });
+  const days = checkDuration(check, root, 'renew_before_days', 'renew_before_days');
   if (days !== undefined) settings.renewBeforeDays = days.value;
   const served = validateVerifyServed(check, root);
   if (served !== undefined) settings.verifyServed = served;
@@ -59,9 +60,9 @@ function validateHooks(check: Checker, node: TreeNode): HooksConfig | undefined 
   const deploy = phase('deploy');
   const post = phase('post');
   const onFailure = phase('on_failure');
-  const timeout = check.number(map, 'timeout', { min: 0, aboveMin: true, what: 'seconds a hook may run before it is killed' });
+  const timeout = checkDuration(check, map, 'timeout', 'hooks.timeout');
   if (check.problems.length > before) return undefined;
-  return { pre, deploy, post, onFailure, timeoutMs: Math.round((timeout?.value ?? DEFAULT_HOOK_TIMEOUT_SECONDS) * 1000) };
+  return { pre, deploy, post, onFailure, timeoutMs: timeout?.ms ?? DEFAULT_HOOK_TIMEOUT_SECONDS * 1000 };
 }
 
 /** One phase: a string (one shell hook) or a list of strings (shell) and lists of strings (argv). */

@@ -5,7 +5,7 @@
  *
  * File access and the environment are passed in. No secret value ever appears in a problem or warning.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { isFileReadError, readBoundedFileSync } from '../files/read.js';
 import type { Place, SecretRef } from './combinators.js';
 import type { ConfigProblem } from './problems.js';
 import { formatProblem } from './problems.js';
@@ -30,24 +30,10 @@ export interface SecretSources {
 /** Largest secret file read (a key file is a few hundred bytes; this keeps /dev/zero and logs out). */
 export const MAX_SECRET_FILE_BYTES = 64 * 1024;
 
-/** Reads a regular file of at most MAX_SECRET_FILE_BYTES, returning its content and mode. */
+/** Reads a regular file of at most MAX_SECRET_FILE_BYTES, returning its content and mode (files/read.ts). */
 export function readSecretFileSync(path: string): SecretFile {
-  const fd = openSync(path, 'r');
-  try {
-    const stat = fstatSync(fd);
-    if (!stat.isFile()) throw Object.assign(new Error(`${path} is not a regular file`), { code: 'ENOTFILE' });
-    if (stat.size > MAX_SECRET_FILE_BYTES) throw Object.assign(new Error(`${path} is too large`), { code: 'ETOOBIG' });
-    const buffer = Buffer.alloc(stat.size);
-    let offset = 0;
-    while (offset < buffer.length) {
-      const read = readSync(fd, buffer, offset, buffer.length - offset, offset);
-      if (read === 0) break;
-      offset += read;
-    }
-    return { data: buffer.subarray(0, offset), mode: stat.mode };
-  } finally {
-    closeSync(fd);
-  }
+  const file = readBoundedFileSync(path, { kind: 'secret', maxBytes: MAX_SECRET_FILE_BYTES });
+  return { data: file.data, mode: file.mode };
 }
 
 // ---------------------------------------------------------------------------------------- resolve
@@ -94,7 +80,10 @@ function readFileRef(
   try {
     file = sources.readSecretFile(ref.file);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException | undefined)?.code;
+    const code = isFileReadError(error) ? error.errno : (error as NodeJS.ErrnoException | undefined)?.code;
+    if (isFileReadError(error) && (error.problem === 'not-regular' || error.problem === 'too-large' || error.problem === 'symlink')) {
+      return report(ref.at, 'SECRET_UNAVAILABLE', `${ref.file} ${error.reason}`, error.fix ?? 'point it at a regular file holding the secret');
+    }
     const reason =
       code === 'ENOENT'
         ? 'does not exist'

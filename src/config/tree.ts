@@ -7,6 +7,7 @@
  * duplicate keys are a syntax error. Syntax errors never quote the source line: it could hold a secret.
  */
 import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { showKey, showValue } from '../redact.js';
 import type { ConfigProblem, Location } from './problems.js';
 
 export type ScalarValue = string | number | boolean | null;
@@ -51,8 +52,10 @@ export interface MapNode extends NodeBase {
 
 export type TreeNode = ScalarNode | SeqNode | MapNode;
 
+/** The path of a key below `parent`; a key that is not a plain name is not echoed (it may be a secret). */
 export function childPath(parent: string, key: string): string {
-  return parent === '' ? key : `${parent}.${key}`;
+  const shown = showKey(key);
+  return parent === '' ? shown : `${parent}.${shown}`;
 }
 
 export function itemPath(parent: string, index: number): string {
@@ -92,17 +95,31 @@ export function mapNode(line: number, path: string, entries: MapEntry[] = []): M
 const NODE_BUDGET = 100_000;
 
 /**
+ * Limits checked before parsing, so a huge or generated file fails at once with one line. A real
+ * configuration is a few KiB and under 200 lines; these are generous by two orders of magnitude.
+ */
+export const MAX_CONFIG_CHARS = 256 * 1024;
+export const MAX_CONFIG_LINES = 10_000;
+/** Keys in the whole file (counted while converting, merged keys included). */
+export const MAX_CONFIG_KEYS = 10_000;
+
+/**
  * Parses YAML text into a tree. Returns problems (CONFIG_SYNTAX, or CONFIG_INVALID when the top level
  * is not a mapping) instead of throwing.
  */
 export function parseYamlTree(text: string, source: string): { tree?: MapNode; problems: ConfigProblem[] } {
+  const tooLarge = (message: string, fix: string): { problems: ConfigProblem[] } => ({ problems: [{ code: 'CONFIG_SYNTAX', source, line: 0, path: '', message, fix }] });
+  if (text.length > MAX_CONFIG_CHARS) return tooLarge(`the file is larger than ${MAX_CONFIG_CHARS} characters, far more than a configuration needs`, 'check that --config names the gxit-cert configuration');
+  if (countLines(text) > MAX_CONFIG_LINES) return tooLarge(`the file has more than ${MAX_CONFIG_LINES} lines, far more than a configuration needs`, 'check that --config names the gxit-cert configuration');
   const lineCounter = new LineCounter();
   const body = text.startsWith('\uFEFF') ? text.slice(1) : text;
+  // uniqueKeys is off: the parser's own check compares every key with every other (quadratic: 50,000
+  // keys take half a minute); convert() below finds duplicates with a Map instead.
   const doc = parseDocument(body, {
     lineCounter,
     prettyErrors: false,
     merge: true,
-    uniqueKeys: true,
+    uniqueKeys: false,
     keepSourceTokens: false,
   });
   const lineOf = (offset: number | undefined): number => (offset === undefined ? 1 : lineCounter.linePos(offset).line);
@@ -130,11 +147,24 @@ export function parseYamlTree(text: string, source: string): { tree?: MapNode; p
   }
 
   let budget = NODE_BUDGET;
+  let keys = 0;
   const problems: ConfigProblem[] = [];
   const convert = (node: YamlNode | null | undefined, line: number, path: string, depth: number): TreeNode => {
     budget -= 1;
     if (budget < 0 || depth > 64) throw new TreeTooLarge(line);
     const resolved = resolveAlias(doc, node);
+    if (resolved === undefined && node !== null && node !== undefined && isAlias(node)) {
+      // The parser leaves an alias without an anchor unresolved; it must not silently become null.
+      problems.push({
+        code: 'CONFIG_SYNTAX',
+        source,
+        line,
+        path,
+        message: `the alias ${showValue(`*${node.source}`)} refers to no anchor`,
+        fix: `define the anchor (&${showKey(node.source)}) before its first use, or write the value instead of the alias`,
+      });
+      return { kind: 'scalar', value: null, line, path };
+    }
     if (resolved === undefined || resolved === null) return { kind: 'scalar', value: null, line, path };
     if (isMap(resolved)) {
       const map = mapNode(line, path);
@@ -149,6 +179,20 @@ export function parseYamlTree(text: string, source: string): { tree?: MapNode; p
         const key = keyText(keyNode);
         if (key === undefined) {
           problems.push({ code: 'CONFIG_INVALID', source, line: keyLine, path, message: 'a key must be a plain name, not a list, mapping or empty value', fix: 'write the key as a name followed by a colon' });
+          continue;
+        }
+        keys += 1;
+        if (keys > MAX_CONFIG_KEYS) throw new TooManyKeys(keyLine);
+        const earlier = map.entries.get(key);
+        if (earlier !== undefined) {
+          problems.push({
+            code: 'CONFIG_SYNTAX',
+            source,
+            line: keyLine,
+            path: childPath(path, key),
+            message: `YAML syntax error: duplicate key (also on line ${earlier.node.line})`,
+            fix: 'keep only one of the two',
+          });
           continue;
         }
         const valueNode = pair.value as YamlNode | null;
@@ -192,6 +236,9 @@ export function parseYamlTree(text: string, source: string): { tree?: MapNode; p
     const startLine = !isAlias(contents) && contents.range ? lineOf(contents.range[0]) : 1;
     root = convert(contents as YamlNode, startLine, '', 0);
   } catch (error) {
+    if (error instanceof TooManyKeys) {
+      return { problems: [{ code: 'CONFIG_SYNTAX', source, line: error.line, path: '', message: `the file has more than ${MAX_CONFIG_KEYS} keys, far more than a configuration needs`, fix: 'check that --config names the gxit-cert configuration' }] };
+    }
     if (error instanceof TreeTooLarge) {
       return { problems: [{ code: 'CONFIG_SYNTAX', source, line: error.line, path: '', message: 'the YAML expands to too many values (nested anchors and aliases)', fix: 'write the values out instead of nesting aliases' }] };
     }
@@ -202,7 +249,21 @@ export function parseYamlTree(text: string, source: string): { tree?: MapNode; p
       problems: [{ code: 'CONFIG_INVALID', source, line: root.line, path: '', message: `the top level must be a mapping of keys, not ${kindName(root)}`, fix: 'write the configuration as `key: value` lines (email:, certificates:, dns:)' }],
     };
   }
+  // A duplicate key or an undefined alias is a syntax error: later steps do not run on such a tree.
+  if (problems.some((problem) => problem.code === 'CONFIG_SYNTAX')) return { problems };
   return { tree: root, problems };
+}
+
+class TooManyKeys extends Error {
+  constructor(readonly line: number) {
+    super('too many keys');
+  }
+}
+
+function countLines(text: string): number {
+  let lines = 1;
+  for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) lines += 1;
+  return lines;
 }
 
 class TreeTooLarge extends Error {

@@ -15,6 +15,7 @@ import type { ConfigProblem } from './problems.js';
 import type { ProviderSection, SectionDraft } from './provider-section.js';
 import { CHECK_DNS_KEYS, CHECK_KEYS, validateCheckKeys, validateExpectTarget } from './check-keys.js';
 import { RENEWAL_KEYS, validateRenewalKeys } from './renewal.js';
+import { checkDuration } from './durations.js';
 import { childPath, get, type MapNode } from './tree.js';
 import type { CertificateConfig, Config, DnsCommon, KeyType, ServerAddress } from './types.js';
 import { KEY_TYPE_SPELLINGS, checkEmail, checkLineageName, normalizeDomain, parseAcmeServer, parseKeyType, parseServerAddress } from './values.js';
@@ -205,8 +206,8 @@ function validateDns(check: Checker, root: MapNode, providers: readonly Provider
   }
 
   const resolvers = validateResolvers(check, dns);
-  const timeout = check.number(dns, 'propagation_timeout', { min: 0, aboveMin: true, what: 'seconds to wait for every nameserver' });
-  const interval = check.number(dns, 'propagation_interval', { min: 0.001, what: 'seconds between propagation checks' });
+  const timeout = checkDuration(check, dns, 'propagation_timeout', 'dns.propagation_timeout');
+  const interval = checkDuration(check, dns, 'propagation_interval', 'dns.propagation_interval');
   const propagationCheck = check.bool(dns, 'propagation_check');
   const nameserverPort = check.number(dns, 'nameserver_port', { min: 1, max: 65535, integer: true, what: 'the port authoritative nameservers answer on' });
   const expectTarget = validateExpectTarget(check, dns);
@@ -242,8 +243,8 @@ function validateDns(check: Checker, root: MapNode, providers: readonly Provider
     provider: provider.name,
     section,
     ...(resolvers === undefined ? {} : { resolvers }),
-    propagationTimeoutMs: Math.round(timeout.value * 1000),
-    propagationIntervalMs: Math.round(interval.value * 1000),
+    propagationTimeoutMs: timeout.ms,
+    propagationIntervalMs: interval.ms,
     propagationCheck: defaulted && section.propagationCheck !== undefined ? section.propagationCheck : propagationCheck,
     nameserverPort: nameserverPort.value,
     ...(expectTarget === undefined ? {} : { expectTarget }),

@@ -5,6 +5,7 @@
  */
 import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
+import { hasUnsafeChars } from '../redact.js';
 import {
   KEY_TYPES,
   LETSENCRYPT_DIRECTORY,
@@ -232,6 +233,10 @@ export function parseAcmeServer(text: string): Parsed<string> {
 /** A plausible e-mail address: one "@", a local part without spaces, a domain with a dot. */
 export function checkEmail(text: string): Parsed<string> {
   const address = text.trim();
+  // Control characters, NUL, bidirectional marks and U+FFFD (what invalid UTF-8 decodes to) would end up
+  // in the CA's account record and in every message that names the address.
+  if (hasUnsafeChars(address)) return fail('contains control characters, invisible or bidirectional marks, or invalid UTF-8');
+  if (/[^\x21-\x7e]/.test(address.slice(address.lastIndexOf('@') + 1))) return fail('is not an e-mail address (its domain must be written in ASCII, e.g. xn--...)');
   if (address.startsWith('mailto:')) return fail('starts with "mailto:"');
   const at = address.lastIndexOf('@');
   if (at <= 0 || at !== address.indexOf('@')) return fail('is not an e-mail address');
@@ -246,20 +251,10 @@ export function checkEmail(text: string): Parsed<string> {
 // ---------------------------------------------------------------------------------- showing values
 
 /**
- * A value quoted for a message, or a placeholder when it looks like a secret (a long base64 token:
- * a TSIG secret or an AWS key written under the wrong key must not be echoed either).
+ * How values are quoted in messages: one redaction for the whole tool (src/redact.ts), so a TSIG secret
+ * or an AWS key written under the wrong key, or a URL password, is never echoed.
  */
-export function showValue(value: string): string {
-  if (looksLikeSecret(value)) return '(a value that looks like a secret, not shown)';
-  const shown = value.length > 80 ? `${value.slice(0, 77)}...` : value;
-  return JSON.stringify(shown);
-}
-
-export function looksLikeSecret(value: string): boolean {
-  const text = value.trim();
-  if (text.length < 16 || !/^[A-Za-z0-9+/]+={0,2}$/.test(text)) return false;
-  return /[+/=]/.test(text) || (/[a-z]/.test(text) && /[A-Z]/.test(text) && /[0-9]/.test(text));
-}
+export { looksLikeSecret, showValue } from '../redact.js';
 
 // ----------------------------------------------------------------------------------- suggestions
 

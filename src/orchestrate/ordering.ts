@@ -2,20 +2,21 @@
  * The heavy side of a run, loaded lazily: acme-client (its HTTP configured for the CA's TLS, with
  * timeouts and the problem capture), the DNS provider, and the DNS lookups of the challenge flow.
  */
-import { readFile } from 'node:fs/promises';
 import type * as Acme from 'acme-client';
 import type { Config } from '../config/types.js';
 import type { QueryFn } from '../dns/resolver.js';
 import { GxitError } from '../errors.js';
+import { isFileReadError, readBoundedText } from '../files/read.js';
+import { showPath } from '../redact.js';
 import type { LineageStore } from './lineage-store.js';
 import type { Ordering } from './run.js';
 import type { Reporter } from './reporter.js';
 
 export async function readCaBundle(path: string): Promise<string> {
   try {
-    return await readFile(path, 'utf8');
+    return await readBoundedText(path, { kind: 'pem' });
   } catch (error) {
-    throw new GxitError('CONFIG_INVALID', `ca_bundle: cannot read ${path}`, {
+    throw new GxitError('CONFIG_INVALID', `ca_bundle: ${showPath(path)} ${isFileReadError(error) ? error.reason : 'cannot be read'}`, {
       subject: 'ca_bundle',
       fix: "point ca_bundle to a readable PEM file with the ACME server's CA, or remove it",
       cause: error,

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { GxitError, messageOf } from '../errors.js';
+import { isFileReadError, readBoundedText } from '../files/read.js';
 import { DIR_MODE } from './layout.js';
 
 export interface FileHandleLike {
@@ -57,7 +58,16 @@ export const nodeFs: StoreFs = {
   chmod: (path, mode) => fsp.chmod(path, mode),
   lstat: (path) => fsp.lstat(path),
   readdir: (path) => fsp.readdir(path),
-  readFile: (path) => fsp.readFile(path, 'utf8'),
+  // Bounded and regular-file-only (a live link to /dev/zero or a FIFO must not hang or exhaust memory);
+  // live links are symbolic, so links are followed. The errno stays visible for readFileIfAny.
+  readFile: async (path) => {
+    try {
+      return await readBoundedText(path, { kind: 'state', noFollow: false });
+    } catch (error) {
+      if (isFileReadError(error) && error.errno !== undefined) throw Object.assign(new Error(error.message, { cause: error }), { code: error.errno });
+      throw error;
+    }
+  },
   fsyncDir: async (path) => {
     const handle = await fsp.open(path, 'r');
     try {

@@ -284,6 +284,24 @@ describe('loadConfig', () => {
     expect(rfc2136Of(config)?.tsig).toEqual({ name: 'certbot-training', algorithm: 'hmac-sha512', secret: Buffer.from(SECRET_TEXT) });
   });
 
+  test('a world-readable file with an inline secret gives a warning that does not hold the secret', async () => {
+    const text = `certificates:\n  - domains: [galaxy.example.org]\ndns:\n  provider: rfc2136\n  rfc2136:\n    server: 127.0.0.2\n    name: k\n    secret: ${SECRET}\n`;
+    const file = join(dir, 'inline.yml');
+    writeFileSync(file, text);
+    chmodSync(file, 0o644);
+    const config = await loadConfig(file, { providers: PROVIDERS, env: {} });
+    expect(config.warnings).toEqual([`${file}: holds an inline secret (dns.rfc2136.secret) and is readable by every user (mode 0644); run chmod 600 ${file}, or move the secret to a file (secret_file:)`]);
+    chmodSync(file, 0o600);
+    expect((await loadConfig(file, { providers: PROVIDERS, env: {} })).warnings).toEqual([]);
+  });
+
+  test.each([
+    ['a directory', (d: string) => d, /the configuration file is a directory, not a regular file/],
+    ['/dev/zero', () => '/dev/zero', /the configuration file is a character device, not a regular file/],
+  ])('refuses %s as the configuration with one line', async (_what, where, message) => {
+    await expect(loadConfig(where(dir), { providers: PROVIDERS, env: {} })).rejects.toThrow(message);
+  });
+
   test('takes the TSIG secret from the environment it is given', async () => {
     const text = 'certificates:\n  - domains: [galaxy.example.org]\ndns:\n  provider: rfc2136\n  rfc2136:\n    server: 127.0.0.2\n    name: k\n';
     const config = await loadConfig('/etc/gxit-cert/config.yml', { providers: PROVIDERS, readFile: async () => Buffer.from(text), env: { [TSIG_SECRET_ENV]: SECRET } });
@@ -329,7 +347,7 @@ describe('loadConfig', () => {
     const error = await loadConfig('/etc/gxit-cert/config.yml', { providers: PROVIDERS, readFile: async () => 'email: a@b.org\nemail: c@d.org\n', env: {} }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
     expect(error).toMatchObject({ code: 'CONFIG_SYNTAX' });
-    expect((error as Error).message).toBe('/etc/gxit-cert/config.yml:2: YAML syntax error: Map keys must be unique');
+    expect((error as Error).message).toBe('/etc/gxit-cert/config.yml:2: email: YAML syntax error: duplicate key (also on line 1)');
   });
 
   test('an invalid file is CONFIG_INVALID listing every problem', async () => {

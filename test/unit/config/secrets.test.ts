@@ -222,11 +222,11 @@ describe('readSecretFileSync', () => {
   });
 
   test.each([
-    ['missing', (d: string) => join(d, 'missing'), 'ENOENT'],
-    ['a directory', (d: string) => { const p = join(d, 'sub'); mkdirSync(p, { recursive: true }); return p; }, 'ENOTFILE'],
-    ['too large', (d: string) => { const p = join(d, 'big'); writeFileSync(p, Buffer.alloc(MAX_SECRET_FILE_BYTES + 1, 65)); return p; }, 'ETOOBIG'],
-  ])('%s -> %s', (_name, make, code) => {
-    expect(() => readSecretFileSync(make(dir))).toThrow(expect.objectContaining({ code }));
+    ['missing', (d: string) => join(d, 'missing'), 'missing'],
+    ['a directory', (d: string) => { const p = join(d, 'sub'); mkdirSync(p, { recursive: true }); return p; }, 'not-regular'],
+    ['too large', (d: string) => { const p = join(d, 'big'); writeFileSync(p, Buffer.alloc(MAX_SECRET_FILE_BYTES + 1, 65)); return p; }, 'too-large'],
+  ])('%s -> %s', (_name, make, problem) => {
+    expect(() => readSecretFileSync(make(dir))).toThrow(expect.objectContaining({ code: 'SECRET_UNAVAILABLE', problem }));
   });
 
   test('the whole pipeline with real files warns about a world-readable key file', () => {

@@ -83,7 +83,7 @@ other: *l
   });
 
   test.each([
-    ['email: a\nemail: b\n', 2, /unique/],
+    ['email: a\nemail: b\n', 2, /duplicate key \(also on line 1\)/],
     ['dns:\n  provider: rfc2136\n   resolvers: []\n', 2, /YAML syntax error: Nested mappings/],
     ['certificates: [a, b\n', 2, /YAML syntax error: Flow sequence/],
     ["email: 'unterminated\nserver: x\n", 3, /closing 'quote \(it may have been opened on an earlier line\)/],
@@ -123,5 +123,51 @@ other: *l
     const result = parseYamlTree(lines.join('\n'), 'c.yml');
     expect(result.tree).toBeUndefined();
     expect(result.problems[0]!.message).toMatch(/too many values/);
+  });
+});
+
+describe('parseYamlTree limits', () => {
+  test('50,000 keys fail at once with one problem', () => {
+    const text = Array.from({ length: 50_000 }, (_, i) => `k${i}: ${i}`).join('\n');
+    const started = Date.now();
+    const result = parseYamlTree(text, 'c.yml');
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(result.tree).toBeUndefined();
+    expect(result.problems).toHaveLength(1);
+    expect(result.problems[0]!.message).toMatch(/more than|larger than/);
+  });
+
+  test('more than 10,000 keys in a small flow mapping is one problem', () => {
+    const result = parseYamlTree(`{${Array.from({ length: 12_000 }, (_, i) => `k${i}: 1`).join(',')}}`, 'c.yml');
+    expect(result.problems).toEqual([expect.objectContaining({ code: 'CONFIG_SYNTAX', message: 'the file has more than 10000 keys, far more than a configuration needs' })]);
+  });
+
+  test('more than 10,000 lines is one problem', () => {
+    expect(parseYamlTree('#\n'.repeat(10_001), 'c.yml').problems[0]!.message).toMatch(/more than 10000 lines/);
+  });
+
+  test('an undefined alias is an error, not null', () => {
+    const result = parseYamlTree('email: a@b.org\nkey_type: *nope\n', 'c.yml');
+    expect(result.tree).toBeUndefined();
+    expect(result.problems).toEqual([expect.objectContaining({ code: 'CONFIG_SYNTAX', line: 2, path: 'key_type', message: 'the alias "*nope" refers to no anchor' })]);
+  });
+
+  test('a defined alias still works', () => {
+    const result = parseYamlTree('a: &x 1\nb: *x\n', 'c.yml');
+    expect(result.problems).toEqual([]);
+  });
+
+  test('duplicate keys are found at every level, each with both lines', () => {
+    const result = parseYamlTree('a: 1\nb:\n  c: 1\n  c: 2\na: 3\n', 'c.yml');
+    expect(result.problems.map((p) => [p.line, p.path, p.message])).toEqual([
+      [4, 'b.c', 'YAML syntax error: duplicate key (also on line 3)'],
+      [5, 'a', 'YAML syntax error: duplicate key (also on line 1)'],
+    ]);
+  });
+
+  test('a key that looks like a secret is not echoed in the key path', () => {
+    const result = parseYamlTree('dns:\n  c2VjcmV0VG9wU2VjcmV0MTIzNDU2Nzg5MA==: 1\n', 'c.yml');
+    const node = result.tree?.entries.get('dns')?.node;
+    expect(node?.kind === 'map' ? [...node.entries.values()][0]!.node.path : undefined).toBe('dns.(a key that is not a name, not shown)');
   });
 });

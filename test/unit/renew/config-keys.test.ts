@@ -64,9 +64,9 @@ verify_served: ["127.0.0.1:443", "[::1]:8443", localhost]
     ['argv with a number', 'hooks:\n  deploy: [[reload, 3]]\n', /hooks\.deploy\[0\]\[1\]: must be a string/],
     ['empty command', 'hooks:\n  post: "  "\n', /hooks\.post: is an empty command/],
     ['hooks as a list', 'hooks: [a]\n', /hooks: must be a mapping/],
-    ['zero timeout', 'hooks:\n  timeout: 0\n', /hooks\.timeout: 0 is not greater than 0/],
+    ['zero timeout', 'hooks:\n  timeout: 0\n', /hooks\.timeout: 0 is not from 0.001 to 86400/],
     ['timeout as a string', 'hooks:\n  timeout: "2m"\n', /hooks\.timeout: must be a number/],
-    ['negative renew_before_days', 'renew_before_days: -3\n', /renew_before_days: -3 is not greater than 0/],
+    ['negative renew_before_days', 'renew_before_days: -3\n', /renew_before_days: -3 is not from 0.001 to 365/],
     ['verify_served with a bad port', 'verify_served: ["127.0.0.1:99999"]\n', /verify_served\[0\]: "127\.0\.0\.1:99999" has an invalid port/],
     ['verify_served as a mapping', 'verify_served: {a: 1}\n', /verify_served: must be a list of addresses/],
   ])('reports %s with its line and key', (_label, extra, expected) => {

@@ -5,6 +5,7 @@
  * appears in a problem or warning.
  */
 import { ENV_NAME, MAX_TTL, quote, type Checker, type Place, type SecretRef } from '../../../config/combinators.js';
+import { checkDuration } from '../../../config/durations.js';
 import type { SecretContext } from '../../../config/provider-section.js';
 import { get, locate, type MapNode, type ScalarNode, type TreeNode } from '../../../config/tree.js';
 import type { ServerAddress, TsigAlgorithm } from '../../../config/types.js';
@@ -69,7 +70,7 @@ export function validateRfc2136(check: Checker, node: TreeNode): Rfc2136Draft | 
   }
   const tcp = check.bool(map, 'tcp');
   const ttl = check.number(map, 'ttl', { min: 0, max: MAX_TTL, integer: true, what: 'seconds' });
-  const timeout = check.number(map, 'timeout', { min: 0.001, what: 'seconds per attempt' });
+  const timeout = checkDuration(check, map, 'timeout', 'dns.rfc2136.timeout');
   const retries = check.number(map, 'retries', { min: 1, max: 100, integer: true, what: 'attempts per message' });
 
   if (servers === undefined || tsig === null || tcp === undefined || ttl === undefined || timeout === undefined || retries === undefined) {
@@ -81,7 +82,7 @@ export function validateRfc2136(check: Checker, node: TreeNode): Rfc2136Draft | 
     ...(zone === undefined ? {} : { zone }),
     tcp,
     ttl: ttl.value,
-    timeoutMs: Math.round(timeout.value * 1000),
+    timeoutMs: timeout.ms,
     retries: retries.value,
     at: check.place(map),
   };
