@@ -11,6 +11,7 @@ export const CHECK_KINDS = [
   'host',
   'zone',
   'nameserver',
+  'dnssec',
   'challenge',
   'caa',
   // The provider's own checks (its descriptor's `checks`; rfc2136: 'tsig') are printed here.

@@ -69,17 +69,18 @@ export async function runCheckDns(opts: CommonOptions): Promise<number> {
       config,
       query: (server, name, type, o) => query(server, name, type, { ...o, ...LOOKUP }),
       ask: (server, name, type, o) => query(server, name, type, { ...LOOKUP, ...(o.tcp ? { tcp: true } : {}) }),
+      exchange,
       loadProvider: probeProvider,
       providerChecks: async (targets) => {
         if (descriptor.checks === undefined) return [];
         return descriptor.checks(config.dns.settings, { targets, exchange, now: Date.now, signal: interrupts.signal });
       },
       account: {
-        readAccount: (url) => store.readAccount(url),
+        readAccount: (url) => store.readAccount(url, config.eab?.kid),
         loadAcme: () => import('acme-client'),
         http: { ...(caBundlePem ? { caBundlePem } : {}), timeoutMs: HTTP_TIMEOUT_MS },
       },
-      accountDir: store.accountLocation(config.server),
+      accountDir: store.accountLocation(config.server, config.eab?.kid),
       random: () => randomBytes(4).toString('hex'),
       now: Date.now,
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),

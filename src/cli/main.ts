@@ -85,6 +85,33 @@ function program(): Command {
       process.exitCode = await runInstallTimer(opts);
     });
 
+  withCommon(cli.command('revoke').argument('<name>', 'lineage name'))
+    .description('revoke the live certificate of a lineage; the next renew replaces it (or --delete removes the lineage)')
+    .option('--reason <reason>', 'unspecified (default), keyCompromise (signed with the certificate key), superseded, cessationOfOperation')
+    .option('--delete', 'remove the lineage after revoking (a backup is kept under state_dir/deleted/)')
+    .action(async (name: string, opts: CommonOptions & { reason?: string; delete?: boolean }) => {
+      const { runRevoke } = await import('./revoke-command.js');
+      process.exitCode = await runRevoke(name, opts);
+    });
+
+  withCommon(cli.command('account').argument('<action>', 'show, rollover or deactivate'))
+    .description("show the ACME account (URL, contact, status, key thumbprint), roll its key over, or deactivate it")
+    .option('--server <url>', 'the CA whose account (default: the configured server)')
+    .option('--yes', 'confirm deactivate')
+    .action(async (action: string, opts: CommonOptions & { server?: string; yes?: boolean }) => {
+      const { runAccount } = await import('./account-command.js');
+      process.exitCode = await runAccount(action, opts);
+    });
+
+  withCommon(cli.command('delete').argument('<name>', 'lineage name'))
+    .description('remove a lineage that is no longer configured (live/, archive/, renewal/), keeping a 0600 backup in state_dir/deleted/')
+    .option('--yes', 'confirm the removal')
+    .option('--force', 'also remove a lineage that is still configured')
+    .action(async (name: string, opts: CommonOptions & { yes?: boolean; force?: boolean }) => {
+      const { runDelete } = await import('./delete-command.js');
+      process.exitCode = await runDelete(name, opts);
+    });
+
   const acmeDns = cli.command('acme-dns').description('acme-dns helpers (dns.provider: acme-dns)');
   withCommon(acmeDns.command('register'))
     .description('register each configured name that has no acme-dns registration, write credentials_file and print the CNAME records to create')

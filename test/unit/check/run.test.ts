@@ -66,6 +66,17 @@ function setup(extra: Rec[] = []) {
     config,
     query: dns.query,
     ask: async (_server, name, type) => dns.answer(name, type),
+    // The DNSSEC questions (DO bit): answered as an unsigned zone would answer them (NOERROR, no DNSKEY,
+    // no DS, no SOA with its RRSIG).
+    exchange: async (_server, request) => {
+      const opt = request.subarray(request.length - 11);
+      if (opt.readUInt16BE(1) !== RRType.OPT || (opt.readUInt32BE(5) & 0x8000) === 0) throw new Error('only DNSSEC questions come this way');
+      const reply = Buffer.from(request.subarray(0, request.length - 11));
+      reply[2] = 0x84 | ((request[2] as number) & 0x01);
+      reply[3] = 0;
+      reply.writeUInt16BE(0, 10);
+      return reply;
+    },
     // The rfc2136 descriptor's own check, as check-command binds it: nothing to sign without a key.
     providerChecks: (targets) =>
       rfc2136.checks!(config.dns.settings, {
@@ -96,6 +107,7 @@ describe('runChecks', () => {
       'ok zone zone example.org',
       'ok nameserver ns1.example.org (192.0.2.1:53)',
       'ok nameserver ns2.example.org (192.0.2.2:53)',
+      'ok dnssec zone example.org',
       'ok challenge _acme-challenge.galaxy.example.org',
       // Seen before the probe wrote there: the reads come first.
       'warn challenge _acme-challenge.ep.interactivetool.galaxy.example.org',
@@ -107,7 +119,8 @@ describe('runChecks', () => {
       `ok account ${directoryUrl}`,
     ]);
     expect(probed.sort()).toEqual(['_acme-challenge.ep.interactivetool.galaxy.example.org', '_acme-challenge.galaxy.example.org']);
-    expect(summarize(results)).toEqual({ ok: 12, warn: 1, fail: 0 });
+    expect(results.find((r) => r.check === 'dnssec')?.message).toBe('not signed (no DNSKEY at the zone, no DS for it)');
+    expect(summarize(results)).toEqual({ ok: 13, warn: 1, fail: 0 });
   });
 
   it('takes the CA\'s CAA identities from its directory', async () => {
