@@ -39,6 +39,9 @@ export type ErrorCode =
   | 'STORE_CONFLICT'
   | 'HOOK_FAILED'
   | 'INTERRUPTED'
+  // installation
+  | 'NOT_INSTALLED'
+  | 'SCHEDULER_MISSING'
   | 'INTERNAL';
 
 export interface ErrorDetails {

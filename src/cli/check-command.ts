@@ -102,7 +102,7 @@ export async function runCheckDns(opts: CommonOptions): Promise<number> {
   return summary.fail === 0 ? EXIT_OK : EXIT_FAILURE;
 }
 
-/** The terminal report: a line per check, the fix under every ! and ✗, details with --verbose, a summary. */
+/** The terminal report: a line per check, the fix under every ! and ✗, a note under a ✓ that has one, details with --verbose, a summary. */
 export function renderText(results: CheckResult[], opts: { verbose: boolean; elapsedMs: number }): string {
   const width = Math.max(0, ...results.map((r) => r.check.length));
   const lines: string[] = [];
@@ -110,6 +110,7 @@ export function renderText(results: CheckResult[], opts: { verbose: boolean; ela
     lines.push(`${MARKS[r.status]} ${r.check.padEnd(width)}  ${r.subject}: ${r.message}`);
     const indent = ' '.repeat(width + 4);
     if (r.fix && r.status !== 'ok') lines.push(`${indent}fix: ${r.fix}`);
+    if (r.note && r.status === 'ok') lines.push(`${indent}note: ${r.note}`);
     if (opts.verbose) for (const d of r.details ?? []) lines.push(`${indent}${d}`);
   }
   const s = summarize(results);

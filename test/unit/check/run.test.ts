@@ -98,7 +98,7 @@ function setup(extra: Rec[] = []) {
 }
 
 describe('runChecks', () => {
-  it('checks the good Galaxy zone: everything passes but the wildcard-covered challenge name', async () => {
+  it('checks the good Galaxy zone: everything passes, the wildcard-covered challenge name too', async () => {
     const { deps, probed } = setup();
     const results = await runChecks(deps);
     expect(results.map((r) => `${r.status} ${r.check} ${r.subject}`)).toEqual([
@@ -110,7 +110,7 @@ describe('runChecks', () => {
       'ok dnssec zone example.org',
       'ok challenge _acme-challenge.galaxy.example.org',
       // Seen before the probe wrote there: the reads come first.
-      'warn challenge _acme-challenge.ep.interactivetool.galaxy.example.org',
+      'ok challenge _acme-challenge.ep.interactivetool.galaxy.example.org',
       'ok caa galaxy.example.org',
       'ok caa *.ep.interactivetool.galaxy.example.org',
       'ok write _acme-challenge.galaxy.example.org',
@@ -120,7 +120,7 @@ describe('runChecks', () => {
     ]);
     expect(probed.sort()).toEqual(['_acme-challenge.ep.interactivetool.galaxy.example.org', '_acme-challenge.galaxy.example.org']);
     expect(results.find((r) => r.check === 'dnssec')?.message).toBe('not signed (no DNSKEY at the zone, no DS for it)');
-    expect(summarize(results)).toEqual({ ok: 13, warn: 1, fail: 0 });
+    expect(summarize(results)).toEqual({ ok: 14, warn: 0, fail: 0 });
   });
 
   it('takes the CA\'s CAA identities from its directory', async () => {
@@ -160,6 +160,7 @@ describe('renderText', () => {
       { check: 'host' as const, status: 'ok' as const, subject: 'galaxy.example.org', message: 'galaxy.example.org → A 192.0.2.10', details: ['more'] },
       { check: 'wildcard' as const, status: 'fail' as const, subject: '*.x.example.org', message: 'missing', fix: 'add it' },
       { check: 'challenge' as const, status: 'warn' as const, subject: '_acme-challenge.x.example.org', message: 'covered', fix: 'nothing' },
+      { check: 'challenge' as const, status: 'ok' as const, subject: '_acme-challenge.y.example.org', message: 'literal', note: 'others differ' },
     ];
     expect(renderText(results, { verbose: false, elapsedMs: 420 })).toBe(
       [
@@ -168,7 +169,9 @@ describe('renderText', () => {
         '✓ host       galaxy.example.org: galaxy.example.org → A 192.0.2.10',
         '! challenge  _acme-challenge.x.example.org: covered',
         '             fix: nothing',
-        'check-dns: 1 ok, 1 warning, 1 problem (0.42 s)',
+        '✓ challenge  _acme-challenge.y.example.org: literal',
+        '             note: others differ',
+        'check-dns: 2 ok, 1 warning, 1 problem (0.42 s)',
         '',
       ].join('\n'),
     );
