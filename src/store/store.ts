@@ -5,6 +5,7 @@ import { promoteAccountKey, readAccount, stageAccountKey, writeAccountKey, write
 import { lockLostError, StoreConflictError, type CertificateFiles, type CommitResult, type Store, type WriteOptions } from './contract.js';
 import { nodeFs, readFileIfAny, readLinkIfAny, type StoreFs } from './fs.js';
 import { accountDir, archivePaths, checkLineageName, livePaths, versionOfLinkTarget, type LivePaths } from './layout.js';
+import { fileJournal } from './journal.js';
 import { removeLineageFiles } from './remove.js';
 import { commitLineage, listLineages, readLineage, readLineageState, writeLineageState } from './lineage.js';
 
@@ -53,6 +54,7 @@ export function createStore(stateDir: string, deps: StoreDeps = {}): FileStore {
   const now = deps.now ?? (() => new Date());
   return {
     stateDir,
+    journal: fileJournal(fs, stateDir),
     readAccount: (directoryUrl, eabKid) => readAccount(fs, stateDir, directoryUrl, eabKid),
     writeAccountKey: async (directoryUrl, pem, options) => {
       checkFence(options, `storing the account key for ${directoryUrl}`);

@@ -126,7 +126,6 @@ const STRING_KEYS = [
   'key_type',
   'dns.provider',
   'dns.expect_target',
-  'dns.rfc2136.server',
   'dns.rfc2136.name',
   'dns.rfc2136.algorithm',
   'dns.rfc2136.secret_file',
@@ -144,6 +143,18 @@ for (const key of STRING_KEYS) {
   for (const [what, value] of WRONG_FOR_STRING) {
     add({ group: 'wrong type', name: `${key} is ${what}`, edit: (c) => setPath(c, key, value), exit: 2, error: names(key) });
   }
+}
+
+// dns.rfc2136.server: one address or host name, or a non-empty list of them.
+const WRONG_FOR_SERVERS: [string, unknown][] = [
+  ...WRONG_FOR_STRING.filter(([what]) => what !== 'a list'),
+  ['an empty list', []],
+  ['a list with a mapping', ['127.0.0.1', { a: 1 }]],
+  ['a list with an empty string', ['127.0.0.1', '']],
+  ['a list with a bad host name', ['127.0.0.1', 'bad host!']],
+];
+for (const [what, value] of WRONG_FOR_SERVERS) {
+  add({ group: 'wrong type', name: `dns.rfc2136.server is ${what}`, edit: (c) => setPath(c, 'dns.rfc2136.server', value), exit: 2, error: names('dns.rfc2136.server') });
 }
 
 // Keys whose value must be a number in a range.

@@ -151,7 +151,7 @@ describe('whole files', () => {
       warnings: [],
     });
     expect(rfc2136Of(config)).toEqual({
-      server: { host: '127.0.0.2', port: 53 },
+      servers: [{ host: '127.0.0.2', port: 53 }],
       tsig: { name: 'certbot-training', algorithm: 'hmac-sha512', secret: Buffer.from(SECRET_TEXT) },
       zone: 'example.org',
       tcp: false,
@@ -182,7 +182,7 @@ describe('whole files', () => {
       },
       warnings: [],
     });
-    expect(rfc2136Of(config)).toEqual({ server: { host: '127.0.0.2', port: 53 }, tcp: false, ttl: 60, timeoutMs: 2000, retries: 3 });
+    expect(rfc2136Of(config)).toEqual({ servers: [{ host: '127.0.0.2', port: 53 }], tcp: false, ttl: 60, timeoutMs: 2000, retries: 3 });
   });
 
   test('the lab file: local CA over https, BIND key file next to the config, relative paths', () => {
@@ -207,7 +207,7 @@ describe('whole files', () => {
       settings: config.dns.settings,
     });
     expect(rfc2136Of(config)).toEqual({
-      server: { host: '127.0.0.2', port: 5353 },
+      servers: [{ host: '127.0.0.2', port: 5353 }],
       tsig: { name: 'certbot-training', algorithm: 'hmac-sha256', secret: Buffer.from(SECRET_TEXT) },
       zone: 'example.org',
       tcp: false,
@@ -227,7 +227,7 @@ describe('whole files', () => {
     ]);
     expect(config.dns.provider).toBe('rfc2136');
     expect(rfc2136Of(config)).toEqual({
-      server: { host: 'ns-training.galaxyproject.org', port: 53 },
+      servers: [{ host: 'ns-training.galaxyproject.org', port: 53 }],
       tsig: { name: 'certbot-training', algorithm: 'hmac-sha512', secret: Buffer.from(SECRET_TEXT) },
       tcp: false,
       ttl: 60,

@@ -20,9 +20,9 @@ export const rfc2136 = defineProvider<Rfc2136Draft, Rfc2136Config>({
   },
   validate: (check, section) => (section === undefined ? undefined : validateRfc2136(check, section)),
   resolve: resolveRfc2136,
-  async load(settings) {
+  async load(settings, dns) {
     const { createRfc2136Provider } = await import('./provider.js');
-    return createRfc2136Provider(settings);
+    return createRfc2136Provider(settings, {}, dns);
   },
   async checks(settings, input) {
     const { signedQueryChecks } = await import('./signed-query.js');
