@@ -1,6 +1,7 @@
 import type * as Acme from 'acme-client';
 import { callAcme } from './capture.js';
 import { reuseNonces } from './nonces.js';
+import { ACCOUNT_REQUEST_LIMIT, DEFAULT_RETRY_POLICY, installRetry, requestBudget, withBudget, type RetryPolicy } from './retry.js';
 
 /** What the ACME module needs from storage: the account key and URL per CA directory. */
 export interface AccountStore {
@@ -17,6 +18,8 @@ export interface AccountOptions {
   /** Register again with the stored key (the CA forgot the account, e.g. a restarted test CA). */
   reRegister?: boolean;
   signal?: AbortSignal;
+  /** Retry policy of every request of this client (retry.ts); default DEFAULT_RETRY_POLICY. */
+  retry?: RetryPolicy;
 }
 
 /**
@@ -44,13 +47,17 @@ export async function openAccount(
     backoffMax: opts.backoff.maxMs,
   });
   reuseNonces(client);
+  installRetry(client, { policy: opts.retry ?? DEFAULT_RETRY_POLICY, backoff: opts.backoff });
   if (!stored.url || opts.reRegister) {
     const what = `could not register an account at ${opts.directoryUrl}`;
+    const budget = requestBudget('ACME_ACCOUNT', `the account registration at ${opts.directoryUrl}`, opts.directoryUrl, ACCOUNT_REQUEST_LIMIT);
     await callAcme({ code: 'ACME_ACCOUNT', what, subject: opts.directoryUrl, ...(opts.signal ? { signal: opts.signal } : {}) }, () =>
-      client.createAccount({
-        termsOfServiceAgreed: true,
-        contact: opts.email ? [`mailto:${opts.email}`] : undefined,
-      }),
+      withBudget(budget, () =>
+        client.createAccount({
+          termsOfServiceAgreed: true,
+          contact: opts.email ? [`mailto:${opts.email}`] : undefined,
+        }),
+      ),
     );
     await store.saveAccountUrl(opts.directoryUrl, client.getAccountUrl(), opts.email);
   }

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type { AxiosStatic } from 'axios';
 import { installCapture, type CapturableAxios } from './capture.js';
+import { recordTransport } from './retry.js';
 import { Agent } from 'node:https';
 import { rootCertificates } from 'node:tls';
 
@@ -51,5 +52,9 @@ export async function prepareAcmeHttp(instance: CapturableAxios, settings: HttpS
   // acme-client's own (CommonJS, already loaded) copy of axios: importing 'axios' as ESM would load a second one.
   const fromAcme = createRequire(createRequire(import.meta.url).resolve('acme-client'));
   const axios: AxiosStatic = fromAcme('axios');
-  installCapture(instance, axios.getAdapter('http'));
+  installCapture(instance, recordTransport(axios.getAdapter('http')));
+  // Retries are decided per request by retry.ts (installed on each client): acme-client's own would
+  // repeat POSTs that must not be repeated and wait for any Retry-After.
+  const acme = (instance.defaults as { acmeSettings?: AcmeSettings }).acmeSettings;
+  if (acme) acme.retryMaxAttempts = 0;
 }
