@@ -56,7 +56,7 @@ export interface RetryPolicy {
   backoffMs: number;
   /** Per-request timeout of reads (directory, newNonce, POST-as-GET). */
   readTimeoutMs: number;
-  /** Per-request timeout of the others (newOrder, finalize: a slow CA may take a while). */
+  /** Per-request timeout of the others. A finalize slower than this is not lost: the order is polled. */
   writeTimeoutMs: number;
 }
 
@@ -66,7 +66,7 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   transientRetries: 4,
   backoffMs: 500,
   readTimeoutMs: 10_000,
-  writeTimeoutMs: 30_000,
+  writeTimeoutMs: 20_000,
 };
 
 /** What came back for one attempt. */

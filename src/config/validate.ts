@@ -21,7 +21,7 @@ import type { CertificateConfig, Config, DnsCommon, KeyType, ServerAddress } fro
 import { KEY_TYPE_SPELLINGS, checkEmail, checkLineageName, normalizeDomain, parseAcmeServer, parseKeyType, parseServerAddress } from './values.js';
 
 export const KNOWN_KEYS = {
-  top: ['email', 'server', 'ca_bundle', 'acme_retry_max_wait', 'state_dir', 'key_type', 'certificates', 'dns', ...RENEWAL_KEYS, ...CHECK_KEYS],
+  top: ['email', 'server', 'ca_bundle', 'state_dir', 'key_type', 'certificates', 'dns', ...RENEWAL_KEYS, ...CHECK_KEYS, 'acme_retry_max_wait'],
   certificate: ['name', 'domains', 'key_type'],
   /** The dns section's own keys; each registered provider adds its section key (its name). */
   dns: ['provider', 'resolvers', 'propagation_timeout', 'propagation_interval', 'propagation_check', 'nameserver_port', ...CHECK_DNS_KEYS],
