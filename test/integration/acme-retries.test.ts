@@ -11,23 +11,29 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFaultProxy, type FaultProxy, type Rule } from '../../fixtures/fault-proxy/proxy.mjs';
 import { CLI, labConfig, lab, runCli } from './helpers.js';
-import { liveCert, renewSetup } from './renew-helpers.js';
+import { freePort, liveCert, renewSetup } from './renew-helpers.js';
 
 describe('ACME retries through the fault proxy', () => {
   let proxy: FaultProxy;
+  const extra: FaultProxy[] = [];
 
-  beforeAll(async () => {
+  async function newProxy(rules: Rule[] = []): Promise<FaultProxy> {
     const l = lab();
-    proxy = await startFaultProxy({
+    return startFaultProxy({
       upstream: l.directoryUrl,
       upstreamCa: await readFile(l.caBundle, 'utf8'),
       caCertFile: l.caBundle,
       caKeyFile: path.join(l.dir, 'ca-key.pem'),
       host: l.pebbleIp,
+      rules,
     });
+  }
+
+  beforeAll(async () => {
+    proxy = await newProxy();
   });
   afterAll(async () => {
-    await proxy?.close();
+    await Promise.all([proxy, ...extra].map((p) => p?.close()));
   });
 
   async function issueWith(prefix: string, rules: Rule[]): Promise<{ code: number | null; stderr: string; ms: number }> {
@@ -39,23 +45,28 @@ describe('ACME retries through the fault proxy', () => {
     return run;
   }
 
-  const transient: [string, Rule[]][] = [
-    ['503 + Retry-After on newOrder', [{ endpoint: 'newOrder', fault: { type: 'status', status: 503, retryAfter: 1 }, times: 2 }]],
-    ['429 + Retry-After on finalize', [{ endpoint: 'finalize', fault: { type: 'rateLimited', retryAfter: 1 }, times: 1 }]],
-    ['reset of authorization reads', [{ endpoint: 'authz', fault: { type: 'reset' }, times: 2 }]],
-    ['reset of newNonce and the directory', [{ endpoint: 'newNonce', fault: { type: 'reset' }, times: 1 }, { endpoint: 'directory', fault: { type: 'reset' }, times: 1 }]],
-    ['reset of newOrder', [{ endpoint: 'newOrder', fault: { type: 'reset' }, times: 1 }]],
-    ['500 on the certificate download', [{ endpoint: 'cert', fault: { type: 'status', status: 500 }, times: 1 }]],
-    ['reset of finalize (order polled, finalize sent again only while ready)', [{ endpoint: 'finalize', fault: { type: 'reset' }, times: 1 }]],
-    ['slow finalize (5 s)', [{ endpoint: 'finalize', fault: { type: 'slow', delayMs: 5000 }, times: 1 }]],
-    ['503 + Retry-After on an order poll', [{ endpoint: 'order', fault: { type: 'status', status: 503, retryAfter: 1 }, times: 1 }]],
+  const transient: [string, string, Rule[]][] = [
+    ['503 + Retry-After on newOrder', 'rt-503-order', [{ endpoint: 'newOrder', fault: { type: 'status', status: 503, retryAfter: 1 }, times: 2 }]],
+    ['429 + Retry-After on finalize', 'rt-429-final', [{ endpoint: 'finalize', fault: { type: 'rateLimited', retryAfter: 1 }, times: 1 }]],
+    ['reset of authorization reads', 'rt-reset-authz', [{ endpoint: 'authz', fault: { type: 'reset' }, times: 2 }]],
+    ['reset of newNonce and the directory', 'rt-reset-nonce', [{ endpoint: 'newNonce', fault: { type: 'reset' }, times: 1 }, { endpoint: 'directory', fault: { type: 'reset' }, times: 1 }]],
+    ['reset of newOrder', 'rt-reset-order', [{ endpoint: 'newOrder', fault: { type: 'reset' }, times: 1 }]],
+    ['500 on the certificate download', 'rt-500-cert', [{ endpoint: 'cert', fault: { type: 'status', status: 500 }, times: 1 }]],
+    ['reset of finalize (order polled, finalize sent again only while ready)', 'rt-reset-final', [{ endpoint: 'finalize', fault: { type: 'reset' }, times: 1 }]],
+    ['slow finalize (5 s)', 'rt-slow-final', [{ endpoint: 'finalize', fault: { type: 'slow', delayMs: 5000 }, times: 1 }]],
+    ['503 + Retry-After on an order poll', 'rt-503-poll', [{ endpoint: 'order', fault: { type: 'status', status: 503, retryAfter: 1 }, times: 1 }]],
   ];
-  it.each(transient)('%s: the certificate is issued', async (_name, rules) => {
-    const run = await issueWith(`retry-${rules[0]!.endpoint}-${rules[0]!.fault.type}`.toLowerCase().slice(0, 24), rules);
+  // Each fault on its own proxy, all at once: the lab's Pebble takes the orders concurrently.
+  it.concurrent.each(transient)('%s: the certificate is issued', async (_name, prefix, rules) => {
+    const own = await newProxy(rules);
+    extra.push(own);
+    const setup = await renewSetup(prefix, { server: own.directoryUrl });
+    const run = await runCli(['issue', '--config', setup.config], { timeoutMs: 120_000 });
     expect(run.code, run.stderr).toBe(0);
-    for (const used of proxy.rules()) expect(used.used, `rule on ${used.endpoint} applied`).toBeGreaterThan(0);
-    expect(proxy.reusedNonces()).toEqual([]);
-  });
+    expect((await liveCert(setup)).subject).toContain(setup.names.base);
+    for (const used of own.rules()) expect(used.used, `rule on ${used.endpoint} applied`).toBeGreaterThan(0);
+    expect(own.reusedNonces()).toEqual([]);
+  }, 120_000);
 
   it('a stalled finalize: the order is polled and the certificate issued within 45 s', async () => {
     const run = await issueWith('retry-stall', [{ endpoint: 'finalize', fault: { type: 'stall' }, times: 1 }]);
@@ -85,9 +96,9 @@ describe('ACME retries through the fault proxy', () => {
     proxy.clearLog();
     proxy.setRules([{ endpoint: '*', method: 'POST', fault: { type: 'badNonce' }, probability: 0.5, seed: 11 }]);
     const runs: { code: number | null; stderr: string }[] = [];
-    // Five at a time: the lab's Pebble takes them concurrently; the whole run stays short.
-    for (let batch = 0; batch < 4; batch++) {
-      const setups = await Promise.all([0, 1, 2, 3, 4].map((i) => renewSetup(`nonce50-${batch}${i}`, { server: proxy.directoryUrl })));
+    // Ten at a time: the lab's Pebble takes them concurrently; the whole run stays short.
+    for (let batch = 0; batch < 2; batch++) {
+      const setups = await Promise.all([0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => renewSetup(`nonce50-${batch}${i}`, { server: proxy.directoryUrl })));
       runs.push(...(await Promise.all(setups.map((s) => runCli(['issue', '--config', s.config], { timeoutMs: 120_000 })))));
     }
     const failed = runs.filter((r) => r.code !== 0);
@@ -123,7 +134,18 @@ async function fakeCa(account: (res: import('node:http').ServerResponse) => void
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/dir`, posts: () => posts };
 }
 
-describe('a CA whose newAccount misbehaves', () => {
+describe('a CA that misbehaves or cannot be reached', () => {
+  it('ECONNREFUSED is not retried: one line naming the refusal, exit 1 within seconds', async () => {
+    const port = await freePort('127.0.0.1');
+    const { config } = await labConfig({ certificates: [{ name: 'refused.example.org', domains: ['refused.example.org'] }], server: `http://127.0.0.1:${port}/dir` });
+    const run = await runCli(['issue', '--config', config], { timeoutMs: 30_000 });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/refused \(ECONNREFUSED\)/);
+    expect(run.stderr).not.toMatch(/retry attempt|\n\s+at /);
+    // acme-client alone waited 1 + 2 + 3 s on top of the ~1.5 s of a run: a bound it could never meet.
+    expect(run.ms).toBeLessThan(6_000);
+  });
+
   it('200 {} without Location: one line, exit 1 within seconds, a bounded number of requests', async () => {
     const ca = await fakeCa((res) => {
       res.setHeader('Content-Type', 'application/json');

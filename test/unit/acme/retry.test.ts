@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { AxiosHeaders } from 'axios';
 import { GxitError } from '../../../src/errors.js';
 import { callAcme } from '../../../src/acme/capture.js';
 import { reuseNonces } from '../../../src/acme/nonces.js';
@@ -9,6 +10,7 @@ import {
   isIdempotent,
   kindOfPost,
   pollDelayMs,
+  recordTransport,
   requestBudget,
   withBudget,
   type Attempts,
@@ -102,7 +104,12 @@ interface Sent {
   nonce?: string | null;
   timeout?: number;
 }
-type Answer = { status: number; headers?: Record<string, string>; data?: unknown } | 'reset';
+type Answer = { status: number; headers?: Record<string, string>; data?: unknown } | 'timeout';
+
+/** What axios's adapter does on a request timeout, seen through the wrapper the real adapter gets. */
+const timingOut = recordTransport(async () => {
+  throw Object.assign(new Error('timeout of 20000ms exceeded'), { code: 'ECONNABORTED' });
+});
 
 function fakeClient(script: (sent: Sent, index: number) => Answer) {
   const sent: Sent[] = [];
@@ -117,7 +124,10 @@ function fakeClient(script: (sent: Sent, index: number) => Answer) {
       sent.push(entry);
       if (method === 'head') return { status: 200, headers: { 'replay-nonce': `head-${++nonces}` }, data: '' };
       const answer = script(entry, sent.filter((s) => s.method === 'post').length - 1);
-      if (answer === 'reset') throw new Error('socket hang up');
+      if (answer === 'timeout') {
+        await timingOut({ headers: new AxiosHeaders() }).catch(() => undefined);
+        throw new TypeError("Cannot read properties of undefined (reading 'status')");
+      }
       return { headers: {}, data: {}, ...answer };
     },
     async getNonce(this: { request: (u: string, m: string) => Promise<{ headers: Record<string, unknown> }> }): Promise<string> {
@@ -225,6 +235,26 @@ describe('installRetry', () => {
     const done = await client.waitForValidStatus({ url: 'https://ca/order/1' });
     expect(done).toMatchObject({ status: 'valid' });
     expect(slept).toEqual([3000, 100]);
+  });
+
+  it('finalize timed out, order still ready: finalize is sent again', async () => {
+    const { client, sent } = fakeClient((s, i) => (s.url.endsWith('/finalize') ? (i === 0 ? 'timeout' : { status: 200, data: { status: 'processing' } }) : { status: 200, data: { status: 'ready' } }));
+    await client.finalizeOrder({ url: 'https://ca/order/1', finalize: 'https://ca/order/1/finalize' }, 'csr');
+    expect(sent.filter((s) => s.method === 'post').map((s) => s.url)).toEqual(['https://ca/order/1/finalize', 'https://ca/order/1', 'https://ca/order/1/finalize']);
+  });
+
+  it('finalize timed out, order already processing: not sent again, the order is returned', async () => {
+    const { client, sent } = fakeClient((s) => (s.url.endsWith('/finalize') ? 'timeout' : { status: 200, data: { status: 'processing' } }));
+    const order = await client.finalizeOrder({ url: 'https://ca/order/1', finalize: 'https://ca/order/1/finalize' }, 'csr');
+    expect(order).toMatchObject({ status: 'processing' });
+    expect(sent.filter((s) => s.method === 'post' && s.url.endsWith('/finalize'))).toHaveLength(1);
+  });
+
+  it('a timed-out poll is sent again (10 s bound each)', async () => {
+    const { http, sent, slept } = fakeClient((_s, i) => (i < 2 ? 'timeout' : { status: 200, data: { status: 'valid' } }));
+    expect((await http.signedRequest('https://ca/order/1', null)).status).toBe(200);
+    expect(sent.filter((s) => s.method === 'post')).toHaveLength(3);
+    expect(slept).toEqual([500, 1000]);
   });
 
   it('an invalid item fails the poll with its error detail', async () => {
