@@ -37,7 +37,7 @@ export type RequestKind =
  * Safe to send again after a reset, a timeout or a 5xx, when the first one may have been processed:
  * reads (GET, HEAD, POST-as-GET); newAccount (RFC 8555 §7.3.1: the same key gets the existing account);
  * newOrder (a second order at worst stays pending and expires, no certificate is issued twice);
- * answering a challenge and deactivating an authorization (repeating asks for the same state).
+ * answering a challenge and deactivating an authorization or the account (repeating asks for the same state).
  * finalize is not: a second one for a processing order is refused (orderNotReady), so it is resolved
  * by polling the order (`finalizeOrder` below). Account updates, key changes, revocation: not retried.
  */
@@ -137,7 +137,7 @@ export function kindOfPost(url: string, payload: unknown, directory: Partial<Rec
   if ('csr' in payload) return 'finalize';
   const keys = Object.keys(payload);
   if (keys.length === 0) return 'challenge';
-  if (keys.length === 1 && 'status' in payload && payload.status === 'deactivated' && !url.includes('acct')) return 'deactivate';
+  if (keys.length === 1 && 'status' in payload && payload.status === 'deactivated') return 'deactivate';
   return 'other';
 }
 
@@ -353,7 +353,7 @@ export function installRetry(client: RetryableClient, opts: RetryOptions): void 
         outcome = { type: 'transport', code: scope.transport.code, aborted: scope.transport.aborted || signal()?.aborted === true };
       }
       const decision = decide(kind, outcome, count, policy, now());
-      if (decision.action === 'accept') return clearSlot(response);
+      if (decision.action === 'accept') return count.badNonce + count.transient > 0 ? clearSlot(response) : accepted(response);
       if (decision.action === 'retry-later') throw retryLater(decision, kind, url);
       if (decision.action === 'fail') {
         if (response !== undefined) return response;
@@ -428,6 +428,11 @@ export function installRetry(client: RetryableClient, opts: RetryOptions): void 
   };
 }
 
+function accepted(response: HttpResponse | undefined): HttpResponse {
+  if (response === undefined) throw new Error('no response');
+  return response;
+}
+
 function clearSlot(response: HttpResponse | undefined): HttpResponse {
   // A fault that a retry rode out is not the reason of a later failure.
   const slot = currentSlot();
@@ -435,8 +440,7 @@ function clearSlot(response: HttpResponse | undefined): HttpResponse {
     delete slot.problem;
     delete slot.transport;
   }
-  if (response === undefined) throw new Error('no response');
-  return response;
+  return accepted(response);
 }
 
 /** acme-client's formatResponseError: the problem detail of an item, or of its error. */
