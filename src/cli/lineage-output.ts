@@ -13,7 +13,8 @@ export function issueSummaryLine(r: LineageResult): string {
       return `${r.name}: certificate is current (${r.domains.join(', ')}); nothing to do (use --force to issue again)`;
     case 'issued': {
       const c = r.certificate;
-      return `${r.name}: issued version ${c?.version} for ${r.domains.join(', ')} in ${seconds} s, valid until ${c?.notAfter}, live in ${c?.liveDir}`;
+      const why = r.reason === 'broken' ? ' (the live files were broken)' : '';
+      return `${r.name}: issued version ${c?.version} for ${r.domains.join(', ')} in ${seconds} s, valid until ${c?.notAfter}, live in ${c?.liveDir}${why}`;
     }
     case 'failed':
       return `${r.name}: ${formatError(r.error)}`;

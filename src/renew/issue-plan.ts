@@ -8,7 +8,7 @@ export interface LineageFacts {
   server?: string;
 }
 
-export type PlanReason = 'new' | 'expanded' | 'domains-changed' | 'key-type-changed' | 'ca-changed' | 'forced' | 'due';
+export type PlanReason = 'new' | 'expanded' | 'domains-changed' | 'key-type-changed' | 'ca-changed' | 'forced' | 'due' | 'broken';
 
 export interface PlanItem {
   certificate: CertificateConfig;

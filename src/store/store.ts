@@ -3,8 +3,8 @@
  */
 import { readAccount, writeAccountKey, writeAccountUrl } from './accounts.js';
 import { lockLostError, StoreConflictError, type CertificateFiles, type CommitResult, type Store, type WriteOptions } from './contract.js';
-import { nodeFs, readFileIfAny, readLinkIfAny, type StoreFs } from './fs.js';
-import { accountDir, archivePaths, checkLineageName, livePaths, versionOfLinkTarget, type LivePaths } from './layout.js';
+import { nodeFs, readFileIfAny, readLinkIfAny, refuseSymlinkedDirs, type StoreFs } from './fs.js';
+import { accountDir, archivePaths, checkLineageName, livePaths, storeDirs, versionOfLinkTarget, type LivePaths } from './layout.js';
 import { commitLineage, listLineages, readLineage, readLineageState, writeLineageState } from './lineage.js';
 
 export type { Store } from './contract.js';
@@ -30,6 +30,7 @@ function checkFence(options: WriteOptions | undefined, what: string): void {
 /** The live version's PEM texts, read from the archive files the cert link points at (one version, never a mix). */
 async function readLive(fs: StoreFs, stateDir: string, name: string): Promise<CertificateFiles | undefined> {
   checkLineageName(name);
+  await refuseSymlinkedDirs(fs, storeDirs(stateDir, name));
   const live = livePaths(stateDir, name);
   const target = await readLinkIfAny(fs, live.cert);
   if (target === undefined) return undefined;
