@@ -4,6 +4,7 @@ import type { HookRun } from '../hooks/run.js';
 import type { ServedCheck } from '../hooks/served.js';
 import type { LineageResult } from '../orchestrate/order.js';
 import type { CycleReport, LineageReport } from '../orchestrate/report.js';
+import { cleanOutputLine } from '../redact.js';
 import { errorData, formatError } from './output.js';
 
 export function issueSummaryLine(r: LineageResult): string {
@@ -102,6 +103,6 @@ export function hookOutputPrinter(opts: { json?: boolean; verbose?: boolean }): 
   if (!opts.verbose || opts.json) return undefined;
   return (phase, label, text) => {
     const prefix = `[${phase.replace('_', '-')} ${label}] `;
-    process.stderr.write(text.replace(/\n$/, '').split('\n').map((line) => `${prefix}${line}\n`).join(''));
+    process.stderr.write(text.replace(/\n$/, '').split('\n').map((line) => `${prefix}${cleanOutputLine(line)}\n`).join(''));
   };
 }
