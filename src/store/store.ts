@@ -4,6 +4,7 @@
 import { readAccount, writeAccountKey, writeAccountUrl } from './accounts.js';
 import { lockLostError, StoreConflictError, type CertificateFiles, type CommitResult, type Store, type WriteOptions } from './contract.js';
 import { nodeFs, readFileIfAny, readLinkIfAny, refuseSymlinkedDirs, type StoreFs } from './fs.js';
+import { GxitError } from '../errors.js';
 import { accountDir, archivePaths, checkLineageName, livePaths, storeDirs, versionOfLinkTarget, type LivePaths } from './layout.js';
 import { commitLineage, listLineages, readLineage, readLineageState, writeLineageState } from './lineage.js';
 
@@ -35,6 +36,8 @@ async function readLive(fs: StoreFs, stateDir: string, name: string): Promise<Ce
   const target = await readLinkIfAny(fs, live.cert);
   if (target === undefined) return undefined;
   const version = versionOfLinkTarget(target, name, 'cert');
+  // Servers read the live links, not the archive: each must point at the cert link's version.
+  if (version !== undefined) await checkLinksAgree(fs, live, name, version);
   const paths = version === undefined ? live : archivePaths(stateDir, name, version);
   const [certPem, chainPem, fullchainPem, privkeyPem] = await Promise.all([
     readFileIfAny(fs, paths.cert),
@@ -46,6 +49,18 @@ async function readLive(fs: StoreFs, stateDir: string, name: string): Promise<Ce
     return undefined;
   }
   return { certPem, chainPem, fullchainPem, privkeyPem };
+}
+
+async function checkLinksAgree(fs: StoreFs, live: LivePaths, name: string, version: number): Promise<void> {
+  for (const kind of ['privkey', 'chain', 'fullchain'] as const) {
+    const target = await readLinkIfAny(fs, live[kind]);
+    if (target !== undefined && versionOfLinkTarget(target, name, kind) === version) continue;
+    const what = target === undefined ? 'is missing' : `points at ${target}, not at version ${version} like cert.pem`;
+    throw new GxitError('STORE_IO', `${live[kind]} ${what}`, {
+      subject: live[kind],
+      fix: `Run renew (or issue) to store a consistent version of ${name}.`,
+    });
+  }
 }
 
 export function createStore(stateDir: string, deps: StoreDeps = {}): FileStore {

@@ -632,7 +632,7 @@ const STATE_CASES: { what: string; prepare: (ctx: CaseContext) => void; args?: (
   ]),
   { what: 'archive/<name> a symlink (issue --force)', prepare: (ctx) => moveAndLink(path.join(ctx.stateDir, 'archive', ctx.lineage), path.join(ctx.dir, 'moved-archive')), args: (ctx) => ['issue', '--force', ...config(ctx)], exit: 1, error: /symbolic link/, timeoutMs: 30_000 },
   { what: 'live/<name> a symlink (renew --force)', prepare: (ctx) => moveAndLink(path.join(ctx.stateDir, 'live', ctx.lineage), path.join(ctx.dir, 'moved-live')), args: (ctx) => ['renew', '--force', ...config(ctx)], exit: 1, error: /symbolic link/, timeoutMs: 30_000 },
-  { what: 'the lock file a FIFO', prepare: (ctx) => { const f = path.join(ctx.stateDir, '.lock'); rmSync(f, { force: true }); fifo(f); }, args: (ctx) => ['renew', '--force', '--dry-run', ...config(ctx)], exit: 1, error: /lock/, timeoutMs: 4_000 },
+  { what: 'the lock file a FIFO', prepare: (ctx) => { const f = path.join(ctx.stateDir, '.lock'); rmSync(f, { force: true }); fifo(f); }, args: (ctx) => ['renew', '--force', '--dry-run', ...config(ctx)], exit: 1, error: /lock/, timeoutMs: 20_000 },
   // A lock file that is not one, left long ago: stale, so the run takes it over and succeeds.
   { what: 'an old garbage lock file', prepare: (ctx) => { const f = path.join(ctx.stateDir, '.lock'); writeFileSync(f, '\u0000garbage'); const old = new Date(Date.now() - 86_400_000); utimesSync(f, old, old); }, args: (ctx) => ['renew', '--force', '--dry-run', ...config(ctx)], exit: 0, error: 'report', timeoutMs: 30_000 },
 ];
