@@ -41,6 +41,8 @@ export interface BadInputCase {
   /** Command line; default `status -c <config>`. */
   args?: (ctx: CaseContext) => string[];
   env?: Record<string, string>;
+  /** Text that must not appear in the output (raw escape sequences, say). */
+  absent?: string[];
   /** Expected exit code. */
   exit: 0 | 1 | 2;
   /**
@@ -186,6 +188,29 @@ for (const rule of NUMBER_KEYS) {
     });
   }
   if (rule.integer) add({ group: 'range', name: `${rule.key} is 1.5`, edit: (c) => setPath(c, rule.key, 1.5), exit: 2, error: names(rule.key) });
+}
+
+// Provider sections' timeouts have their ranges too (config/durations.ts): past 2^31-1 ms, zero or negative is refused naming the key.
+const PROVIDER_TIMEOUTS: [string, Record<string, unknown>, number][] = [
+  ['exec', { command: '/bin/true' }, 3600],
+  ['acme-dns', { api: 'https://127.0.0.1:1/', credentials_file: '/nonexistent/acme-dns.json' }, 300],
+  ['cloudflare', { api_token_env: 'GXIT_TEST_CF_TOKEN' }, 300],
+];
+for (const [provider, section, max] of PROVIDER_TIMEOUTS) {
+  for (const value of [3_000_000, max + 1, 0, -5]) {
+    add({
+      group: 'range',
+      name: `dns.${provider}.timeout is ${value}`,
+      edit: (c) => {
+        setPath(c, 'dns.provider', provider);
+        setPath(c, 'dns.rfc2136', undefined);
+        setPath(c, `dns.${provider}`, { ...section, timeout: value });
+      },
+      env: { GXIT_TEST_CF_TOKEN: 'cf-token-for-the-table-0123456789abcdef' },
+      exit: 2,
+      error: new RegExp(`dns\\.${provider.replace('-', '\\-')}\\.timeout: ${value} is not from 0\\.001 to ${max}\\b`),
+    });
+  }
 }
 
 // Keys whose value must be true or false.
@@ -364,6 +389,45 @@ add({
   exit: 2,
   error: /dns\.rfc2136\.zone: \(a value that looks like a secret, not shown\)/,
   secrets: ['wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'],
+});
+
+add({
+  group: 'secret leak',
+  name: 'the TSIG secret written as a key of a certificate',
+  edit: (c, ctx) => setPath(c, `certificates.0.${ctx.labSecret}`, 1),
+  exit: 2,
+  error: /certificates\[0\]\.\(a key that is not a name, not shown\): unknown key/,
+});
+add({
+  group: 'secret leak',
+  name: 'the TSIG secret written as a key under hooks',
+  edit: (c, ctx) => setPath(c, `hooks.${ctx.labSecret}`, 'x'),
+  exit: 2,
+  error: /hooks\.\(a key that is not a name, not shown\): unknown key/,
+});
+
+// Hook output is printed without ANSI escapes or raw control characters (cleanOutputLine).
+add({
+  group: 'hook output',
+  name: 'a failing pre hook that prints ANSI escapes and control characters',
+  state: true,
+  edit: (c) => setPath(c, 'hooks.pre', ["printf '\\033[31mred\\033[0m \\033]0;owned\\007 bell\\007 end\\n'; exit 3"]),
+  args: (ctx) => ['issue', '--force', ...config(ctx)],
+  exit: 1,
+  error: /pre hook .*failed with exit code 3: red {2}bell\\u0007 end/,
+  absent: ['\u001b', '\u0007'],
+  timeoutMs: 30_000,
+});
+add({
+  group: 'hook output',
+  name: 'a failing pre hook that prints a fake error line after a carriage return',
+  state: true,
+  edit: (c) => setPath(c, 'hooks.pre', ["printf 'x\\rerror: all good\\033[2K\\n'; exit 4"]),
+  args: (ctx) => ['issue', '--force', ...config(ctx)],
+  exit: 1,
+  error: /pre hook .*failed with exit code 4: x\\u000derror: all good/,
+  absent: ['\u001b', '\r'],
+  timeoutMs: 30_000,
 });
 
 // TSIG secret sources.
