@@ -31,6 +31,7 @@ export type ErrorCode =
   | 'ACME_ORDER'
   | 'ACME_CHALLENGE'
   | 'ACME_FINALIZE'
+  | 'ACME_REVOKE'
   // storage and process
   | 'STORE_IO'
   | 'LOCKED'

@@ -1,17 +1,21 @@
 import type * as Acme from 'acme-client';
+import type { EabConfig } from '../config/types.js';
 import { callAcme } from './capture.js';
+import { bindAlgorithm, eabClientOptions } from './eab.js';
 import { reuseNonces } from './nonces.js';
 
-/** What the ACME module needs from storage: the account key and URL per CA directory. */
+/** What the ACME module needs from storage: the account key and URL per CA directory (and EAB kid). */
 export interface AccountStore {
-  loadAccount(directoryUrl: string): Promise<{ keyPem: string; url?: string } | undefined>;
-  saveAccountKey(directoryUrl: string, keyPem: string): Promise<void>;
-  saveAccountUrl(directoryUrl: string, url: string, email?: string): Promise<void>;
+  loadAccount(directoryUrl: string, eabKid?: string): Promise<{ keyPem: string; url?: string } | undefined>;
+  saveAccountKey(directoryUrl: string, keyPem: string, eabKid?: string): Promise<void>;
+  saveAccountUrl(directoryUrl: string, url: string, email?: string, eabKid?: string): Promise<void>;
 }
 
 export interface AccountOptions {
   directoryUrl: string;
   email?: string;
+  /** External Account Binding, sent when the account is registered; the account is kept per kid. */
+  eab?: EabConfig;
   /** Fast polling suits a local CA; the growth keeps it polite with a real one. */
   backoff: { attempts: number; minMs: number; maxMs: number };
   /** Register again with the stored key (the CA forgot the account, e.g. a restarted test CA). */
@@ -29,10 +33,11 @@ export async function openAccount(
   store: AccountStore,
   opts: AccountOptions,
 ): Promise<Acme.Client> {
-  let stored = await store.loadAccount(opts.directoryUrl);
+  const kid = opts.eab?.kid;
+  let stored = await store.loadAccount(opts.directoryUrl, kid);
   if (!stored) {
     const keyPem = (await acme.crypto.createPrivateEcdsaKey('P-256')).toString();
-    await store.saveAccountKey(opts.directoryUrl, keyPem);
+    await store.saveAccountKey(opts.directoryUrl, keyPem, kid);
     stored = { keyPem };
   }
   const client = new acme.Client({
@@ -42,7 +47,9 @@ export async function openAccount(
     backoffAttempts: opts.backoff.attempts,
     backoffMin: opts.backoff.minMs,
     backoffMax: opts.backoff.maxMs,
+    ...(opts.eab === undefined ? {} : eabClientOptions(opts.eab)),
   });
+  if (opts.eab !== undefined) bindAlgorithm(client, opts.eab);
   reuseNonces(client);
   if (!stored.url || opts.reRegister) {
     const what = `could not register an account at ${opts.directoryUrl}`;
@@ -52,7 +59,7 @@ export async function openAccount(
         contact: opts.email ? [`mailto:${opts.email}`] : undefined,
       }),
     );
-    await store.saveAccountUrl(opts.directoryUrl, client.getAccountUrl(), opts.email);
+    await store.saveAccountUrl(opts.directoryUrl, client.getAccountUrl(), opts.email, kid);
   }
   return client;
 }

@@ -74,6 +74,11 @@ export function installCapture(axios: CapturableAxios, httpAdapter: AxiosAdapter
     if (slot !== undefined && response.status >= 400) {
       const problem = parseProblem(response.status, response.data, response.headers['retry-after']);
       if (problem !== undefined) slot.problem = problem;
+    } else if (slot !== undefined) {
+      // A later request of the call succeeded (acme-client retried a badNonce or a dropped connection):
+      // that failure is not why the call failed, if it fails (an invalid authorization, say).
+      delete slot.problem;
+      delete slot.transport;
     }
     return response;
   });

@@ -1,8 +1,10 @@
 /**
  * ACME errors by their RFC 8555 §6.7 problem type (captured from the response by capture.ts), and
- * transport failures by their socket/TLS code. Nothing here looks at message text.
+ * transport failures by their socket/TLS code. Nothing here looks at message text, except that the
+ * CA's detail is searched for DNSSEC/SERVFAIL to point at check-dns (dnssec-hint.ts).
  */
 import { GxitError, messageOf, type ErrorCode } from '../errors.js';
+import { dnssecHint } from './dnssec-hint.js';
 
 const PROBLEM_PREFIX = 'urn:ietf:params:acme:error:';
 
@@ -30,6 +32,7 @@ export interface TransportFailure {
 export type AcmeProblemKind =
   | 'accountDoesNotExist'
   | 'alreadyReplaced'
+  | 'alreadyRevoked'
   | 'rateLimited'
   | 'badNonce'
   | 'unauthorized'
@@ -44,6 +47,7 @@ export type AcmeProblemKind =
 const KINDS: ReadonlySet<string> = new Set([
   'accountDoesNotExist',
   'alreadyReplaced',
+  'alreadyRevoked',
   'rateLimited',
   'badNonce',
   'unauthorized',
@@ -182,9 +186,10 @@ export function acmeError(code: ErrorCode, what: string, error: unknown, subject
     const detail = oneLine(problem.detail ?? problem.type);
     const subs = (problem.subproblems ?? []).map((s) => `${s.identifier?.value ?? ''}: ${oneLine(s.detail ?? s.type)}`);
     const text = subs.length > 0 ? `${detail} (${subs.join('; ')})` : detail;
-    return new AcmeError(code, `${what}: ${text}`, { subject, fix: fixForProblem(problem), cause }, facts);
+    return new AcmeError(code, `${what}: ${text}`, { subject, fix: dnssecHint(text) ?? fixForProblem(problem), cause }, facts);
   }
-  return new AcmeError(code, `${what}: ${oneLine(messageOf(error))}`, { subject, fix: 'run again with --verbose for details', cause }, facts);
+  // An invalid authorization comes as its JSON text: the CA's SERVFAIL or DNSSEC detail is only there.
+  return new AcmeError(code, `${what}: ${oneLine(messageOf(error))}`, { subject, fix: dnssecHint(messageOf(error)) ?? 'run again with --verbose for details', cause }, facts);
 }
 
 /** A thrown error that is itself a transport failure: it has a socket/TLS code (not axios's ERR_*). */
@@ -232,7 +237,7 @@ function fixForProblem(problem: AcmeProblem): string {
     case 'accountDoesNotExist':
       return 'the stored ACME account is unknown to this CA: run issue again to register it';
     case 'externalAccountRequired':
-      return 'this CA needs external account binding (EAB) credentials';
+      return 'this CA needs external account binding: add eab: with the kid: and hmac_key_file: your CA gave you';
     case 'badNonce':
     case 'serverInternal':
       return 'the CA had a transient problem: run again';

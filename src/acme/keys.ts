@@ -1,7 +1,29 @@
+import { createPrivateKey } from 'node:crypto';
 import type * as Acme from 'acme-client';
 import type { KeyType } from '../config/types.js';
 
-/** A new private key of the configured type (PEM), one per certificate, never reused. */
+/** The key type of a private key PEM; undefined when it is none gxit-cert makes (or not a key). */
+export function keyTypeOfPem(pem: string): KeyType | undefined {
+  let key;
+  try {
+    key = createPrivateKey(pem);
+  } catch {
+    return undefined;
+  }
+  const details = key.asymmetricKeyDetails;
+  if (key.asymmetricKeyType === 'ec') {
+    if (details?.namedCurve === 'prime256v1') return 'ecdsa-p256';
+    if (details?.namedCurve === 'secp384r1') return 'ecdsa-p384';
+    return undefined;
+  }
+  if (key.asymmetricKeyType === 'rsa') {
+    const bits = details?.modulusLength;
+    return bits === 2048 ? 'rsa-2048' : bits === 3072 ? 'rsa-3072' : bits === 4096 ? 'rsa-4096' : undefined;
+  }
+  return undefined;
+}
+
+/** A new private key of the configured type (PEM), one per certificate unless reuse_key keeps it. */
 export async function createCertificateKey(acme: typeof Acme, keyType: KeyType): Promise<Buffer> {
   switch (keyType) {
     case 'ecdsa-p256':

@@ -27,6 +27,8 @@ export function sanOf(authz: Acme.Authorization): string {
 /** Order fields beyond RFC 8555: `replaces` (RFC 9773 §5), the ARI identifier of the certificate renewed. */
 export interface OrderExtras {
   replaces?: string;
+  /** An ACME profile the CA offers (checked by the session against the directory). */
+  profile?: string;
 }
 
 export async function placeOrder(
@@ -40,6 +42,7 @@ export async function placeOrder(
   const request: Parameters<Acme.Client['createOrder']>[0] & OrderExtras = {
     identifiers: domains.map((value) => ({ type: 'dns', value })),
     ...(extras.replaces === undefined ? {} : { replaces: extras.replaces }),
+    ...(extras.profile === undefined ? {} : { profile: extras.profile }),
   };
   const context = { code: 'ACME_ORDER' as const, what: `the CA refused the order for ${subject}`, subject, ...(signal ? { signal } : {}) };
   const { order, authorizations } = await callAcme(context, async () => {
@@ -59,9 +62,13 @@ export async function placeOrder(
   return { order, challenges, authorizations };
 }
 
-/** Tells the CA that all records are in place, at once, and waits for every authorization. */
-export async function answerChallenges(client: Acme.Client, challenges: DnsChallenge[], signal?: AbortSignal): Promise<void> {
-  await Promise.all(
+/**
+ * Tells the CA that all records are in place, at once, and waits for every authorization. A failure
+ * is reported once every authorization has settled: deactivating the others right away (what the
+ * caller does next) would leave acme-client polling a deactivated one until its retries run out.
+ */
+export async function answerChallenges(client: Pick<Acme.Client, 'completeChallenge' | 'waitForValidStatus'>, challenges: DnsChallenge[], signal?: AbortSignal): Promise<void> {
+  const settled = await Promise.allSettled(
     challenges.map(({ domain, authz, challenge }) =>
       callAcme({ code: 'ACME_CHALLENGE', what: `validation of ${domain} failed`, subject: domain, ...(signal ? { signal } : {}) }, async () => {
         await client.completeChallenge(challenge);
@@ -69,6 +76,8 @@ export async function answerChallenges(client: Acme.Client, challenges: DnsChall
       }),
     ),
   );
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /** Sends the CSR, waits for the order to be valid and downloads the full chain (PEM). */
@@ -78,12 +87,15 @@ export async function finalizeOrder(
   csrPem: Buffer,
   subject: string,
   signal?: AbortSignal,
+  preferredChain?: string,
 ): Promise<string> {
   const context = { code: 'ACME_FINALIZE' as const, what: `the CA did not issue the certificate for ${subject}`, subject, ...(signal ? { signal } : {}) };
   return callAcme(context, async () => {
     const finalized = await client.finalizeOrder(order, csrPem);
     const valid = finalized.status === 'valid' ? finalized : await client.waitForValidStatus(finalized);
-    return client.getCertificate(valid);
+    // With a preferred chain, acme-client fetches the alternates (Link: rel="alternate") and takes the
+    // chain in which that issuer name is closest to the root; none matching: the default chain.
+    return preferredChain === undefined ? client.getCertificate(valid) : client.getCertificate(valid, preferredChain);
   });
 }
 

@@ -7,9 +7,11 @@
  *   condition, so the order is placed again without it.
  */
 import type * as Acme from 'acme-client';
-import type { KeyType } from '../config/types.js';
+import type { EabConfig, KeyType } from '../config/types.js';
 import { openAccount, type AccountStore } from './account.js';
+import { callAcme } from './capture.js';
 import { AcmeError, problemKindOf } from './errors.js';
+import { checkProfile, offeredProfiles } from './profiles.js';
 import { createCertificateKey, createCsr } from './keys.js';
 import { answerChallenges, deactivatePending, finalizeOrder, placeOrder, type PlacedOrder } from './order.js';
 
@@ -20,13 +22,13 @@ export interface OrderHandle {
 
 export interface OrderSession {
   /** Place an order; `onNote` tells about recoveries ("registering the account again"). */
-  place(domains: string[], opts: { replaces?: string; signal: AbortSignal; onNote?: (text: string) => void }): Promise<OrderHandle>;
+  place(domains: string[], opts: { replaces?: string; profile?: string; signal: AbortSignal; onNote?: (text: string) => void }): Promise<OrderHandle>;
   /** Tell the CA the records are in place and wait until every authorization is valid. */
   validate(order: OrderHandle, signal: AbortSignal): Promise<void>;
-  /** A new key and its CSR (no network). */
-  keyAndCsr(keyType: KeyType, domains: string[]): Promise<{ keyPem: string; csr: Buffer }>;
-  /** The full chain (PEM). */
-  finalize(order: OrderHandle, csr: Buffer, subject: string, signal: AbortSignal): Promise<string>;
+  /** A new key (or `reuseKeyPem`, reuse_key) and its CSR (no network). */
+  keyAndCsr(keyType: KeyType, domains: string[], reuseKeyPem?: string): Promise<{ keyPem: string; csr: Buffer }>;
+  /** The full chain (PEM): the default one, or the alternate whose root is `preferredChain`. */
+  finalize(order: OrderHandle, csr: Buffer, subject: string, signal: AbortSignal, preferredChain?: string): Promise<string>;
   /** Deactivate what is still pending (best effort, bounded on its own). */
   abandon(order: OrderHandle): Promise<void>;
 }
@@ -34,6 +36,7 @@ export interface OrderSession {
 export interface SessionOptions {
   directoryUrl: string;
   email?: string;
+  eab?: EabConfig;
   backoff: { attempts: number; minMs: number; maxMs: number };
   onAccount?: (reRegister: boolean) => void;
 }
@@ -53,6 +56,7 @@ export function orderSession(acme: typeof Acme, store: AccountStore, opts: Sessi
     const opened = openAccount(acme, store, {
       directoryUrl: opts.directoryUrl,
       ...(opts.email === undefined ? {} : { email: opts.email }),
+      ...(opts.eab === undefined ? {} : { eab: opts.eab }),
       backoff: opts.backoff,
       reRegister,
       signal,
@@ -83,11 +87,24 @@ export function orderSession(acme: typeof Acme, store: AccountStore, opts: Sessi
     return found;
   };
 
+  let profiles: Promise<string[]> | undefined;
+  /** The profiles the directory offers, fetched once per session (a failed fetch is tried again). */
+  const offered = (): Promise<string[]> => {
+    const fetched = (profiles ??= callAcme({ code: 'ACME_ORDER', what: `could not read the directory of ${opts.directoryUrl}`, subject: opts.directoryUrl }, async () =>
+      offeredProfiles((await acme.axios.get<unknown>(opts.directoryUrl)).data),
+    ));
+    fetched.catch(() => {
+      if (profiles === fetched) profiles = undefined;
+    });
+    return fetched;
+  };
+
   return {
-    async place(domains, { replaces, signal, onNote }) {
+    async place(domains, { replaces, profile, signal, onNote }) {
+      if (profile !== undefined) checkProfile(profile, await offered(), opts.directoryUrl, domains[0] ?? 'profile');
       const attempt = (extras: { replaces?: string }) =>
         withAccount(signal, async (c) => {
-          const placed = await placeOrder(c, domains, extras, signal);
+          const placed = await placeOrder(c, domains, { ...extras, ...(profile === undefined ? {} : { profile }) }, signal);
           const order: OrderHandle = { challenges: placed.challenges.map(({ domain, txtValue }) => ({ domain, txtValue })) };
           placedOf.set(order, { placed, client: c });
           return order;
@@ -105,13 +122,13 @@ export function orderSession(acme: typeof Acme, store: AccountStore, opts: Sessi
       const { placed, client: c } = bound(order);
       return answerChallenges(c, placed.challenges, signal);
     },
-    async keyAndCsr(keyType, domains) {
-      const key = await createCertificateKey(acme, keyType);
+    async keyAndCsr(keyType, domains, reuseKeyPem) {
+      const key = reuseKeyPem === undefined ? await createCertificateKey(acme, keyType) : Buffer.from(reuseKeyPem);
       return { keyPem: key.toString(), csr: await createCsr(acme, domains, key) };
     },
-    finalize: (order, csr, subject, signal) => {
+    finalize: (order, csr, subject, signal, preferredChain) => {
       const { placed, client: c } = bound(order);
-      return finalizeOrder(c, placed.order, csr, subject, signal);
+      return finalizeOrder(c, placed.order, csr, subject, signal, preferredChain);
     },
     abandon: (order) => {
       const { placed, client: c } = bound(order);

@@ -2,13 +2,13 @@
  * Challenge name: where the TXT record for each name goes. A plain name is written as it is; an
  * explicit CNAME there delegates validation to its target (whose zone is then checked too); a CNAME
  * that a wildcard synthesizes there (the GxIT wildcard covers _acme-challenge.ep.interactivetool.<host>)
- * is not followed by gxit-cert, but it misleads ACME clients that follow CNAMEs.
+ * is not followed by gxit-cert: correct for us (✓), with a note because it misleads clients that follow CNAMEs.
  */
 import { challengeName, resolveChallengeTarget, type ChallengeTarget } from '../dns/challenge-name.js';
 import { RRType } from '../dns/message.js';
 import { isGxitError, messageOf } from '../errors.js';
 import { resolve } from './lookup.js';
-import { fail, ok, warn, type CheckResult } from './types.js';
+import { fail, ok, okWithNote, type CheckResult } from './types.js';
 import type { LookupDeps } from './wildcard.js';
 
 export interface ChallengeFacts {
@@ -41,13 +41,15 @@ export function evaluateChallenge(f: ChallengeFacts): CheckResult {
   }
   const t = f.target;
   if (t.wildcardCovered) {
+    // The standard GxIT set-up: the CA asks for TXT at the literal name, and gxit-cert writes there
+    // (it does not follow a synthesized CNAME), so nothing is wrong for us. Other clients may be.
     const answer = f.synthesizedTo ? `a CNAME to ${f.synthesizedTo}` : 'a CNAME';
-    return warn(
+    return okWithNote(
       'challenge',
       f.name,
-      `is covered by a wildcard (it answers with ${answer}): ACME clients that follow CNAMEs (lego, cert-manager) would write the TXT record ` +
-        `at ${f.synthesizedTo ?? 'the CNAME target'}, where the CA never looks; gxit-cert writes at this literal name`,
-      'nothing to change for gxit-cert; any other ACME client for these names must write at the literal name and not follow the CNAME',
+      `covered by the Interactive Tools wildcard (answers with ${answer}); gxit-cert writes the TXT records at this literal name, where the CA looks`,
+      `ACME clients that follow CNAMEs (lego, cert-manager) would write at ${f.synthesizedTo ?? 'the CNAME target'} instead; ` +
+        'another client for these names must write at the literal name',
     );
   }
   if (t.delegatedVia.length > 0) {

@@ -44,6 +44,8 @@ export interface ProbeDeps {
   signal?: AbortSignal;
   /** Called once the value is in place (progress for --verbose). */
   onPresent?: (record: TxtRecord) => void;
+  /** Called once every nameserver serves the value, before it is removed (the DNSSEC check of the probe). */
+  whileVisible?: (record: TxtRecord) => Promise<void>;
 }
 
 export async function gatherProbe(deps: ProbeDeps, provider: DnsProvider, fqdn: string): Promise<ProbeFacts> {
@@ -74,6 +76,7 @@ export async function gatherProbe(deps: ProbeDeps, provider: DnsProvider, fqdn: 
           },
         });
         facts.visible = { ms: deps.now() - started };
+        await deps.whileVisible?.(record);
       } catch (error) {
         // An interrupt ends the wait; the provider removes the value next.
         if (deps.signal?.aborted) return;

@@ -11,12 +11,15 @@ import type { Config } from '../config/types.js';
 import type { DnsProvider, TxtRecord } from '../dns/provider.js';
 import type { ProviderCheckResult } from '../dns/providers/descriptor.js';
 import { lookupServers, type QueryFn } from '../dns/resolver.js';
+import type { ExchangeFn } from '../dns/transport.js';
 import { findZone } from '../dns/zone.js';
 import { isGxitError, messageOf } from '../errors.js';
 import { evaluateAccount, evaluateDirectory, fetchDirectory, gatherAccount, type AccountDeps, type Directory } from './acme.js';
 import { evaluateCaa, gatherCaa, type CaIdentities } from './caa.js';
 import { evaluateChallenge, gatherChallenge, type ChallengeFacts } from './challenge.js';
 import { evaluateProbe, gatherProbe } from './credentials.js';
+import { memoizeSigned, signedAsk } from '../dns/dnssec/wire.js';
+import { startDnssec } from './dnssec.js';
 import { evaluateHost, gatherHost } from './host.js';
 import { memoize } from './lookup.js';
 import { evaluateZone, gatherZone, type AskFn } from './nameservers.js';
@@ -24,6 +27,8 @@ import { planChecks } from './plan.js';
 import { fail, sortResults, type CheckResult } from './types.js';
 import { evaluateWildcard, gatherWildcard } from './wildcard.js';
 
+/** Per attempt and attempts of the DNSSEC queries: the same budget as the other lookups of a preflight. */
+const DNSSEC_QUERY = { timeoutMs: 1000, retries: 2 } as const;
 /** A lagging serial gets this long to catch up before it is reported. */
 export const SERIAL_GRACE_MS = 1000;
 /** Every authoritative nameserver gets this long to serve the probe value, and to drop it again. */
@@ -36,6 +41,8 @@ export interface CheckDeps {
   query: QueryFn;
   /** One uncached question to one server, UDP or TCP. */
   ask: AskFn;
+  /** Raw DNS exchange, for the DNSSEC queries (EDNS with the DO bit). */
+  exchange: ExchangeFn;
   loadProvider(): Promise<DnsProvider>;
   /**
    * The configured provider's own read-only checks (its descriptor's `checks`, bound to the settings
@@ -72,15 +79,20 @@ export async function runChecks(deps: CheckDeps): Promise<CheckResult[]> {
   const hosts = Promise.all(plan.hosts.map((h) => gatherHost(lookup, h)));
   const challenges = Promise.all(plan.challengeDomains.map((d) => gatherChallenge(lookup, d)));
   const caa = Promise.all(plan.caaNames.map((n) => gatherCaa(lookup, n)));
+  const dnssecTransport = { ...DNSSEC_QUERY, ...(deps.signal ? { signal: deps.signal } : {}) };
+  const dnssec = startDnssec(
+    { ask: memoizeSigned(signedAsk(deps.exchange, dnssecTransport)), askFresh: signedAsk(deps.exchange, dnssecTransport), query, resolvers, nameserverPort: dns.nameserverPort, ...(dns.trustAnchors ? { trustAnchors: dns.trustAnchors } : {}), now: deps.now },
+    challenges,
+  );
   const zones = challenges.then((found) => checkZones(deps, query, resolvers, found));
   const own = challenges.then((found) => {
     const targets = [...new Set(found.flatMap((c) => (c.target ? [c.target.fqdn] : [])))].sort();
     return deps.providerChecks(targets);
   });
 
-  const [w, h, c, z, s] = await Promise.all([wildcards, hosts, challenges, zones, own, caa]);
+  const [w, h, c, z, s, d] = await Promise.all([wildcards, hosts, challenges, zones, own, dnssec.results, caa]);
   step('lookups done');
-  const results: CheckResult[] = [...w.map(evaluateWildcard), ...h.map(evaluateHost), ...c.map(evaluateChallenge), ...z, ...s];
+  const results: CheckResult[] = [...w.map(evaluateWildcard), ...h.map(evaluateHost), ...c.map(evaluateChallenge), ...z, ...d, ...s];
 
   // Phase 2: the write probes, unless the provider's credentials are already known to be refused or the
   // run was interrupted.
@@ -105,13 +117,14 @@ export async function runChecks(deps: CheckDeps): Promise<CheckResult[]> {
               now: deps.now,
               ...(deps.signal ? { signal: deps.signal } : {}),
               onPresent: (r: TxtRecord) => step(`write probe: added TXT "${r.value}" at ${r.fqdn}; asking the authoritative nameservers`),
+              whileVisible: dnssec.probe,
             },
             loaded.provider,
             fqdn,
           ),
         ),
       );
-      results.push(...probes.map(evaluateProbe));
+      results.push(...probes.map(evaluateProbe), ...dnssec.probeResults());
     }
   }
 

@@ -11,6 +11,7 @@ export const CHECK_KINDS = [
   'host',
   'zone',
   'nameserver',
+  'dnssec',
   'challenge',
   'caa',
   // The provider's own checks (its descriptor's `checks`; rfc2136: 'tsig') are printed here.
@@ -31,12 +32,19 @@ export interface CheckResult {
   message: string;
   /** For warn and fail: what to do, in one sentence. */
   fix?: string;
+  /** For ok: something worth knowing that needs no action (printed under the line). */
+  note?: string;
   /** More facts, shown with --verbose and in --json. */
   details?: string[];
 }
 
 export function ok(check: CheckKind, subject: string, message: string, details?: string[]): CheckResult {
   return { check, status: 'ok', subject, message, ...(details && details.length > 0 ? { details } : {}) };
+}
+
+/** A passed check with a note: correct as it is, but something another tool could get wrong. */
+export function okWithNote(check: CheckKind, subject: string, message: string, note: string): CheckResult {
+  return { check, status: 'ok', subject, message, note };
 }
 
 export function warn(check: CheckKind, subject: string, message: string, fix: string, details?: string[]): CheckResult {

@@ -50,17 +50,18 @@ export async function runCheckDns(opts: CommonOptions): Promise<number> {
       config,
       query: (server, name, type, o) => query(server, name, type, { ...o, ...LOOKUP }),
       ask: (server, name, type, o) => query(server, name, type, { ...LOOKUP, ...(o.tcp ? { tcp: true } : {}) }),
+      exchange,
       loadProvider: () => loadProvider(PROVIDERS, config.dns),
       providerChecks: async (targets) => {
         if (descriptor.checks === undefined) return [];
         return descriptor.checks(config.dns.settings, { targets, exchange, now: Date.now, signal: interrupts.signal });
       },
       account: {
-        readAccount: (url) => store.readAccount(url),
+        readAccount: (url) => store.readAccount(url, config.eab?.kid),
         loadAcme: () => import('acme-client'),
         http: { ...(caBundlePem ? { caBundlePem } : {}), timeoutMs: HTTP_TIMEOUT_MS },
       },
-      accountDir: store.accountLocation(config.server),
+      accountDir: store.accountLocation(config.server, config.eab?.kid),
       random: () => randomBytes(4).toString('hex'),
       now: Date.now,
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
@@ -82,7 +83,7 @@ export async function runCheckDns(opts: CommonOptions): Promise<number> {
   return summary.fail === 0 ? EXIT_OK : EXIT_FAILURE;
 }
 
-/** The terminal report: a line per check, the fix under every ! and ✗, details with --verbose, a summary. */
+/** The terminal report: a line per check, the fix under every ! and ✗, a note under a ✓ that has one, details with --verbose, a summary. */
 export function renderText(results: CheckResult[], opts: { verbose: boolean; elapsedMs: number }): string {
   const width = Math.max(0, ...results.map((r) => r.check.length));
   const lines: string[] = [];
@@ -90,6 +91,7 @@ export function renderText(results: CheckResult[], opts: { verbose: boolean; ela
     lines.push(`${MARKS[r.status]} ${r.check.padEnd(width)}  ${r.subject}: ${r.message}`);
     const indent = ' '.repeat(width + 4);
     if (r.fix && r.status !== 'ok') lines.push(`${indent}fix: ${r.fix}`);
+    if (r.note && r.status === 'ok') lines.push(`${indent}note: ${r.note}`);
     if (opts.verbose) for (const d of r.details ?? []) lines.push(`${indent}${d}`);
   }
   const s = summarize(results);

@@ -109,7 +109,7 @@ async function runLocked(command: OrderCommand, opened: OpenedStore, preloaded: 
 
 /** The ARI client, trusting the config's ca_bundle like the ACME client does. */
 async function loadAriClient(config: Config): Promise<import('../renew/ari-client.js').AriClient> {
-  const [{ ariClient, httpGetter }, { readCaBundle }] = await Promise.all([import('../renew/ari-client.js'), import('../orchestrate/ordering.js')]);
-  const caBundlePem = config.caBundle ? await readCaBundle(config.caBundle) : undefined;
+  const [{ ariClient, httpGetter }, { readCaBundles }] = await Promise.all([import('../renew/ari-client.js'), import('../orchestrate/ordering.js')]);
+  const caBundlePem = await readCaBundles(config);
   return ariClient(httpGetter({ timeoutMs: 15_000, ...(caBundlePem === undefined ? {} : { caBundlePem }) }));
 }

@@ -1,12 +1,17 @@
 import type { LineageResult } from '../orchestrate/order.js';
 import { loadCommandConfig, runOrderCommand } from './command-context.js';
 import { cycleExtras, hookLines, hookOutputPrinter, issueSummaryLine, lineageExtras, resultData, runHookLines } from './lineage-output.js';
+import { hasCertbotFlags, loadIssueConfigWithFlags, type CertbotFlags } from './certbot-flags.js';
 import type { CommonOptions } from './main.js';
 import { EXIT_FAILURE, EXIT_OK, formatVerbose, reportCommandError } from './output.js';
 import { interruptedExitCode } from './signals.js';
 
 export interface IssueOptions extends CommonOptions {
   force?: boolean;
+  /** certbot-style flags (certbot-flags.ts), laid over the configuration. */
+  certbot?: CertbotFlags;
+  /** --config was given on the command line (not the default path). */
+  configExplicit?: boolean;
 }
 
 /** `gxit-cert issue`: load, lock, issue what is needed (with the hooks), report. Returns the exit code. */
@@ -15,7 +20,10 @@ export async function runIssue(opts: IssueOptions): Promise<number> {
   const out = process.stdout;
   const err = process.stderr;
   try {
-    const config = await loadCommandConfig(opts.config, opts, warnings);
+    const config =
+      opts.certbot !== undefined && hasCertbotFlags(opts.certbot)
+        ? await loadIssueConfigWithFlags({ ...opts, configExplicit: opts.configExplicit ?? true }, opts.certbot, warnings)
+        : await loadCommandConfig(opts.config, opts, warnings);
     const onHookOutput = hookOutputPrinter(opts);
     const cycle = await runOrderCommand({
       config,

@@ -29,9 +29,24 @@ function program(): Command {
   withCommon(cli.command('issue'))
     .description('issue each configured certificate that has no lineage yet or whose names changed')
     .option('--force', 'issue again even when the certificate is current')
-    .action(async (opts: CommonOptions & { force?: boolean }) => {
+    // certbot's one-shot flags, laid over the configuration (docs/migrate-from-certbot.md).
+    .option('-d, --domain <name>', 'certbot-style: a name of the one certificate to issue (repeat, or a,b)', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option('-m, --email <address>', 'certbot-style: contact address for the CA')
+    .option('--server <url>', 'certbot-style: ACME directory URL')
+    .option('--staging', "certbot-style: Let's Encrypt's staging CA")
+    .option('--cert-name <name>', 'certbot-style: lineage name (with -d), or the one configured certificate to issue')
+    .option('--dns-rfc2136-credentials <file>', "certbot-style: certbot's dns-rfc2136 credentials file (server, key and secret)")
+    .action(async (opts: CommonOptions & { force?: boolean; domain: string[]; email?: string; server?: string; staging?: boolean; certName?: string; dnsRfc2136Credentials?: string }, command: Command) => {
       const { runIssue } = await import('./issue-command.js');
-      process.exitCode = await runIssue(opts);
+      const certbot = {
+        domains: opts.domain,
+        ...(opts.email === undefined ? {} : { email: opts.email }),
+        ...(opts.server === undefined ? {} : { server: opts.server }),
+        ...(opts.staging === true ? { staging: true } : {}),
+        ...(opts.certName === undefined ? {} : { certName: opts.certName }),
+        ...(opts.dnsRfc2136Credentials === undefined ? {} : { dnsRfc2136Credentials: opts.dnsRfc2136Credentials }),
+      };
+      process.exitCode = await runIssue({ ...opts, certbot, configExplicit: command.getOptionValueSource('config') !== 'default' });
     });
 
   withCommon(cli.command('check-dns'))
@@ -83,6 +98,72 @@ function program(): Command {
     .action(async (opts: { config: string; systemd?: boolean; cron?: boolean; print?: boolean; root?: string }) => {
       const { runInstallTimer } = await import('./schedule-command.js');
       process.exitCode = await runInstallTimer(opts);
+    });
+
+  withCommon(cli.command('revoke').argument('<name>', 'lineage name'))
+    .description('revoke the live certificate of a lineage; the next renew replaces it (or --delete removes the lineage)')
+    .option('--reason <reason>', 'unspecified (default), keyCompromise (signed with the certificate key), superseded, cessationOfOperation')
+    .option('--delete', 'remove the lineage after revoking (a backup is kept under state_dir/deleted/)')
+    .action(async (name: string, opts: CommonOptions & { reason?: string; delete?: boolean }) => {
+      const { runRevoke } = await import('./revoke-command.js');
+      process.exitCode = await runRevoke(name, opts);
+    });
+
+  withCommon(cli.command('account').argument('<action>', 'show, rollover or deactivate'))
+    .description("show the ACME account (URL, contact, status, key thumbprint), roll its key over, or deactivate it")
+    .option('--server <url>', 'the CA whose account (default: the configured server)')
+    .option('--yes', 'confirm deactivate')
+    .action(async (action: string, opts: CommonOptions & { server?: string; yes?: boolean }) => {
+      const { runAccount } = await import('./account-command.js');
+      process.exitCode = await runAccount(action, opts);
+    });
+
+  withCommon(cli.command('delete').argument('<name>', 'lineage name'))
+    .description('remove a lineage that is no longer configured (live/, archive/, renewal/), keeping a 0600 backup in state_dir/deleted/')
+    .option('--yes', 'confirm the removal')
+    .option('--force', 'also remove a lineage that is still configured')
+    .action(async (name: string, opts: CommonOptions & { yes?: boolean; force?: boolean }) => {
+      const { runDelete } = await import('./delete-command.js');
+      process.exitCode = await runDelete(name, opts);
+    });
+
+  cli
+    .command('import-certbot')
+    .description("take over certbot's lineages, account and hooks without a new order, and write a configuration")
+    .option('--certbot-dir <dir>', "certbot's configuration directory", '/etc/letsencrypt')
+    .requiredOption('--state-dir <dir>', "gxit-cert's state directory to import into (not certbot's)")
+    .requiredOption('--write-config <file>', 'configuration file to write (must not exist)')
+    .option('--lineage <name...>', 'import only these lineages (renewal/<name>.conf)')
+    .option('--dry-run', 'show what would be imported; change nothing')
+    .option('--disable-certbot', "set autorenew = False in the imported renewal/*.conf (a .bak kept) and list certbot's schedulers")
+    .option('--yes', "with --disable-certbot: also disable certbot's timer and cron entries")
+    .option('--ca-bundle <file>', "write ca_bundle: the extra CA for the ACME server's HTTPS (test CAs)")
+    .option('--json', 'print one JSON document with the result')
+    .option('-v, --verbose', 'also list the settings that needed no carrying over')
+    .addOption(new Option('--root <dir>', 'prefix for system paths (tests)').hideHelp())
+    .action(async (opts: import('./import-certbot-command.js').ImportCertbotOptions) => {
+      const { runImportCertbot } = await import('./import-certbot-command.js');
+      process.exitCode = await runImportCertbot(opts);
+    });
+
+  cli
+    .command('init')
+    .description('write a first configuration from galaxy.yml, the certbot role\'s group_vars or certbot\'s directory, then run check-dns on it')
+    .option('--galaxy-config <file>', 'galaxy.yml: the host of galaxy_infrastructure_url and interactivetools_prefix')
+    .option('--group-vars <file>', "the Galaxy certbot role's group_vars (certbot_domains, certbot_admin_email, certbot_dns_*)")
+    .option('--certbot-dir <dir>', "certbot's directory: names, CA and rfc2136 credentials of its lineage")
+    .option('--write <file>', 'configuration file to write (must not exist)', DEFAULT_CONFIG_PATH)
+    .option('--host <name>', 'the Galaxy host name (instead of galaxy_infrastructure_url)')
+    .option('--email <address>', 'contact address for the CA')
+    .option('--server <url>', 'ACME directory URL (default: from the inputs, else letsencrypt)')
+    .option('--state-dir <dir>', 'state directory (default /etc/gxit-cert)')
+    .option('--ca-bundle <file>', "extra CA for the ACME server's HTTPS (test CAs)")
+    .option('--resolver <address...>', 'DNS servers for lookups instead of the system resolver (dns.resolvers)')
+    .option('--no-check', 'do not run check-dns after writing')
+    .option('-v, --verbose', 'pass --verbose to check-dns')
+    .action(async (opts: import('./init-command.js').InitOptions) => {
+      const { runInit } = await import('./init-command.js');
+      process.exitCode = await runInit(opts);
     });
 
   const acmeDns = cli.command('acme-dns').description('acme-dns helpers (dns.provider: acme-dns)');

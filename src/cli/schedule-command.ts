@@ -12,6 +12,7 @@ import { dirname, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { loadConfig } from '../config/load.js';
+import type { Config } from '../config/types.js';
 import { DURATIONS, describeRange, inDurationRange } from '../config/durations.js';
 import { hasUnsafeChars, redactLine, showPath, showValue } from '../redact.js';
 import { PROVIDERS } from '../dns/providers/registry.js';
@@ -26,6 +27,7 @@ import {
   cronEntry,
   dailyTimeFor,
   defaultCronExpression,
+  renewalIntervalHours,
   isCertbotRenewLine,
   systemdUnits,
   type CertbotJob,
@@ -44,6 +46,20 @@ export interface ScheduleOptions {
 /** Default random delay before each run of the default (daily) schedule, seconds. */
 const DEFAULT_RANDOM_DELAY = 3600;
 
+/** 6 hours when a stored or configured lineage lives under 10 days, else 24 (renew/schedule.ts). */
+async function renewalInterval(config: Config): Promise<number> {
+  const [{ openStore }, { readSnapshots }] = await Promise.all([import('../store/factory.js'), import('../renew/facts.js')]);
+  const opened = await openStore(config);
+  try {
+    const names = [...new Set([...config.certificates.map((c) => c.name), ...(await opened.store.listLineages())])];
+    const snapshots = await readSnapshots(opened.store, names);
+    const lifetimes = [...snapshots.values()].flatMap((s) => (s.certificate === undefined ? [] : [s.certificate.notAfterMs - s.certificate.notBeforeMs]));
+    return renewalIntervalHours(lifetimes, config.certificates.map((c) => c.profile));
+  } finally {
+    await opened.close();
+  }
+}
+
 function log(message: string): void {
   process.stderr.write(`[${new Date().toISOString()}] schedule: ${message}\n`);
 }
@@ -51,7 +67,10 @@ function log(message: string): void {
 export async function runSchedule(opts: ScheduleOptions): Promise<number> {
   try {
     const { CronJob, validateCronExpression } = await import('cron');
-    const expression = opts.cron ?? defaultCronExpression(hostname());
+    const configPath = resolvePath(opts.config);
+    // A broken configuration is reported now, not at the first run hours later.
+    const config = await loadConfig(configPath, { providers: PROVIDERS });
+    const expression = opts.cron ?? defaultCronExpression(hostname(), await renewalInterval(config));
     const valid = validateCronExpression(expression);
     if (!valid.valid) {
       throw new GxitError('USAGE', `--cron "${expression}" is not a cron expression: ${valid.error?.message ?? 'invalid'}`, {
@@ -60,9 +79,6 @@ export async function runSchedule(opts: ScheduleOptions): Promise<number> {
       });
     }
     const randomDelayMs = parseDelay(opts.randomDelay, opts.cron === undefined ? DEFAULT_RANDOM_DELAY : 0) * 1000;
-    const configPath = resolvePath(opts.config);
-    // A broken configuration is reported now, not at the first run hours later.
-    await loadConfig(configPath, { providers: PROVIDERS });
     const { runRenew } = await import('./renew-command.js');
 
     let running: Promise<void> | undefined;
@@ -201,6 +217,7 @@ export async function runInstallTimer(opts: InstallTimerOptions): Promise<number
       config: configPath,
       time: dailyTimeFor(hostname()),
       randomDelay: DEFAULT_RANDOM_DELAY,
+      everyHours: await renewalInterval(config),
     };
     const files =
       kind === 'systemd'

@@ -18,7 +18,7 @@ import type { AnsibleAliases, ProviderSection } from './provider-section.js';
 import { get, mapNode, type AbsentKeyHint, type MapNode, type ScalarNode, type SeqNode, type TreeNode } from './tree.js';
 import { closest, showValue } from './values.js';
 
-export const NATIVE_TOP_LEVEL_KEYS = ['email', 'server', 'ca_bundle', 'state_dir', 'key_type', 'certificates', 'dns', 'hooks', 'renew_before_days', 'verify_served', 'caa_identities'] as const;
+export const NATIVE_TOP_LEVEL_KEYS = ['email', 'server', 'ca_bundle', 'eab', 'profile', 'preferred_chain', 'reuse_key', 'notify', 'state_dir', 'key_type', 'certificates', 'dns', 'hooks', 'renew_before_days', 'verify_served', 'caa_identities'] as const;
 
 /** Role keys gxit-cert reads, and what they become. */
 export const ANSIBLE_ALIASES: Readonly<Record<string, string>> = {

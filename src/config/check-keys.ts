@@ -12,7 +12,7 @@ import type { Checker } from './combinators.js';
 import { normalizeDomain, normalizeZone, showValue } from './values.js';
 
 export const CHECK_KEYS = ['caa_identities'] as const;
-export const CHECK_DNS_KEYS = ['expect_target'] as const;
+export const CHECK_DNS_KEYS = ['expect_target', 'trust_anchors'] as const;
 
 export interface CheckSettings {
   caaIdentities?: string[];

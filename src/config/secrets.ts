@@ -9,8 +9,9 @@ import { isFileReadError, readBoundedFileSync } from '../files/read.js';
 import type { Place, SecretRef } from './combinators.js';
 import type { ConfigProblem } from './problems.js';
 import { formatProblem } from './problems.js';
+import { resolveEab } from './eab.js';
 import type { SecretContext } from './provider-section.js';
-import type { Config, DnsConfig } from './types.js';
+import type { CertificateConfig, Config, DnsConfig } from './types.js';
 import type { ConfigDraft } from './validate.js';
 
 export interface SecretFile {
@@ -64,9 +65,15 @@ export function resolveSecrets(draft: ConfigDraft, sources: SecretSources): Secr
 
   const { section, ...common } = draft.dns;
   const settings = section.resolve(context);
+  const { eab: eabDraft, certificates: certificateDrafts, ...rest } = draft;
+  const eab = eabDraft === undefined ? undefined : resolveEab(eabDraft, context);
+  const certificates = certificateDrafts.map(({ eab: certificateEab, ...certificate }): CertificateConfig => {
+    const resolved = certificateEab === undefined ? undefined : resolveEab(certificateEab, context);
+    return { ...certificate, ...(resolved === undefined ? {} : { eab: resolved }) };
+  });
   if (problems.length > 0 || settings === undefined) return { problems, warnings };
   const dns: DnsConfig = { ...common, settings };
-  return { config: { ...draft, dns, warnings: [...draft.warnings, ...warnings] }, problems, warnings };
+  return { config: { ...rest, ...(eab === undefined ? {} : { eab }), certificates, dns, warnings: [...draft.warnings, ...warnings] }, problems, warnings };
 }
 
 /** Reads a secret file as text; warns when every user may read it. */

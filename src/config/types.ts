@@ -1,4 +1,5 @@
 /** The validated configuration every command works from. Produced only by config/load.ts. */
+import type { NotifyConfig } from './notify.js';
 import type { ProviderSettings } from './provider-section.js';
 
 export type KeyType = 'ecdsa-p256' | 'ecdsa-p384' | 'rsa-2048' | 'rsa-3072' | 'rsa-4096';
@@ -26,6 +27,16 @@ export interface ServerAddress {
   port: number;
 }
 
+/** A DNSSEC trust anchor (dns.trust_anchors): a DS or DNSKEY record, its RDATA in wire form. */
+export interface TrustAnchor {
+  /** Lower case, no trailing dot ("" is the root). */
+  owner: string;
+  type: 'DS' | 'DNSKEY';
+  rdata: Buffer;
+  /** As written, for messages. */
+  text: string;
+}
+
 /** The provider-independent part of the dns section. */
 export interface DnsCommon {
   /** Servers used for lookups instead of the system resolver (NS sets, addresses, CNAMEs). */
@@ -40,6 +51,8 @@ export interface DnsCommon {
   nameserverPort: number;
   /** check-dns: where names under each wildcard must lead (default: the certificate's first non-wildcard name). */
   expectTarget?: string;
+  /** check-dns: DNSSEC trust anchors that replace the root's (private roots, labs). */
+  trustAnchors?: TrustAnchor[];
 }
 
 export interface DnsConfig extends DnsCommon {
@@ -49,12 +62,35 @@ export interface DnsConfig extends DnsCommon {
   settings: ProviderSettings;
 }
 
+export type EabAlgorithm = 'HS256' | 'HS384' | 'HS512';
+export const EAB_ALGORITHMS: readonly EabAlgorithm[] = ['HS256', 'HS384', 'HS512'];
+
+/** External Account Binding credentials from the CA (RFC 8555 §7.3.4). */
+export interface EabConfig {
+  /** The key identifier the CA gave out; accounts are kept per CA and per kid. */
+  kid: string;
+  algorithm: EabAlgorithm;
+  /** The decoded HMAC key. Never logged, never put into an error message. */
+  hmacKey: Buffer;
+}
+
 export interface CertificateConfig {
   /** Lineage name: directory under live/ and archive/. */
   name: string;
   /** Domains in the order given; the first is the certificate's common name. */
   domains: string[];
   keyType: KeyType;
+  /** Per-certificate CA settings; absent: the top-level ones (see config/ca.ts). */
+  server?: string;
+  email?: string;
+  eab?: EabConfig;
+  caBundle?: string;
+  /** Issuer common name of the chain's topmost certificate to prefer among the CA's chains (own, else top-level). */
+  preferredChain?: string;
+  /** Renewals keep the live private key (reuse_key: own, else top-level); a change of key type makes a new one. */
+  reuseKey?: boolean;
+  /** ACME profile asked for in newOrder (own, else top-level); part of the lineage. */
+  profile?: string;
 }
 
 /** A hook: a string run by `/bin/sh -c`, or an argv list run without a shell. */
@@ -81,6 +117,8 @@ export interface Config {
   server: string;
   /** PEM file with extra CAs trusted for the ACME server's HTTPS. */
   caBundle?: string;
+  /** External Account Binding for registering the account (absent: none). */
+  eab?: EabConfig;
   stateDir: string;
   keyType: KeyType;
   certificates: CertificateConfig[];
@@ -93,6 +131,8 @@ export interface Config {
   verifyServed?: ServerAddress[];
   /** check-dns: the CA's CAA issuer domain names, when its ACME directory does not announce them. */
   caaIdentities?: string[];
+  /** Notifications about failures, renewals and expiring certificates (absent: none). */
+  notify?: NotifyConfig;
   /** Warnings found while loading (deprecated or ignored keys); printed by the CLI. */
   warnings: string[];
 }

@@ -14,6 +14,9 @@ import { DEFAULTS } from './defaults.js';
 import type { ConfigProblem } from './problems.js';
 import type { ProviderSection, SectionDraft } from './provider-section.js';
 import { CHECK_DNS_KEYS, CHECK_KEYS, validateCheckKeys, validateExpectTarget } from './check-keys.js';
+import { validateTrustAnchors } from './trust-anchors.js';
+import { validateEab, type EabDraft } from './eab.js';
+import { validateNotify } from './notify.js';
 import { RENEWAL_KEYS, validateRenewalKeys } from './renewal.js';
 import { checkDuration } from './durations.js';
 import { childPath, get, type MapNode } from './tree.js';
@@ -21,8 +24,8 @@ import type { CertificateConfig, Config, DnsCommon, KeyType, ServerAddress } fro
 import { KEY_TYPE_SPELLINGS, checkEmail, checkLineageName, normalizeDomain, parseAcmeServer, parseKeyType, parseServerAddress } from './values.js';
 
 export const KNOWN_KEYS = {
-  top: ['email', 'server', 'ca_bundle', 'state_dir', 'key_type', 'certificates', 'dns', ...RENEWAL_KEYS, ...CHECK_KEYS],
-  certificate: ['name', 'domains', 'key_type'],
+  top: ['email', 'server', 'ca_bundle', 'state_dir', 'key_type', 'certificates', 'dns', ...RENEWAL_KEYS, ...CHECK_KEYS, 'eab', 'preferred_chain', 'reuse_key', 'profile', 'notify'],
+  certificate: ['name', 'domains', 'key_type', 'server', 'email', 'eab', 'ca_bundle', 'preferred_chain', 'reuse_key', 'profile'],
   /** The dns section's own keys; each registered provider adds its section key (its name). */
   dns: ['provider', 'resolvers', 'propagation_timeout', 'propagation_interval', 'propagation_check', 'nameserver_port', ...CHECK_DNS_KEYS],
 } as const;
@@ -34,8 +37,15 @@ export interface DnsDraft extends DnsCommon {
 }
 
 /** A validated configuration whose secrets are still references. */
-export interface ConfigDraft extends Omit<Config, 'dns'> {
+export interface ConfigDraft extends Omit<Config, 'dns' | 'eab' | 'certificates'> {
   dns: DnsDraft;
+  eab?: EabDraft;
+  certificates: CertificateDraft[];
+}
+
+/** A certificate whose EAB key is still a reference. */
+export interface CertificateDraft extends Omit<CertificateConfig, 'eab'> {
+  eab?: EabDraft;
 }
 
 export interface TreeOptions extends ValidateOptions {
@@ -59,11 +69,20 @@ export function validateTree(root: MapNode, options: TreeOptions): ValidationRes
   const email = validateEmail(check, root);
   const server = validateServer(check, root);
   const caBundle = check.path(root, 'ca_bundle', 'write the path of a PEM file with the CA certificates');
+  const eab = validateEab(check, get(root, 'eab'));
   const stateDir = check.path(root, 'state_dir', `write the absolute path of a directory (default ${DEFAULTS.state_dir})`);
   const keyType = validateKeyType(check, root, 'key_type') ?? 'ecdsa-p256';
-  const certificates = validateCertificates(check, root, keyType);
+  const preferredChain = validatePreferredChain(check, root);
+  const reuseKey = check.bool(root, 'reuse_key');
+  const profile = validateProfile(check, root);
+  const certificates = validateCertificates(check, root, keyType, {
+    ...(profile === undefined ? {} : { profile }),
+    ...(preferredChain === undefined ? {} : { preferredChain }),
+    ...(reuseKey === undefined ? {} : { reuseKey }),
+  });
   const dns = validateDns(check, root, options.providers);
   const renewal = validateRenewalKeys(check, root);
+  const notify = validateNotify(check, get(root, 'notify'));
   const checkSettings = validateCheckKeys(check, root);
 
   if (check.problems.length > 0 || server === undefined || stateDir === undefined || dns === undefined) {
@@ -74,12 +93,14 @@ export function validateTree(root: MapNode, options: TreeOptions): ValidationRes
     ...(email === undefined ? {} : { email }),
     server,
     ...(caBundle === undefined ? {} : { caBundle }),
+    ...(eab === undefined ? {} : { eab }),
     stateDir,
     keyType,
     certificates,
     dns,
     ...renewal,
     ...checkSettings,
+    ...(notify === undefined ? {} : { notify }),
     warnings: [],
   };
   return { draft, problems: [], warnings: check.warnings };
@@ -93,10 +114,10 @@ function validateEmail(check: Checker, root: MapNode): string | undefined {
   return parsed.value;
 }
 
-function validateServer(check: Checker, root: MapNode): string | undefined {
+function validateServer(check: Checker, root: MapNode, required = true): string | undefined {
   const fix = 'write letsencrypt, letsencrypt-staging or the https:// URL of an ACME directory (http only for localhost/127.x)';
   const found = check.string(root, 'server', fix);
-  if (found === undefined) return get(root, 'server') === undefined ? check.missing(root, 'server', fix) : undefined;
+  if (found === undefined) return get(root, 'server') === undefined && required ? check.missing(root, 'server', fix) : undefined;
   const parsed = parseAcmeServer(found.value);
   if (!parsed.ok) return check.report(found.node, `${quote(found.value)} ${parsed.reason}`, fix);
   return parsed.value;
@@ -111,7 +132,22 @@ function validateKeyType(check: Checker, map: MapNode, key: string): KeyType | u
   return type;
 }
 
-function validateCertificates(check: Checker, root: MapNode, defaultKeyType: KeyType): CertificateConfig[] {
+/** What a certificate inherits from the top level unless it sets its own. */
+type Inherited = Pick<CertificateConfig, 'preferredChain' | 'reuseKey' | 'profile'>;
+
+function validateProfile(check: Checker, map: MapNode): string | undefined {
+  const found = check.string(map, 'profile', 'write the name of a profile the CA offers, e.g. profile: tlsserver');
+  if (found === undefined) return undefined;
+  const name = found.value.trim();
+  if (!/^[A-Za-z0-9._-]+$/.test(name)) return check.report(found.node, `${quote(name)} is not a profile name`, 'write a profile name such as classic, tlsserver or shortlived');
+  return name;
+}
+
+function validatePreferredChain(check: Checker, map: MapNode): string | undefined {
+  return check.string(map, 'preferred_chain', 'write the common name of the root (issuer of the topmost certificate), e.g. preferred_chain: "ISRG Root X1"')?.value.trim();
+}
+
+function validateCertificates(check: Checker, root: MapNode, defaultKeyType: KeyType, inherited: Inherited): CertificateDraft[] {
   const exampleFix = 'add certificates: with a list of entries like - domains: [galaxy.example.org, "*.ep.interactivetool.galaxy.example.org"]';
   const node = get(root, 'certificates');
   if (node === undefined) {
@@ -121,13 +157,17 @@ function validateCertificates(check: Checker, root: MapNode, defaultKeyType: Key
   const list = check.list(node, exampleFix);
   if (list === undefined) return [];
 
-  const certificates: CertificateConfig[] = [];
+  const certificates: CertificateDraft[] = [];
   const names = new Map<string, At>();
   list.items.forEach((item) => {
     const map = check.map(item, KNOWN_KEYS.certificate, 'write each certificate as a mapping with domains: (and optionally name:, key_type:)');
     if (map === undefined) return;
     const domains = validateDomains(check, map);
     const keyType = validateKeyType(check, map, 'key_type') ?? defaultKeyType;
+    const ca = validateCertificateCa(check, map);
+    const preferredChain = validatePreferredChain(check, map) ?? inherited.preferredChain;
+    const reuseKey = check.bool(map, 'reuse_key') ?? inherited.reuseKey;
+    const profile = validateProfile(check, map) ?? inherited.profile;
 
     let name: string | undefined;
     let nameAt: At = map;
@@ -151,9 +191,23 @@ function validateCertificates(check: Checker, root: MapNode, defaultKeyType: Key
       return;
     }
     names.set(name, { line: nameAt.line, path: childPath(map.path, 'name') });
-    certificates.push({ name, domains, keyType });
+    certificates.push({ name, domains, keyType, ...ca, ...(preferredChain === undefined ? {} : { preferredChain }), ...(reuseKey ? { reuseKey } : {}), ...(profile === undefined ? {} : { profile }) });
   });
   return certificates;
+}
+
+/** server, email, eab, ca_bundle of one certificate: only what is written there (the rest is inherited). */
+function validateCertificateCa(check: Checker, map: MapNode): Pick<CertificateDraft, 'server' | 'email' | 'eab' | 'caBundle'> {
+  const server = validateServer(check, map, false);
+  const email = validateEmail(check, map);
+  const eab = validateEab(check, get(map, 'eab'));
+  const caBundle = check.path(map, 'ca_bundle', 'write the path of a PEM file with the CA certificates');
+  return {
+    ...(server === undefined ? {} : { server }),
+    ...(email === undefined ? {} : { email }),
+    ...(eab === undefined ? {} : { eab }),
+    ...(caBundle === undefined ? {} : { caBundle }),
+  };
 }
 
 function validateDomains(check: Checker, certificate: MapNode): string[] {
@@ -211,6 +265,7 @@ function validateDns(check: Checker, root: MapNode, providers: readonly Provider
   const propagationCheck = check.bool(dns, 'propagation_check');
   const nameserverPort = check.number(dns, 'nameserver_port', { min: 1, max: 65535, integer: true, what: 'the port authoritative nameservers answer on' });
   const expectTarget = validateExpectTarget(check, dns);
+  const trustAnchors = validateTrustAnchors(check, dns);
 
   let section: SectionDraft | undefined;
   if (provider !== undefined) {
@@ -248,6 +303,7 @@ function validateDns(check: Checker, root: MapNode, providers: readonly Provider
     propagationCheck: defaulted && section.propagationCheck !== undefined ? section.propagationCheck : propagationCheck,
     nameserverPort: nameserverPort.value,
     ...(expectTarget === undefined ? {} : { expectTarget }),
+    ...(trustAnchors === undefined ? {} : { trustAnchors }),
   };
 }
 

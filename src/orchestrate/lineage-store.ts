@@ -11,6 +11,8 @@ import type { CertificateFiles, Store } from '../store/contract.js';
 
 export interface LineageStore extends AccountStore {
   lineageFacts(name: string): Promise<LineageFacts | undefined>;
+  /** The live private key (PEM), for reuse_key; undefined when there is none. */
+  liveKey(name: string): Promise<string | undefined>;
   commitCertificate(certificate: CertificateConfig, files: CertificateFiles, server: string): Promise<{ version: number; liveDir: string }>;
   recordFailure(name: string, error: GxitError): Promise<void>;
 }
@@ -23,23 +25,29 @@ export interface LineageStoreOptions {
   now?: () => Date;
 }
 
+/** Whether the live version is the one that was revoked. */
+export function revokedLive(lineage: { state: { revoked?: { version: number } }; liveVersion: number | undefined }): boolean {
+  return lineage.state.revoked !== undefined && lineage.state.revoked.version === lineage.liveVersion;
+}
+
 export function lineageStore(store: Store, options: LineageStoreOptions = {}): LineageStore {
   const now = options.now ?? (() => new Date());
   const write = options.fence === undefined ? {} : { fence: options.fence };
   return {
-    async loadAccount(directoryUrl) {
-      const account = await store.readAccount(directoryUrl);
+    async loadAccount(directoryUrl, eabKid) {
+      const account = await store.readAccount(directoryUrl, eabKid);
       return account ? { keyPem: account.keyPem, url: account.meta?.url } : undefined;
     },
-    saveAccountKey: (directoryUrl, keyPem) => store.writeAccountKey(directoryUrl, keyPem, write),
-    async saveAccountUrl(directoryUrl, url, email) {
-      await store.writeAccountUrl(directoryUrl, { url, ...(email === undefined ? {} : { email }) }, write);
+    saveAccountKey: (directoryUrl, keyPem, eabKid) => store.writeAccountKey(directoryUrl, keyPem, { ...write, ...(eabKid === undefined ? {} : { eabKid }) }),
+    async saveAccountUrl(directoryUrl, url, email, eabKid) {
+      await store.writeAccountUrl(directoryUrl, { url, ...(email === undefined ? {} : { email }), ...(eabKid === undefined ? {} : { eabKid }) }, write);
     },
     async lineageFacts(name) {
       const lineage = await store.readLineage(name);
       if (!lineage) return undefined;
-      return { domains: lineage.state.domains, keyType: lineage.state.keyType, server: lineage.state.server };
+      return { domains: lineage.state.domains, keyType: lineage.state.keyType, server: lineage.state.server, revoked: revokedLive(lineage), ...(lineage.state.profile === undefined ? {} : { profile: lineage.state.profile }) };
     },
+    liveKey: async (name) => (await store.readLive(name))?.privkeyPem,
     async commitCertificate(certificate, files, server) {
       const expectedVersion = options.expectedVersions?.get(certificate.name);
       const result = await store.commit(
@@ -50,8 +58,10 @@ export function lineageStore(store: Store, options: LineageStoreOptions = {}): L
           keyType: certificate.keyType,
           server,
           lastRun: { at: now().toISOString(), ok: true },
-          // The renewal information was about the certificate this version replaces.
+          // The renewal information and a revocation were about the certificate this version replaces.
           ari: undefined,
+          revoked: undefined,
+          profile: certificate.profile,
         },
         { ...write, ...(expectedVersion === undefined ? {} : { expectedVersion }) },
       );
@@ -68,10 +78,11 @@ export function lineageStore(store: Store, options: LineageStoreOptions = {}): L
 /** A dry run stores nothing: no new version, no recorded failure (the account is still kept). */
 export function dryRunStore(base: LineageStore, store: Store): LineageStore {
   return {
-    loadAccount: (url) => base.loadAccount(url),
-    saveAccountKey: (url, pem) => base.saveAccountKey(url, pem),
-    saveAccountUrl: (url, accountUrl, email) => base.saveAccountUrl(url, accountUrl, email),
+    loadAccount: (url, eabKid) => base.loadAccount(url, eabKid),
+    saveAccountKey: (url, pem, eabKid) => base.saveAccountKey(url, pem, eabKid),
+    saveAccountUrl: (url, accountUrl, email, eabKid) => base.saveAccountUrl(url, accountUrl, email, eabKid),
     lineageFacts: (name) => base.lineageFacts(name),
+    liveKey: (name) => base.liveKey(name),
     async commitCertificate(certificate) {
       const lineage = await store.readLineage(certificate.name);
       return { version: lineage?.liveVersion ?? 0, liveDir: store.livePaths(certificate.name).dir };

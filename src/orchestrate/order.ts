@@ -6,7 +6,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import type { OrderHandle, OrderSession } from '../acme/session.js';
-import { splitChain } from '../acme/keys.js';
+import { keyTypeOfPem, splitChain } from '../acme/keys.js';
 import type { CertificateConfig } from '../config/types.js';
 import type { ChallengeTarget } from '../dns/challenge-name.js';
 import type { DnsProvider, TxtRecord } from '../dns/provider.js';
@@ -90,7 +90,7 @@ export async function orderLineage(certificate: CertificateConfig, reason: PlanR
     const placed = await placeStep(run, replaces);
     const placements = await recordsStep(run, placed, targets);
     // The certificate key and CSR do not depend on validation: make them while DNS propagates.
-    const keyAndCsr = deps.session.keyAndCsr(certificate.keyType, domains);
+    const keyAndCsr = reusableKey(certificate, reason, deps).then((reuse) => deps.session.keyAndCsr(certificate.keyType, domains, reuse));
     keyAndCsr.catch(() => undefined);
     if (run.records.length > 0) {
       await presentStep(run);
@@ -131,6 +131,7 @@ async function placeStep(run: OrderRun, replaces: string | undefined): Promise<O
   const placed = await unlessAborted(
     deps.session.place(run.certificate.domains, {
       ...(replaces === undefined ? {} : { replaces }),
+      ...(run.certificate.profile === undefined ? {} : { profile: run.certificate.profile }),
       signal: deps.signal,
       onNote: (text) => run.step('order', text),
     }),
@@ -186,10 +187,21 @@ interface Issued {
   fullchainPem: string;
 }
 
+/**
+ * reuse_key: the live private key, unless the key type changed (configured or found in the file):
+ * a new type needs a new key.
+ */
+async function reusableKey(certificate: CertificateConfig, reason: PlanReason, deps: OrderDeps): Promise<string | undefined> {
+  if (certificate.reuseKey !== true || reason === 'key-type-changed') return undefined;
+  const pem = await deps.store.liveKey(certificate.name);
+  if (pem === undefined || keyTypeOfPem(pem) !== certificate.keyType) return undefined;
+  return pem;
+}
+
 async function finalizeStep(run: OrderRun, placed: OrderHandle, key: { keyPem: string; csr: Buffer }): Promise<Issued> {
   const { name, domains } = run.certificate;
   run.step('finalize', 'finalizing the order');
-  const fullchainPem = await unlessAborted(run.deps.session.finalize(placed, key.csr, domains.join(', '), run.deps.signal), run.deps.signal);
+  const fullchainPem = await unlessAborted(run.deps.session.finalize(placed, key.csr, domains.join(', '), run.deps.signal, run.certificate.preferredChain), run.deps.signal);
   const { certPem, chainPem } = splitChain(fullchainPem);
   if (!certPem) throw new GxitError('ACME_FINALIZE', `the CA returned no certificate for ${name}`, { subject: name });
   return { keyPem: key.keyPem, certPem, chainPem, fullchainPem };

@@ -3,6 +3,7 @@
  * timeouts and the problem capture), the DNS provider, and the DNS lookups of the challenge flow.
  */
 import type * as Acme from 'acme-client';
+import { caBundlesOf } from '../config/ca.js';
 import type { Config } from '../config/types.js';
 import type { QueryFn } from '../dns/resolver.js';
 import { GxitError } from '../errors.js';
@@ -22,6 +23,17 @@ export async function readCaBundle(path: string): Promise<string> {
       cause: error,
     });
   }
+}
+
+/**
+ * Every ca_bundle of the configuration (top level and per certificate), concatenated: acme-client
+ * has one HTTP agent for all CAs of a run, so it trusts all of them. Undefined when none is set.
+ */
+export async function readCaBundles(config: Pick<Config, 'caBundle' | 'certificates'>): Promise<string | undefined> {
+  const paths = caBundlesOf(config);
+  if (paths.length === 0) return undefined;
+  const texts = await Promise.all(paths.map(readCaBundle));
+  return texts.map((t) => (t.endsWith('\n') ? t : `${t}\n`)).join('');
 }
 
 export interface OrderingOptions {
@@ -45,8 +57,9 @@ export async function loadOrderingBase(config: Config, opts: OrderingOptions): P
     import('../dns/providers/registry.js'),
     import('../dns/query.js'),
   ]);
+  const caBundlePem = await readCaBundles(config);
   await prepareAcmeHttp(acme.axios, {
-    ...(config.caBundle ? { caBundlePem: await readCaBundle(config.caBundle) } : {}),
+    ...(caBundlePem === undefined ? {} : { caBundlePem }),
     timeoutMs: 30_000,
   });
   if (opts.acmeLog) acme.setLogger(opts.acmeLog);
@@ -66,6 +79,7 @@ export async function buildOrdering(base: OrderingBase, config: Config, store: L
   const session = orderSession(base.acme, store, {
     directoryUrl: config.server,
     ...(config.email === undefined ? {} : { email: config.email }),
+    ...(config.eab === undefined ? {} : { eab: config.eab }),
     backoff: { attempts: 25, minMs: 50, maxMs: 4000 },
     onAccount: (reRegister) => reporter.step('*', 'account', reRegister ? 'registering the account again' : `account at ${config.server}`),
   });

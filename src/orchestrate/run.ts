@@ -7,7 +7,8 @@
  * the order in progress stops and cleans up, and no store write starts after that.
  */
 import { dirname, resolve as resolvePath } from 'node:path';
-import { LETSENCRYPT_DIRECTORY, LETSENCRYPT_STAGING_DIRECTORY, type Config, type HookCommand, type HooksConfig } from '../config/types.js';
+import { accountKeyOf, caOf, withCa, type CaSettings } from '../config/ca.js';
+import { LETSENCRYPT_DIRECTORY, LETSENCRYPT_STAGING_DIRECTORY, type CertificateConfig, type Config, type HookCommand, type HooksConfig } from '../config/types.js';
 import { DEFAULT_HOOK_TIMEOUT_SECONDS } from '../config/renewal.js';
 import type { DnsProvider } from '../dns/provider.js';
 import { GxitError, messageOf } from '../errors.js';
@@ -126,7 +127,28 @@ class RunState {
     if (this.signal.aborted) this.markNotReached(decision);
     await this.redeployAll(decision);
     if (decision.ordered.length > 0) await this.postHooks();
+    if (!this.opts.dryRun) await this.notify(decision);
     return this.report();
+  }
+
+  /** notify: one message per failure/renewal/expiry; one that cannot be sent is a warning only. */
+  async notify(decision: Decision): Promise<void> {
+    const config = this.deps.config.notify;
+    if (config === undefined) return;
+    const { localHost, notificationsFor, sendNotifications } = await import('../hooks/notify.js');
+    const outcomes = [...this.reports.values()].map((entry) => {
+      const snapshot = decision.snapshots.get(entry.name);
+      const issuedNotAfter = entry.result?.certificate?.notAfter;
+      const liveNotAfter = snapshot?.certificate === undefined ? undefined : new Date(snapshot.certificate.notAfterMs).toISOString();
+      const expiry = entry.status === 'issued' || entry.status === 'renewed' ? issuedNotAfter : liveNotAfter;
+      const status = entry.status === 'failed' || entry.status === 'issued' || entry.status === 'renewed' || entry.status === 'current' ? entry.status : ('other' as const);
+      const error = entry.result?.error?.message;
+      return { name: entry.name, domains: entry.domains, status, ...(error === undefined ? {} : { error }), ...(expiry === undefined ? {} : { expiry }) };
+    });
+    const notifications = notificationsFor(outcomes, config.on, { mode: this.opts.mode, nowMs: this.now(), host: localHost() });
+    if (notifications.length === 0) return;
+    const problems = await sendNotifications(config, notifications);
+    for (const problem of problems) this.deps.reporter.warn('*', problem);
   }
 
   decideDeps(): DecideDeps {
@@ -179,23 +201,48 @@ class RunState {
     const store = this.opts.dryRun ? dryRunStore(base, this.deps.store) : base;
     // The directory's renewalInfo URL is needed right after issuance: learn it while the order runs.
     if (this.deps.ari !== undefined && !this.opts.dryRun) this.deps.ari.renewalInfoUrl(this.orderConfig.server).catch(() => undefined);
-    let ordering: Ordering;
-    try {
-      ordering = await this.deps.ordering(this.orderConfig, store);
-    } catch (error) {
-      // A configuration problem (ca_bundle, provider section) is the command's error, exit code 2.
-      if (error instanceof GxitError && error.kind !== 'operational') throw error;
-      await this.failRemaining(decision, store, asGxit(error));
-      return;
+    // One ordering (ACME session and account) per CA and EAB kid; the first is loaded before the pre
+    // hooks so a configuration problem fails the command before anything runs.
+    const orderings = new Map<string, Promise<Ordering>>();
+    const orderingFor = (ca: CaSettings): Promise<Ordering> => {
+      const key = accountKeyOf(ca);
+      let found = orderings.get(key);
+      if (found === undefined) {
+        found = this.deps.ordering(withCa(this.orderConfig, ca), store);
+        orderings.set(key, found);
+      }
+      return found;
+    };
+    const first = decision.ordered[0];
+    if (first !== undefined) {
+      try {
+        await orderingFor(this.caFor(first.certificate));
+      } catch (error) {
+        // A configuration problem (ca_bundle, provider section) is the command's error, exit code 2.
+        if (error instanceof GxitError && error.kind !== 'operational') throw error;
+        await this.failRemaining(decision, store, asGxit(error));
+        return;
+      }
     }
     const refused = await this.preHooks(decision);
     for (const item of decision.ordered) {
       const { name, domains } = item.certificate;
       const reason = item.issueReason ?? 'due';
+      const ca = this.caFor(item.certificate);
       let result: LineageResult;
-      if (refused !== undefined) {
-        result = { name, domains, status: 'failed', reason, error: refused, durationMs: 0 };
-        await store.recordFailure(name, refused).catch(() => undefined);
+      let ordering: Ordering | undefined;
+      let failure = refused;
+      if (failure === undefined) {
+        try {
+          ordering = await orderingFor(ca);
+        } catch (error) {
+          failure = asGxit(error);
+        }
+      }
+      if (failure !== undefined || ordering === undefined) {
+        const error = failure ?? new GxitError('INTERNAL', `no ordering for ${name}`);
+        result = { name, domains, status: 'failed', reason, error, durationMs: 0 };
+        await store.recordFailure(name, error).catch(() => undefined);
       } else {
         result = await orderLineage(
           item.certificate,
@@ -205,7 +252,7 @@ class RunState {
             store,
             reporter: this.deps.reporter,
             signal: this.signal,
-            server: this.orderConfig.server,
+            server: ca.server,
             now: this.now,
             ...(this.deps.cleanupTimeoutMs === undefined ? {} : { cleanupTimeoutMs: this.deps.cleanupTimeoutMs }),
           },
@@ -215,6 +262,12 @@ class RunState {
       await this.afterOrder(result);
       if (this.signal.aborted) break;
     }
+  }
+
+  /** The CA a certificate is ordered from (a dry run's staging instead of Let's Encrypt production). */
+  caFor(certificate: CertificateConfig): CaSettings {
+    const ca = caOf(this.deps.config, certificate);
+    return this.opts.dryRun ? { ...ca, server: dryRunServer(ca.server) } : ca;
   }
 
   /** The pre hooks; the error every order fails with when one of them fails (no order is placed then). */

@@ -3,7 +3,9 @@
  * the clock:
  * - expired: always due;
  * - the CA's ARI window for this certificate is known: due from the time chosen inside it;
- * - otherwise renew_before_days when configured, else when less than a third of the lifetime is left.
+ * - otherwise renew_before_days when configured, else when less than a third of the lifetime is left
+ *   (half of it for certificates living under 10 days, as certbot does: a 6-day certificate renewed
+ *   at 2 days left would not survive a missed daily run).
  * ARI alone decides where it is known: its windows start around the last third already, and a fixed
  * rule on top would defeat the spreading of renewals that ARI is for.
  */
@@ -29,6 +31,8 @@ export interface DueDecision {
 }
 
 const DAY = 86_400_000;
+/** Certificates living less than this are renewed at half their lifetime. */
+export const SHORT_LIFETIME_MS = 10 * DAY;
 
 export function decideDue(
   cert: CertificateDates,
@@ -55,10 +59,12 @@ export function decideDue(
       : { due: false, basis: 'renew-before-days', dueAtMs, detail: `${left} left; renews from ${day(dueAtMs)} (${rule})` };
   }
   const lifetime = cert.notAfterMs - cert.notBeforeMs;
-  const dueAtMs = cert.notAfterMs - Math.floor(lifetime / 3);
+  const short = lifetime < SHORT_LIFETIME_MS;
+  const dueAtMs = cert.notAfterMs - Math.floor(lifetime / (short ? 2 : 3));
+  const part = short ? 'half of its lifetime (it lives under 10 days)' : 'a third of its lifetime';
   return dueAtMs <= nowMs
-    ? { due: true, basis: 'lifetime', dueAtMs, detail: `${left} left, less than a third of its lifetime` }
-    : { due: false, basis: 'lifetime', dueAtMs, detail: `${left} left; renews from ${day(dueAtMs)} (a third of its lifetime before expiry)` };
+    ? { due: true, basis: 'lifetime', dueAtMs, detail: `${left} left, less than ${part}` }
+    : { due: false, basis: 'lifetime', dueAtMs, detail: `${left} left; renews from ${short ? iso(dueAtMs) : day(dueAtMs)} (${part} before expiry)` };
 }
 
 function usableWindow(

@@ -6,9 +6,13 @@ export interface LineageFacts {
   domains: string[];
   keyType?: KeyType;
   server?: string;
+  /** The live certificate was revoked: the next run orders a new one. */
+  revoked?: boolean;
+  /** The ACME profile of the live certificate; undefined: none (or not recorded). */
+  profile?: string;
 }
 
-export type PlanReason = 'new' | 'expanded' | 'domains-changed' | 'key-type-changed' | 'ca-changed' | 'forced' | 'due' | 'broken';
+export type PlanReason = 'new' | 'expanded' | 'domains-changed' | 'key-type-changed' | 'ca-changed' | 'profile-changed' | 'revoked' | 'forced' | 'due' | 'broken';
 
 export interface PlanItem {
   certificate: CertificateConfig;
@@ -28,6 +32,7 @@ function sameSet(a: string[], b: string[]): boolean {
 export function planIssuance(
   certificates: CertificateConfig[],
   existing: ReadonlyMap<string, LineageFacts>,
+  /** `server`: the top-level CA; a certificate's own server wins. */
   opts: { force: boolean; server: string; due?: ReadonlyMap<string, DueDecision> },
 ): PlanItem[] {
   return certificates.map((certificate): PlanItem => {
@@ -39,7 +44,9 @@ export function planIssuance(
       return { certificate, reason: expanded ? 'expanded' : 'domains-changed', previousDomains };
     }
     if (facts.keyType && facts.keyType !== certificate.keyType) return { certificate, reason: 'key-type-changed', previousDomains };
-    if (facts.server && facts.server !== opts.server) return { certificate, reason: 'ca-changed', previousDomains };
+    if (facts.server && facts.server !== (certificate.server ?? opts.server)) return { certificate, reason: 'ca-changed', previousDomains };
+    if (facts.profile !== certificate.profile) return { certificate, reason: 'profile-changed', previousDomains };
+    if (facts.revoked) return { certificate, reason: 'revoked', previousDomains };
     if (opts.force) return { certificate, reason: 'forced', previousDomains };
     const due = opts.due?.get(certificate.name);
     if (due?.due) return { certificate, reason: 'due', previousDomains, due };

@@ -45,14 +45,23 @@ export function planRenewal(
   const facts = new Map<string, LineageFacts>();
   for (const [name, snapshot] of snapshots) {
     const state = snapshot.lineage?.state;
-    if (state !== undefined) facts.set(name, { domains: state.domains, keyType: state.keyType, server: state.server });
+    if (state !== undefined) {
+      const revoked = state.revoked !== undefined && state.revoked.version === snapshot.lineage?.liveVersion;
+      facts.set(name, {
+        domains: state.domains,
+        keyType: state.keyType,
+        server: state.server,
+        ...(revoked ? { revoked } : {}),
+        ...(state.profile === undefined ? {} : { profile: state.profile }),
+      });
+    }
   }
   const issuePlan = planIssuance([...certificates], facts, { force: opts.force, server: opts.server });
   return issuePlan.map(({ certificate, reason }): RenewPlanItem => {
     const snapshot = snapshots.get(certificate.name) ?? { name: certificate.name };
     const cert = snapshot.certificate;
     const ari = ariStateOf(snapshot);
-    const sameCa = snapshot.lineage !== undefined && sameDirectoryUrl(snapshot.lineage.state.server, opts.server);
+    const sameCa = snapshot.lineage !== undefined && sameDirectoryUrl(snapshot.lineage.state.server, certificate.server ?? opts.server);
     // `replaces` names the certificate a renewal succeeds: only for the same names at the same CA.
     const replaces = sameCa && (reason === undefined || reason === 'forced') ? replacesFor(ari, cert?.certId) : undefined;
     const deploy = snapshot.lineage === undefined ? undefined : runRecordOf(snapshot.lineage.state).deploy;

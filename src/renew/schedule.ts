@@ -3,6 +3,7 @@
  * fleet does not renew in the same minute), the systemd units and the cron.d entry that install-timer
  * writes, and the certbot jobs that would renew the same names a second time.
  */
+import { SHORT_LIFETIME_MS } from './due.js';
 import { createHash } from 'node:crypto';
 
 export interface DailyTime {
@@ -16,9 +17,24 @@ export function dailyTimeFor(hostname: string): DailyTime {
   return { hour: digest.readUInt16BE(0) % 24, minute: digest.readUInt16BE(2) % 60 };
 }
 
-export function defaultCronExpression(hostname: string): string {
+/**
+ * Hours between renewal runs: 24, or 6 when a lineage lives under 10 days (due at half its
+ * lifetime, a 6-day certificate must not depend on one daily run) or is configured with Let's
+ * Encrypt's `shortlived` profile before its first issuance. Pure: the lifetimes are passed in.
+ */
+export function renewalIntervalHours(lifetimesMs: readonly number[], profiles: readonly (string | undefined)[] = []): 6 | 24 {
+  const short = lifetimesMs.some((ms) => ms < SHORT_LIFETIME_MS) || profiles.includes('shortlived');
+  return short ? 6 : 24;
+}
+
+/** The hour field: the host's hour, or every `everyHours` hours starting from it. */
+function hourField(hour: number, everyHours: number): string {
+  return everyHours >= 24 ? String(hour) : `${hour % everyHours}-23/${everyHours}`;
+}
+
+export function defaultCronExpression(hostname: string, everyHours = 24): string {
   const { hour, minute } = dailyTimeFor(hostname);
-  return `${minute} ${hour} * * *`;
+  return `${minute} ${hourField(hour, everyHours)} * * *`;
 }
 
 export interface TimerCommand {
@@ -31,6 +47,8 @@ export interface TimerCommand {
   time: DailyTime;
   /** Seconds of random delay after the daily time. */
   randomDelay: number;
+  /** Hours between runs (default 24: daily). */
+  everyHours?: number;
 }
 
 export const SYSTEMD_SERVICE = 'gxit-cert-renew.service';
@@ -68,7 +86,7 @@ ExecStart=${exec}
 Description=Daily renewal check of gxit-cert certificates
 
 [Timer]
-OnCalendar=*-*-* ${pad(command.time.hour)}:${pad(command.time.minute)}:00
+OnCalendar=*-*-* ${(command.everyHours ?? 24) >= 24 ? pad(command.time.hour) : `${pad(command.time.hour % (command.everyHours ?? 24))}/${command.everyHours}`}:${pad(command.time.minute)}:00
 RandomizedDelaySec=${command.randomDelay}
 Persistent=true
 
@@ -84,7 +102,7 @@ export function cronEntry(command: TimerCommand): string {
   return `# Written by gxit-cert install-timer: daily renewal check of gxit-cert certificates.
 SHELL=/bin/sh
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-${command.time.minute} ${command.time.hour} * * * root ${delay}${run}
+${command.time.minute} ${hourField(command.time.hour, command.everyHours ?? 24)} * * * root ${delay}${run}
 `;
 }
 

@@ -30,6 +30,8 @@ export interface LineageStatusEntry {
   lastSuccessAt?: string;
   lastFailureAt?: string;
   deploy?: DeployRecord;
+  /** The live certificate was revoked (gxit-cert revoke). */
+  revoked?: { at: string; reason: string; serial: string };
   /** The live certificate cannot be read. */
   problem?: string;
   /** Expired, failed last run, broken live certificate or failed deploy: what a monitor should alert on. */
@@ -51,6 +53,7 @@ export function lineageStatus(
   const lastSuccessAt = runs.lastSuccessAt ?? state?.history?.at(-1)?.at ?? (lastRun?.ok ? lastRun.at : undefined);
   const lastFailureAt = runs.lastFailureAt ?? (lastRun?.ok === false ? lastRun.at : undefined);
   const expired = cert !== undefined && nowMs >= cert.notAfterMs;
+  const revoked = state?.revoked !== undefined && state.revoked.version === snapshot.lineage?.liveVersion ? state.revoked : undefined;
   const ari = state === undefined ? undefined : ariStateOf(snapshot);
   const decision = cert === undefined ? undefined : decideDue(cert, ari, nowMs, opts);
   const entry: LineageStatusEntry = {
@@ -77,10 +80,11 @@ export function lineageStatus(
     ...(lastSuccessAt === undefined ? {} : { lastSuccessAt }),
     ...(lastFailureAt === undefined ? {} : { lastFailureAt }),
     ...(runs.deploy === undefined ? {} : { deploy: runs.deploy }),
+ ...(revoked === undefined ? {} : { revoked: { at: revoked.at, reason: revoked.reason, serial: revoked.serial } }),
     ...(snapshot.problem === undefined ? {} : { problem: snapshot.problem }),
     healthy: true,
   };
-  entry.healthy = !expired && lastRun?.ok !== false && snapshot.problem === undefined && runs.deploy?.ok !== false;
+  entry.healthy = revoked === undefined && !expired && lastRun?.ok !== false && snapshot.problem === undefined && runs.deploy?.ok !== false;
   return entry;
 }
 
@@ -88,6 +92,7 @@ export function lineageStatus(
 export function stateWord(entry: LineageStatusEntry): string {
   if (!entry.issued) return 'not issued';
   if (entry.problem !== undefined) return 'broken';
+  if (entry.revoked !== undefined) return 'REVOKED';
   if (entry.expired) return 'EXPIRED';
   if (entry.lastRun?.ok === false) return 'FAILED';
   if (entry.deploy?.ok === false) return 'NOT DEPLOYED';
@@ -104,7 +109,7 @@ export function prometheusText(entries: readonly LineageStatusEntry[]): string {
     { name: 'gxit_cert_last_run_success', help: '1 when the last issuance or renewal run of the lineage succeeded, 0 when it failed.', value: (e) => (e.lastRun === undefined ? undefined : e.lastRun.ok ? 1 : 0) },
     { name: 'gxit_cert_deploy_success', help: '1 when the deploy hooks and served-certificate check of the newest certificate succeeded, 0 when not.', value: (e) => (e.deploy === undefined ? undefined : e.deploy.ok ? 1 : 0) },
     { name: 'gxit_cert_due', help: '1 when the lineage is due for renewal.', value: (e) => (e.due === undefined ? undefined : e.due.due ? 1 : 0) },
-    { name: 'gxit_cert_healthy', help: '0 when the lineage is expired, its last run failed, its deploy failed or its live certificate is unreadable.', value: (e) => (e.issued ? (e.healthy ? 1 : 0) : undefined) },
+    { name: 'gxit_cert_healthy', help: '0 when the lineage is revoked, expired, its last run failed, its deploy failed or its live certificate is unreadable.', value: (e) => (e.issued ? (e.healthy ? 1 : 0) : undefined) },
   ];
   const lines: string[] = [];
   for (const metric of metrics) {

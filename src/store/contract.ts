@@ -18,7 +18,8 @@ import type { CommitState, LineageState } from './state.js';
 
 export type { AccountMeta, StoredAccount } from './accounts.js';
 export type { LivePaths } from './layout.js';
-export type { AriState, CommitState, LineageHistoryEntry, LineageRun, LineageState } from './state.js';
+export type { AriState, CommitState, LineageHistoryEntry, LineageRun, LineageState, RevocationReason, RevokedState } from './state.js';
+export { REVOCATION_REASONS } from './state.js';
 
 /** The PEM texts of one certificate version. */
 export interface CertificateFiles {
@@ -71,18 +72,30 @@ export interface CommitResult {
  * - No method returns or logs a secret except readAccount/readLive, which return key PEMs to the caller.
  */
 export interface Store {
-  /** The stored account for this ACME directory, undefined when no key was stored yet. */
-  readAccount(directoryUrl: string): Promise<StoredAccount | undefined>;
+  /**
+   * The stored account for this ACME directory, undefined when no key was stored yet. Accounts are
+   * kept per directory AND per EAB key identifier: `eabKid` undefined is the directory's plain
+   * account, each kid names another, separate account (own key, own URL).
+   */
+  readAccount(directoryUrl: string, eabKid?: string): Promise<StoredAccount | undefined>;
   /** Store a new account key. STORE_IO when a key is already there: reuse that one instead. */
-  writeAccountKey(directoryUrl: string, pem: string, options?: WriteOptions): Promise<void>;
+  writeAccountKey(directoryUrl: string, pem: string, options?: AccountWriteOptions): Promise<void>;
   /** Record the account URL returned by the CA; keeps createdAt when the URL is unchanged. */
   writeAccountUrl(
     directoryUrl: string,
-    account: { url: string; email?: string },
+    account: { url: string; email?: string; eabKid?: string },
     options?: WriteOptions,
   ): Promise<AccountMeta>;
-  /** Where the account of this directory is kept, for messages ("move ... aside"); never a secret. */
-  accountLocation(directoryUrl: string): string;
+  /**
+   * Key rollover (RFC 8555 §7.3.5), step 1: keep `pem` as the next key and a backup of the current
+   * one, both as private as a key; the current key stays the account key. STORE_IO when an earlier
+   * rollover did not finish.
+   */
+  stageAccountKey(directoryUrl: string, pem: string, options?: AccountWriteOptions): Promise<void>;
+  /** Step 2, after the CA confirmed: the staged key replaces the account key atomically; the backup goes. */
+  promoteAccountKey(directoryUrl: string, options?: AccountWriteOptions): Promise<void>;
+  /** Where the account of this directory (and kid) is kept, for messages ("move ... aside"); never a secret. */
+  accountLocation(directoryUrl: string, eabKid?: string): string;
 
   /** The lineage; undefined when it was never committed. */
   readLineage(name: string): Promise<StoredLineage | undefined>;
@@ -100,6 +113,17 @@ export interface Store {
   commit(name: string, files: CertificateFiles, state: CommitState, options?: CommitOptions): Promise<CommitResult>;
   /** Replace the lineage state without a new version (lastRun after a failure, ARI updates). */
   writeLineageState(state: LineageState, options?: WriteOptions): Promise<void>;
+  /**
+   * Remove a lineage entirely (every version, its key and its state), keeping a backup first; returns
+   * where the backup is (a path, a row: for messages), undefined when there was no such lineage.
+   * The backup MUST be complete before anything is removed, and as private as a key (0600).
+   */
+  removeLineage(name: string, options?: WriteOptions): Promise<{ backup: string } | undefined>;
+}
+
+/** Which account of a directory a key belongs to (see readAccount). */
+export interface AccountWriteOptions extends WriteOptions {
+  eabKid?: string;
 }
 
 /** Who holds a lock, as far as the backend can tell (for "waiting for pid N on host H"). */

@@ -12,6 +12,7 @@
  *
  * Directories are 0700, private keys 0600, everything else 0644.
  */
+import { createHash } from 'node:crypto';
 import { checkLineageName as parseLineageName } from '../config/values.js';
 import { join } from 'node:path';
 import { GxitError } from '../errors.js';
@@ -200,14 +201,27 @@ function badDirectoryUrl(directoryUrl: string): GxitError {
   });
 }
 
-export function accountDir(stateDir: string, directoryUrl: string): string {
-  return join(accountsDir(stateDir), accountSlug(directoryUrl));
+/**
+ * An account bound to an EAB key identifier lives beside the directory's plain account:
+ * <slug>+eab-<kid> (other characters of the kid become "_", plus a short hash of the kid then, so two
+ * kids never share a folder).
+ */
+export function accountFolder(directoryUrl: string, eabKid?: string): string {
+  const slug = accountSlug(directoryUrl);
+  if (eabKid === undefined) return slug;
+  const clean = eabKid.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 64);
+  const exact = clean === eabKid;
+  return `${slug}+eab-${clean}${exact ? '' : `-${createHash('sha256').update(eabKid).digest('hex').slice(0, 8)}`}`;
 }
-export function accountJsonPath(stateDir: string, directoryUrl: string): string {
-  return join(accountDir(stateDir, directoryUrl), 'account.json');
+
+export function accountDir(stateDir: string, directoryUrl: string, eabKid?: string): string {
+  return join(accountsDir(stateDir), accountFolder(directoryUrl, eabKid));
 }
-export function accountKeyPath(stateDir: string, directoryUrl: string): string {
-  return join(accountDir(stateDir, directoryUrl), 'private_key.pem');
+export function accountJsonPath(stateDir: string, directoryUrl: string, eabKid?: string): string {
+  return join(accountDir(stateDir, directoryUrl, eabKid), 'account.json');
+}
+export function accountKeyPath(stateDir: string, directoryUrl: string, eabKid?: string): string {
+  return join(accountDir(stateDir, directoryUrl, eabKid), 'private_key.pem');
 }
 
 /** certbot's live/<name>/README, so people who know certbot find their way. */

@@ -43,6 +43,21 @@ export interface AriState {
   nextFetchAt?: string;
 }
 
+/** RFC 5280 reason codes gxit-cert revokes with. */
+export const REVOCATION_REASONS = { unspecified: 0, keyCompromise: 1, superseded: 4, cessationOfOperation: 5 } as const;
+export type RevocationReason = keyof typeof REVOCATION_REASONS;
+
+/** The live certificate was revoked (gxit-cert revoke); a new commit drops this. */
+export interface RevokedState {
+  /** ISO 8601. */
+  at: string;
+  /** Serial number of the revoked certificate (hex, as node:crypto prints it). */
+  serial: string;
+  reason: RevocationReason;
+  /** The version that was live when it was revoked. */
+  version: number;
+}
+
 export interface LineageState {
   name: string;
   /** Domains in the order given; the first is the common name. */
@@ -55,6 +70,9 @@ export interface LineageState {
   history?: LineageHistoryEntry[];
   lastRun?: LineageRun;
   ari?: AriState;
+  revoked?: RevokedState;
+  /** The ACME profile the live certificate was ordered with (absent: none). */
+  profile?: string;
 }
 
 /**
@@ -85,6 +103,13 @@ const isoText = v.string();
 const version = v.pipe(v.number(), v.integer(), v.minValue(1));
 
 /** renewal/<name>.json; loose objects keep the keys a newer module added. */
+const REVOKED = v.looseObject({
+  at: isoText,
+  serial: v.string(),
+  reason: v.picklist(Object.keys(REVOCATION_REASONS) as RevocationReason[]),
+  version,
+});
+
 const LINEAGE_STATE = v.looseObject({
   name: v.string(),
   domains: v.pipe(v.array(v.pipe(v.string(), v.nonEmpty())), v.nonEmpty()),
@@ -103,6 +128,8 @@ const LINEAGE_STATE = v.looseObject({
       nextFetchAt: v.optional(isoText),
     }),
   ),
+  revoked: v.optional(REVOKED),
+  profile: v.optional(v.string()),
 });
 
 /** What is wrong with the field a schema issue points at, in the words of the file's fields. */

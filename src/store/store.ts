@@ -1,11 +1,12 @@
 /**
  * The file store: the Store contract (contract.ts) over state_dir in certbot's layout (layout.ts).
  */
-import { readAccount, writeAccountKey, writeAccountUrl } from './accounts.js';
+import { promoteAccountKey, readAccount, stageAccountKey, writeAccountKey, writeAccountUrl } from './accounts.js';
 import { lockLostError, StoreConflictError, type CertificateFiles, type CommitResult, type Store, type WriteOptions } from './contract.js';
 import { nodeFs, readFileIfAny, readLinkIfAny, refuseSymlinkedDirs, type StoreFs } from './fs.js';
 import { GxitError } from '../errors.js';
 import { accountDir, archivePaths, checkLineageName, livePaths, storeDirs, versionOfLinkTarget, type LivePaths } from './layout.js';
+import { removeLineageFiles } from './remove.js';
 import { commitLineage, listLineages, readLineage, readLineageState, writeLineageState } from './lineage.js';
 
 export type { Store } from './contract.js';
@@ -68,16 +69,31 @@ export function createStore(stateDir: string, deps: StoreDeps = {}): FileStore {
   const now = deps.now ?? (() => new Date());
   return {
     stateDir,
-    readAccount: (directoryUrl) => readAccount(fs, stateDir, directoryUrl),
+    readAccount: (directoryUrl, eabKid) => readAccount(fs, stateDir, directoryUrl, eabKid),
     writeAccountKey: async (directoryUrl, pem, options) => {
       checkFence(options, `storing the account key for ${directoryUrl}`);
-      await writeAccountKey(fs, stateDir, directoryUrl, pem);
+      await writeAccountKey(fs, stateDir, directoryUrl, pem, options?.eabKid);
     },
     writeAccountUrl: async (directoryUrl, account, options) => {
       checkFence(options, `recording the account for ${directoryUrl}`);
       return writeAccountUrl(fs, stateDir, directoryUrl, account, now());
     },
-    accountLocation: (directoryUrl) => accountDir(stateDir, directoryUrl),
+    accountLocation: (directoryUrl, eabKid) => accountDir(stateDir, directoryUrl, eabKid),
+    stageAccountKey: async (directoryUrl, pem, options) => {
+      checkFence(options, `storing the next account key for ${directoryUrl}`);
+      await stageAccountKey(fs, stateDir, directoryUrl, pem, options?.eabKid);
+    },
+    promoteAccountKey: async (directoryUrl, options) => {
+      checkFence(options, `switching the account key for ${directoryUrl}`);
+      await promoteAccountKey(fs, stateDir, directoryUrl, options?.eabKid);
+    },
+    removeLineage: async (name, options) => {
+      checkFence(options, `removing lineage ${name}`);
+      // The symlink rule holds here too: rm through a symlinked live/ would delete outside state_dir.
+      checkLineageName(name);
+      await refuseSymlinkedDirs(fs, storeDirs(stateDir, name));
+      return removeLineageFiles(stateDir, name, now());
+    },
     readLineage: async (name) => {
       const lineage = await readLineage(fs, stateDir, name);
       return lineage === undefined ? undefined : { state: lineage.state, liveVersion: lineage.liveVersion };

@@ -62,6 +62,8 @@ export interface LabOptions {
   notifyDelay?: number;
   /** Pebble's PEBBLE_* environment on top of PEBBLE_VA_NOSLEEP=1, PEBBLE_AUTHZREUSE=0 (inherited PEBBLE_* vars are dropped), e.g. { PEBBLE_WFE_NONCEREJECT: '0' }. */
   pebbleEnv?: Record<string, string>;
+  /** Where Pebble looks up TXT records ("IP:PORT"); default the lab's own named (a validating resolver, say). */
+  pebbleDnsServer?: string;
   /** Deep-merged over the "pebble" object of pebble.json, e.g. { certificateValidityPeriod: 7776000 }. */
   pebbleConfig?: Record<string, unknown>;
   /** Remove <dir>/state on start (default true: a new Pebble knows no old accounts). */

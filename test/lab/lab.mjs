@@ -92,6 +92,7 @@ const STOP_KILL_MS = 3_000;
  *   zones?: ExtraZone[];
  *   notifyDelay?: number;
  *   pebbleEnv?: Record<string, string>;
+ *   pebbleDnsServer?: string;
  *   pebbleConfig?: Record<string, unknown>;
  *   resetState?: boolean;
  * }} LabOptions
@@ -280,7 +281,7 @@ export async function startLab(opts) {
       timings.certs = since(t0);
       const ca = await fsp.readFile(info.caBundle, 'utf8');
       const pebble = await track(
-        launch('pebble', pebbleBin, ['-config', path.join(dir, 'pebble.json'), '-dnsserver', `${dnsIp}:53`], dir, {
+        launch('pebble', pebbleBin, ['-config', path.join(dir, 'pebble.json'), '-dnsserver', opts.pebbleDnsServer ?? `${dnsIp}:53`], dir, {
           // Inherited PEBBLE_* settings (say PEBBLE_VA_ALWAYS_VALID) would change what the tests prove.
           ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PEBBLE_'))),
           PEBBLE_VA_NOSLEEP: '1',

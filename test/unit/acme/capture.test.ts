@@ -47,6 +47,25 @@ describe('the capture on acme-client’s axios instance', () => {
     });
   });
 
+  it('forgets a failed request once a later request of the call succeeds (a retried badNonce before an invalid authorization)', async () => {
+    let n = 0;
+    const t = await instance(async (config) =>
+      ++n === 1
+        ? { status: 400, statusText: 'Bad Request', headers: { 'content-type': 'application/problem+json' }, data: { type: 'urn:ietf:params:acme:error:badNonce', detail: 'JWS has an invalid anti-replay nonce' }, config }
+        : { status: 200, statusText: 'OK', headers: { 'content-type': 'application/json' }, data: { status: 'invalid' }, config },
+    );
+    const error = await callAcme(context, async () => {
+      await t.axios.get('https://ca.test/authz/1', { validateStatus: null });
+      await t.axios.get('https://ca.test/authz/1', { validateStatus: null });
+      // What acme-client throws for an invalid authorization: its JSON, with the challenge's error inside.
+      throw new Error('{"status":"invalid","challenges":[{"error":{"detail":"DNS problem: SERVFAIL looking up TXT for x"}}]}');
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AcmeError);
+    expect(error instanceof AcmeError && error.problem).toBe(undefined);
+    expect(error instanceof AcmeError && error.message).toContain('SERVFAIL looking up TXT for x');
+    expect(error instanceof AcmeError && error.fix).toContain('run `gxit-cert check-dns`');
+  });
+
   it('an untrusted certificate is not retried and keeps its code, although acme-client then throws a TypeError', async () => {
     const t = await instance(async (config) => {
       const cause = Object.assign(new Error('unable to verify the first certificate'), { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });

@@ -71,13 +71,18 @@ describe('challenge name', () => {
     expect(r).toMatchObject({ check: 'challenge', status: 'ok', subject: '_acme-challenge.galaxy.example.org' });
   });
 
-  it('warns that the GxIT wildcard covers the wildcard\'s challenge name, and that gxit-cert writes at the literal name', async () => {
+  it('passes the GxIT wildcard-covered challenge name with a note: gxit-cert writes at the literal name', async () => {
     const r = evaluateChallenge(await gatherChallenge(deps(new FakeDns([galaxyZone()])), '*.ep.interactivetool.galaxy.example.org'));
-    expect(r).toMatchObject({ status: 'warn', subject: '_acme-challenge.ep.interactivetool.galaxy.example.org' });
+    expect(r).toMatchObject({ status: 'ok', subject: '_acme-challenge.ep.interactivetool.galaxy.example.org' });
+    expect(r.fix).toBeUndefined();
     expect(r.message).toContain('a CNAME to galaxy.example.org');
-    expect(r.message).toContain('(lego, cert-manager)');
-    expect(r.message).toContain('gxit-cert writes at this literal name');
-    expect(r.fix).toMatch(/^nothing to change for gxit-cert/);
+    expect(r.message).toContain('gxit-cert writes the TXT records at this literal name');
+    expect(r.note).toContain('(lego, cert-manager) would write at galaxy.example.org');
+  });
+
+  it('passes a plain challenge name without a note', async () => {
+    const r = evaluateChallenge(await gatherChallenge(deps(new FakeDns([galaxyZone()])), 'galaxy.example.org'));
+    expect(r.note).toBeUndefined();
   });
 
   it('follows an explicit CNAME (delegation) and says where the TXT goes', async () => {

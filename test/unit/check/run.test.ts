@@ -66,6 +66,17 @@ function setup(extra: Rec[] = []) {
     config,
     query: dns.query,
     ask: async (_server, name, type) => dns.answer(name, type),
+    // The DNSSEC questions (DO bit): answered as an unsigned zone would answer them (NOERROR, no DNSKEY,
+    // no DS, no SOA with its RRSIG).
+    exchange: async (_server, request) => {
+      const opt = request.subarray(request.length - 11);
+      if (opt.readUInt16BE(1) !== RRType.OPT || (opt.readUInt32BE(5) & 0x8000) === 0) throw new Error('only DNSSEC questions come this way');
+      const reply = Buffer.from(request.subarray(0, request.length - 11));
+      reply[2] = 0x84 | ((request[2] as number) & 0x01);
+      reply[3] = 0;
+      reply.writeUInt16BE(0, 10);
+      return reply;
+    },
     // The rfc2136 descriptor's own check, as check-command binds it: nothing to sign without a key.
     providerChecks: (targets) =>
       rfc2136.checks!(config.dns.settings, {
@@ -87,7 +98,7 @@ function setup(extra: Rec[] = []) {
 }
 
 describe('runChecks', () => {
-  it('checks the good Galaxy zone: everything passes but the wildcard-covered challenge name', async () => {
+  it('checks the good Galaxy zone: everything passes, the wildcard-covered challenge name too', async () => {
     const { deps, probed } = setup();
     const results = await runChecks(deps);
     expect(results.map((r) => `${r.status} ${r.check} ${r.subject}`)).toEqual([
@@ -96,9 +107,10 @@ describe('runChecks', () => {
       'ok zone zone example.org',
       'ok nameserver ns1.example.org (192.0.2.1:53)',
       'ok nameserver ns2.example.org (192.0.2.2:53)',
+      'ok dnssec zone example.org',
       'ok challenge _acme-challenge.galaxy.example.org',
       // Seen before the probe wrote there: the reads come first.
-      'warn challenge _acme-challenge.ep.interactivetool.galaxy.example.org',
+      'ok challenge _acme-challenge.ep.interactivetool.galaxy.example.org',
       'ok caa galaxy.example.org',
       'ok caa *.ep.interactivetool.galaxy.example.org',
       'ok write _acme-challenge.galaxy.example.org',
@@ -107,7 +119,8 @@ describe('runChecks', () => {
       `ok account ${directoryUrl}`,
     ]);
     expect(probed.sort()).toEqual(['_acme-challenge.ep.interactivetool.galaxy.example.org', '_acme-challenge.galaxy.example.org']);
-    expect(summarize(results)).toEqual({ ok: 12, warn: 1, fail: 0 });
+    expect(results.find((r) => r.check === 'dnssec')?.message).toBe('not signed (no DNSKEY at the zone, no DS for it)');
+    expect(summarize(results)).toEqual({ ok: 14, warn: 0, fail: 0 });
   });
 
   it('takes the CA\'s CAA identities from its directory', async () => {
@@ -147,6 +160,7 @@ describe('renderText', () => {
       { check: 'host' as const, status: 'ok' as const, subject: 'galaxy.example.org', message: 'galaxy.example.org → A 192.0.2.10', details: ['more'] },
       { check: 'wildcard' as const, status: 'fail' as const, subject: '*.x.example.org', message: 'missing', fix: 'add it' },
       { check: 'challenge' as const, status: 'warn' as const, subject: '_acme-challenge.x.example.org', message: 'covered', fix: 'nothing' },
+      { check: 'challenge' as const, status: 'ok' as const, subject: '_acme-challenge.y.example.org', message: 'literal', note: 'others differ' },
     ];
     expect(renderText(results, { verbose: false, elapsedMs: 420 })).toBe(
       [
@@ -155,7 +169,9 @@ describe('renderText', () => {
         '✓ host       galaxy.example.org: galaxy.example.org → A 192.0.2.10',
         '! challenge  _acme-challenge.x.example.org: covered',
         '             fix: nothing',
-        'check-dns: 1 ok, 1 warning, 1 problem (0.42 s)',
+        '✓ challenge  _acme-challenge.y.example.org: literal',
+        '             note: others differ',
+        'check-dns: 2 ok, 1 warning, 1 problem (0.42 s)',
         '',
       ].join('\n'),
     );

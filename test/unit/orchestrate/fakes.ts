@@ -6,6 +6,7 @@ import { GxitError } from '../../../src/errors.js';
 import type { ChallengeDns } from '../../../src/orchestrate/order.js';
 import type { Reporter } from '../../../src/orchestrate/reporter.js';
 import {
+  type AccountWriteOptions,
   StoreConflictError,
   lockLostError,
   type AccountMeta,
@@ -38,9 +39,12 @@ export interface Events {
   log: string[];
 }
 
+const accountKey = (url: string, eabKid: string | undefined): string => (eabKid === undefined ? url : `${url} eab:${eabKid}`);
+
 /** A Store in memory that keeps the contract's obligations that matter to the flow (fences, expectedVersion). */
 export function memoryStore(events: Events = { log: [] }): Store & { lineages: Map<string, { state: LineageState; files: CertificateFiles }>; writes: number } {
   const accounts = new Map<string, StoredAccount>();
+  const staged = new Map<string, string>();
   const lineages = new Map<string, { state: LineageState; files: CertificateFiles }>();
   const fenced = (options: WriteOptions | undefined, what: string): void => {
     if (options?.fence?.aborted) throw lockLostError(what);
@@ -48,24 +52,41 @@ export function memoryStore(events: Events = { log: [] }): Store & { lineages: M
   const store = {
     lineages,
     writes: 0,
-    async readAccount(url: string) {
-      return accounts.get(url);
+    async readAccount(url: string, eabKid?: string) {
+      return accounts.get(accountKey(url, eabKid));
     },
-    async writeAccountKey(url: string, pem: string, options?: WriteOptions) {
+    async writeAccountKey(url: string, pem: string, options?: AccountWriteOptions) {
       fenced(options, 'account key');
-      if (accounts.has(url)) throw new GxitError('STORE_IO', 'key exists');
-      accounts.set(url, { directoryUrl: url, keyPem: pem });
+      const key = accountKey(url, options?.eabKid);
+      if (accounts.has(key)) throw new GxitError('STORE_IO', 'key exists');
+      accounts.set(key, { directoryUrl: url, keyPem: pem });
       store.writes++;
     },
-    async writeAccountUrl(url: string, account: { url: string; email?: string }, options?: WriteOptions): Promise<AccountMeta> {
+    async writeAccountUrl(url: string, account: { url: string; email?: string; eabKid?: string }, options?: WriteOptions): Promise<AccountMeta> {
       fenced(options, 'account url');
-      const meta = { url: account.url, directoryUrl: url, createdAt: new Date(0).toISOString() };
-      const stored = accounts.get(url);
-      accounts.set(url, { directoryUrl: url, keyPem: stored?.keyPem ?? '', meta });
+      const meta = { url: account.url, directoryUrl: url, ...(account.eabKid === undefined ? {} : { eabKid: account.eabKid }), createdAt: new Date(0).toISOString() };
+      const key = accountKey(url, account.eabKid);
+      const stored = accounts.get(key);
+      accounts.set(key, { directoryUrl: url, keyPem: stored?.keyPem ?? '', meta });
       store.writes++;
       return meta;
     },
-    accountLocation: (url: string) => `memory:${url}`,
+    async stageAccountKey(url: string, pem: string, options?: AccountWriteOptions) {
+      fenced(options, 'stage key');
+      const key = accountKey(url, options?.eabKid);
+      const found = accounts.get(key);
+      if (found === undefined || staged.has(key)) throw new GxitError('STORE_IO', 'cannot stage');
+      staged.set(key, pem);
+    },
+    async promoteAccountKey(url: string, options?: AccountWriteOptions) {
+      const key = accountKey(url, options?.eabKid);
+      const next = staged.get(key);
+      const found = accounts.get(key);
+      if (next === undefined || found === undefined) throw new GxitError('STORE_IO', 'nothing staged');
+      accounts.set(key, { ...found, keyPem: next });
+      staged.delete(key);
+    },
+    accountLocation: (url: string, eabKid?: string) => `memory:${accountKey(url, eabKid)}`,
     async readLineage(name: string) {
       const found = lineages.get(name);
       return found === undefined ? undefined : { state: found.state, liveVersion: found.state.version };
@@ -101,6 +122,12 @@ export function memoryStore(events: Events = { log: [] }): Store & { lineages: M
       const found = lineages.get(state.name);
       if (found !== undefined) lineages.set(state.name, { ...found, state });
       store.writes++;
+    },
+    async removeLineage(name: string, options?: WriteOptions) {
+      fenced(options, 'remove');
+      if (!lineages.delete(name)) return undefined;
+      store.writes++;
+      return { backup: `memory:deleted/${name}` };
     },
   };
   return store;

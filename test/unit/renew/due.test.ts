@@ -52,3 +52,24 @@ describe('decideDue', () => {
     expect(decideDue(cert(-2), undefined, NOW).detail).toBe('expired on 2026-05-30');
   });
 });
+
+describe('short-lived certificates (under 10 days) are due at half their lifetime', () => {
+  const HOUR = 3_600_000;
+  /** A 160-hour certificate (Let's Encrypt shortlived) with `leftHours` to go. */
+  const short = (leftHours: number): CertificateDates => ({ notBeforeMs: NOW + (leftHours - 160) * HOUR, notAfterMs: NOW + leftHours * HOUR });
+  it.each([
+    [81, false],
+    [79, true],
+    [60, true],
+  ])('%i of 160 hours left: due %s', (left, due) => {
+    const decision = decideDue(short(left), undefined, NOW);
+    expect(decision).toMatchObject({ due, basis: 'lifetime' });
+    expect(decision.dueAtMs).toBe(NOW + (left - 80) * HOUR);
+    expect(decision.detail).toMatch(/half of its lifetime/);
+  });
+  it('a 10-day certificate keeps the third; renew_before_days and ARI still win', () => {
+    const ten: CertificateDates = { notBeforeMs: NOW - 6 * DAY, notAfterMs: NOW + 4 * DAY };
+    expect(decideDue(ten, undefined, NOW).due).toBe(false);
+    expect(decideDue(short(100), undefined, NOW, { renewBeforeDays: 5 })).toMatchObject({ due: true, basis: 'renew-before-days' });
+  });
+});

@@ -27,3 +27,26 @@ describe('planIssuance', () => {
     expect(plan(facts, force)?.reason).toBe(reason);
   });
 });
+
+describe('a revoked live certificate', () => {
+  it('is a reason to order, before force and due', () => {
+    const certificate = { name: 'g', domains: ['g.example.org'], keyType: 'ecdsa-p256' as const };
+    const facts = new Map([['g', { domains: ['g.example.org'], keyType: 'ecdsa-p256' as const, server: 's', revoked: true }]]);
+    expect(planIssuance([certificate], facts, { force: true, server: 's' })[0]?.reason).toBe('revoked');
+    expect(planIssuance([certificate], new Map([['g', { ...facts.get('g')!, revoked: false }]]), { force: false, server: 's' })[0]?.reason).toBeUndefined();
+  });
+});
+
+describe('the ACME profile is part of the lineage', () => {
+  it('a change (added, removed, other) is a reason to order', () => {
+    const certificate = { name: 'g', domains: ['g.example.org'], keyType: 'ecdsa-p256' as const };
+    const facts = (profile?: string) => new Map([['g', { domains: ['g.example.org'], keyType: 'ecdsa-p256' as const, server: 's', ...(profile === undefined ? {} : { profile }) }]]);
+    const reason = (config: string | undefined, stored: string | undefined) =>
+      planIssuance([{ ...certificate, ...(config === undefined ? {} : { profile: config }) }], facts(stored), { force: false, server: 's' })[0]?.reason;
+    expect(reason('tlsserver', 'tlsserver')).toBeUndefined();
+    expect(reason(undefined, undefined)).toBeUndefined();
+    expect(reason('tlsserver', undefined)).toBe('profile-changed');
+    expect(reason(undefined, 'shortlived')).toBe('profile-changed');
+    expect(reason('classic', 'shortlived')).toBe('profile-changed');
+  });
+});

@@ -70,3 +70,23 @@ describe('certbot jobs', () => {
     expect(certbotConflicts([{ where: 'certbot.timer (enabled)' }], lineages, ['x.example.org'])).toEqual([]);
   });
 });
+
+describe('short-lived lineages are checked every 6 hours', async () => {
+  const { renewalIntervalHours, defaultCronExpression, cronEntry, systemdUnits } = await import('../../../src/renew/schedule.js');
+  const DAY = 86_400_000;
+  it('6 h when a lineage lives under 10 days or the shortlived profile is configured; else 24 h', () => {
+    expect(renewalIntervalHours([90 * DAY, 6.6 * DAY])).toBe(6);
+    expect(renewalIntervalHours([90 * DAY, 10 * DAY])).toBe(24);
+    expect(renewalIntervalHours([], [undefined, 'shortlived'])).toBe(6);
+    expect(renewalIntervalHours([], ['tlsserver'])).toBe(24);
+  });
+  it('the cron hour field and the systemd OnCalendar repeat from the host hour', () => {
+    const daily = defaultCronExpression('galaxy.example.org');
+    const [minute, hour] = daily.split(' ');
+    expect(defaultCronExpression('galaxy.example.org', 6)).toBe(`${minute} ${Number(hour) % 6}-23/6 * * *`);
+    const command = { node: '/usr/bin/node', cli: '/opt/g/bin/gxit-cert.js', config: '/etc/gxit-cert/config.yml', time: { hour: 15, minute: 7 }, randomDelay: 3600, everyHours: 6 };
+    expect(cronEntry(command)).toMatch(/^7 3-23\/6 \* \* \* root /m);
+    expect(systemdUnits(command).timer).toMatch(/^OnCalendar=\*-\*-\* 03\/6:07:00$/m);
+    expect(systemdUnits({ ...command, everyHours: 24 }).timer).toMatch(/^OnCalendar=\*-\*-\* 15:07:00$/m);
+  });
+});

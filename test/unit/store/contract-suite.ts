@@ -60,5 +60,44 @@ export function storeContractSuite(name: string, open: () => Promise<Store>): vo
       expect(await store.readAccount('https://other.test/dir')).toBeUndefined();
       expect(store.accountLocation('https://ca.test/dir')).not.toBe(store.accountLocation('https://other.test/dir'));
     });
+
+    it('key rollover: the staged key replaces the account key only on promote; an unfinished rollover blocks another', async () => {
+      const store = await open();
+      await expect(store.stageAccountKey('https://ca.test/dir', 'NEXT')).rejects.toMatchObject({ code: 'STORE_IO' });
+      await store.writeAccountKey('https://ca.test/dir', 'OLD', { eabKid: 'k' });
+      await store.writeAccountUrl('https://ca.test/dir', { url: 'https://ca.test/acct/1', eabKid: 'k' });
+      await store.stageAccountKey('https://ca.test/dir', 'NEXT', { eabKid: 'k' });
+      expect((await store.readAccount('https://ca.test/dir', 'k'))?.keyPem).toBe('OLD');
+      await expect(store.stageAccountKey('https://ca.test/dir', 'OTHER', { eabKid: 'k' })).rejects.toMatchObject({ code: 'STORE_IO' });
+      await store.promoteAccountKey('https://ca.test/dir', { eabKid: 'k' });
+      expect(await store.readAccount('https://ca.test/dir', 'k')).toMatchObject({ keyPem: 'NEXT', meta: { url: 'https://ca.test/acct/1' } });
+      await store.stageAccountKey('https://ca.test/dir', 'THIRD', { eabKid: 'k' });
+    });
+
+    it('removeLineage keeps a backup and removes the lineage; undefined for an unknown one', async () => {
+      const store = await open();
+      expect(await store.removeLineage('galaxy.test')).toBeUndefined();
+      await store.commit('galaxy.test', files(), STATE);
+      const removed = await store.removeLineage('galaxy.test');
+      expect(removed?.backup).toBeTruthy();
+      expect(await store.readLineage('galaxy.test')).toBeUndefined();
+      expect(await store.readLive('galaxy.test')).toBeUndefined();
+      expect(await store.listLineages()).toEqual([]);
+    });
+
+    it('an account bound to an EAB kid is separate from the plain one and from other kids', async () => {
+      const store = await open();
+      await store.writeAccountKey('https://ca.test/dir', 'KEY-PLAIN');
+      await store.writeAccountKey('https://ca.test/dir', 'KEY-K1', { eabKid: 'kid-1' });
+      await store.writeAccountKey('https://ca.test/dir', 'KEY-K2', { eabKid: 'kid/2' });
+      await expect(store.writeAccountKey('https://ca.test/dir', 'KEY-X', { eabKid: 'kid-1' })).rejects.toMatchObject({ code: 'STORE_IO' });
+      await store.writeAccountUrl('https://ca.test/dir', { url: 'https://ca.test/acct/7', eabKid: 'kid-1' });
+      expect(await store.readAccount('https://ca.test/dir', 'kid-1')).toMatchObject({ keyPem: 'KEY-K1', meta: { url: 'https://ca.test/acct/7', eabKid: 'kid-1' } });
+      expect(await store.readAccount('https://ca.test/dir')).toEqual({ directoryUrl: 'https://ca.test/dir', keyPem: 'KEY-PLAIN' });
+      expect((await store.readAccount('https://ca.test/dir', 'kid/2'))?.keyPem).toBe('KEY-K2');
+      expect(await store.readAccount('https://ca.test/dir', 'kid-3')).toBeUndefined();
+      const places = new Set([undefined, 'kid-1', 'kid/2', 'kid_2'].map((kid) => store.accountLocation('https://ca.test/dir', kid)));
+      expect(places.size).toBe(4);
+    });
   });
 }
