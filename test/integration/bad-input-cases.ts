@@ -414,7 +414,8 @@ add({
   edit: (c) => setPath(c, 'hooks.pre', ["printf '\\033[31mred\\033[0m \\033]0;owned\\007 bell\\007 end\\n'; exit 3"]),
   args: (ctx) => ['issue', '--force', ...config(ctx)],
   exit: 1,
-  error: /pre hook .*failed with exit code 3: red {2}bell\\u0007 end/,
+  error: 'report',
+  report: /pre hook .*failed with exit code 3: red {2}bell\\u0007 end; no order was placed/,
   absent: ['\u001b', '\u0007'],
   timeoutMs: 30_000,
 });
@@ -425,7 +426,8 @@ add({
   edit: (c) => setPath(c, 'hooks.pre', ["printf 'x\\rerror: all good\\033[2K\\n'; exit 4"]),
   args: (ctx) => ['issue', '--force', ...config(ctx)],
   exit: 1,
-  error: /pre hook .*failed with exit code 4: x\\u000derror: all good/,
+  error: 'report',
+  report: /pre hook .*failed with exit code 4: x\\u000derror: all good; no order was placed/,
   absent: ['\u001b', '\r'],
   timeoutMs: 30_000,
 });
