@@ -295,6 +295,23 @@ describe('loadConfig', () => {
     expect((await loadConfig(file, { providers: PROVIDERS, env: {} })).warnings).toEqual([]);
   });
 
+  test('the inline-secret warning follows the provider descriptor\'s secretKeys: the Cloudflare token and the AWS secret key', async () => {
+    const cases: [string, string][] = [
+      ['cloudflare', '  cloudflare:\n    api_token: abcdefghijklmnopqrstuvwxyz0123456789ABCD\n'],
+      ['route53', '  route53:\n    access_key_id: AKIAIOSFODNN7EXAMPLE\n    secret_access_key: wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY\n'],
+    ];
+    const expected: Record<string, string> = { cloudflare: 'dns.cloudflare.api_token', route53: 'dns.route53.secret_access_key' };
+    expect(PROVIDERS.filter((p) => (p.secretKeys ?? []).length > 0).map((p) => p.name).sort()).toEqual(['cloudflare', 'rfc2136', 'route53']);
+    for (const [provider, section] of cases) {
+      const file = join(dir, `${provider}.yml`);
+      writeFileSync(file, `certificates:\n  - domains: [galaxy.example.org]\ndns:\n  provider: ${provider}\n${section}`);
+      chmodSync(file, 0o644);
+      const config = await loadConfig(file, { providers: PROVIDERS, env: {} });
+      expect(config.warnings.join('\n')).toContain(`holds an inline secret (${expected[provider]})`);
+      expect(config.warnings.join('\n')).not.toMatch(/abcdefghij|wJalrXUtn/);
+    }
+  });
+
   test.each([
     ['a directory', (d: string) => d, /the configuration file is a directory, not a regular file/],
     ['/dev/zero', () => '/dev/zero', /the configuration file is a character device, not a regular file/],

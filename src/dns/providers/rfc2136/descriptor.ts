@@ -10,6 +10,7 @@ export const rfc2136 = defineProvider<Rfc2136Draft, Rfc2136Config>({
   name: 'rfc2136',
   summary: 'RFC 2136 dynamic updates signed with TSIG (BIND, Knot, PowerDNS, ...)',
   keys: RFC2136_KEYS,
+  secretKeys: ['secret'],
   defaults: RFC2136_DEFAULTS,
   missingFix: 'add an rfc2136: section with server: and, for TSIG, name:, secret_file: and algorithm:',
   ansible: {
