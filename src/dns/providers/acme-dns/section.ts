@@ -1,4 +1,4 @@
-/** The dns.acme-dns section: the API's URL, the credentials file (lego/certbot format), a timeout. */
+/** The dns.acme_dns section: the API's URL, the credentials file (lego/certbot format), a timeout. */
 import { quote, type Checker } from '../../../config/combinators.js';
 import { get, kindName, type TreeNode } from '../../../config/tree.js';
 import { parseServiceUrl } from '../../../config/values.js';
@@ -6,13 +6,13 @@ import type { AcmeDnsSettings } from './settings.js';
 
 export const ACME_DNS_KEYS = ['api', 'credentials_file', 'timeout', 'allow_from'] as const;
 export const ACME_DNS_DEFAULTS = { timeout: 10 } as const;
-export const ACME_DNS_MISSING_FIX = 'add an acme-dns: section with api: (the acme-dns server\'s URL) and credentials_file: (e.g. /etc/gxit-cert/acme-dns.json)';
+export const ACME_DNS_MISSING_FIX = 'add an acme_dns: section with api: (the acme-dns server\'s URL) and credentials_file: (e.g. /etc/gxit-cert/acme-dns.json)';
 
 const URL_FIX = 'write the acme-dns server\'s URL, e.g. https://auth.example.org (http only for localhost/127.x)';
 const CIDR = /^([0-9.]+|[0-9a-f:]+)\/\d{1,3}$/i;
 
 export function validateAcmeDns(check: Checker, node: TreeNode): AcmeDnsSettings | undefined {
-  const map = check.map(node, ACME_DNS_KEYS, 'write acme-dns: as a mapping with api: and credentials_file:');
+  const map = check.map(node, ACME_DNS_KEYS, 'write acme_dns: as a mapping with api: and credentials_file:');
   if (map === undefined) return undefined;
   const before = check.problems.length;
   let api: string | undefined;
