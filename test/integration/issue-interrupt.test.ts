@@ -93,18 +93,12 @@ async function interruptDuringPropagation(domain: string, send: (kill: (signal: 
   return { code, signal: killedBy, ms, stderr, challenge, lock: path.join(dir, 'state', '.lock') };
 }
 
-/**
- * Issue 8 asks for an exit within 2 s (the figure is logged by each test). Asserted is a bound a loaded
- * 2-core machine meets, still far below the 120 s propagation_timeout a run that ignored the signal waits.
- */
-const INTERRUPT_BOUND_MS = 20_000;
-
 describe('an interrupted issue cleans up and exits at once', () => {
-  it('SIGINT while propagation waits on a nameserver that never answers: exit 130 at once, no TXT, no lock', async () => {
+  it('SIGINT while propagation waits on a nameserver that never answers: exit 130 within 2 s, no TXT, no lock', async () => {
     const run = await interruptDuringPropagation('interrupt-int.example.org', async (kill) => kill('SIGINT'));
     console.log(`SIGINT to exit: ${run.ms.toFixed(0)} ms`);
     expect(run.code).toBe(130);
-    expect(run.ms).toBeLessThan(INTERRUPT_BOUND_MS);
+    expect(run.ms).toBeLessThan(2000);
     expect(run.stderr).toMatch(/SIGINT: stopping after cleanup/);
     expect(run.stderr).toMatch(/cleanup: removing 1 TXT record/);
     expect(await lab().txt(run.challenge)).toEqual([]);
@@ -119,12 +113,12 @@ describe('an interrupted issue cleans up and exits at once', () => {
     const status = run.code ?? 128 + (run.signal === null ? 0 : os.constants.signals[run.signal]);
     expect(status).toBe(130);
     expect(run.stderr).toMatch(/cleanup: removing 1 TXT record/);
-    expect(run.ms).toBeLessThan(INTERRUPT_BOUND_MS);
+    expect(run.ms).toBeLessThan(2000);
     expect(await lab().txt(run.challenge)).toEqual([]);
     expect(await exists(run.lock)).toBe(false);
   });
 
-  it('two SIGTERMs 5 ms apart (GNU timeout): cleanup still finishes, exit 143 at once, no TXT, no lock', async () => {
+  it('two SIGTERMs 5 ms apart (GNU timeout): cleanup still finishes, exit 143 within 2 s, no TXT, no lock', async () => {
     const run = await interruptDuringPropagation('interrupt-term.example.org', async (kill) => {
       kill('SIGTERM');
       await new Promise((resolve) => setTimeout(resolve, 5));
@@ -132,7 +126,7 @@ describe('an interrupted issue cleans up and exits at once', () => {
     });
     console.log(`two SIGTERMs to exit: ${run.ms.toFixed(0)} ms`);
     expect(run.code).toBe(143);
-    expect(run.ms).toBeLessThan(INTERRUPT_BOUND_MS);
+    expect(run.ms).toBeLessThan(2000);
     expect(run.stderr).toMatch(/cleanup is finishing/);
     expect(await lab().txt(run.challenge)).toEqual([]);
     expect(await exists(run.lock)).toBe(false);
