@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * npm run bench [-- --runs N] [-- --no-peers] [-- --peer-defaults]
+ * npm run bench [-- --runs N] [-- --no-peers] [-- --peer-defaults] [-- --no-cluster]
  *
  * Issues the two-name Galaxy certificate (base + *.ep.interactivetool wildcard) on a private lab
  * (real BIND + Pebble on loopback) several times and prints the wall time of each whole
@@ -17,12 +17,14 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { startLab } from '../test/lab/lab.mjs';
 import { startRoute53Fixture } from '../fixtures/route53/server.mjs';
+import { clusterBench } from './cluster.js';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const { values: args } = parseArgs({
   options: {
     runs: { type: 'string', default: '7' },
     'no-peers': { type: 'boolean', default: false },
+    'no-cluster': { type: 'boolean', default: false },
     'peer-defaults': { type: 'boolean', default: false },
   },
 });
@@ -109,6 +111,9 @@ try {
   } finally {
     await fixture.stop();
   }
+
+  // Three nodes on one PostgreSQL (bench/cluster.js).
+  if (!args['no-cluster']) await clusterBench({ lab, dir, cli, root, runs, median, fmt });
 
   if (!args['no-peers']) {
     const key = lab.keys['certbot-training'];

@@ -32,6 +32,8 @@ export type ErrorCode =
   | 'ACME_CHALLENGE'
   | 'ACME_FINALIZE'
   | 'ACME_REVOKE'
+  // the cluster database
+  | 'CLUSTER_DB'
   // storage and process
   | 'STORE_IO'
   | 'LOCKED'
@@ -39,6 +41,9 @@ export type ErrorCode =
   | 'STORE_CONFLICT'
   | 'HOOK_FAILED'
   | 'INTERRUPTED'
+  // installation
+  | 'NOT_INSTALLED'
+  | 'SCHEDULER_MISSING'
   | 'INTERNAL';
 
 export interface ErrorDetails {

@@ -1,8 +1,8 @@
 import { createRequire } from 'node:module';
 import type { AxiosStatic } from 'axios';
 import { installCapture, type CapturableAxios } from './capture.js';
-import { Agent } from 'node:https';
 import { rootCertificates } from 'node:tls';
+import { outboundAgent, outboundHttpAgent } from '../net/proxy.js';
 
 export interface HttpSettings {
   /** Extra CA certificates (PEM) trusted for the ACME server's HTTPS, besides the system's. */
@@ -13,7 +13,7 @@ export interface HttpSettings {
 
 /** The part of acme-client's axios instance that is configured here. */
 export interface AcmeAxios {
-  defaults: { timeout?: number; httpsAgent?: unknown };
+  defaults: { timeout?: number; httpsAgent?: unknown; httpAgent?: unknown; proxy?: unknown };
 }
 
 interface AcmeSettings {
@@ -30,16 +30,27 @@ interface AcmeSettings {
  */
 export function configureAcmeHttp(axios: AcmeAxios, settings: HttpSettings): void {
   axios.defaults.timeout = settings.timeoutMs;
-  if (settings.caBundlePem) {
-    axios.defaults.httpsAgent = new Agent({ ca: [...rootCertificates, settings.caBundlePem], keepAlive: true, noDelay: true });
-  } else {
-    axios.defaults.httpsAgent = new Agent({ keepAlive: true, noDelay: true });
-  }
+  const ca = settings.caBundlePem ? { ca: [...rootCertificates, settings.caBundlePem] } : {};
+  // Proxies (HTTPS_PROXY, NO_PROXY, ...) are decided by net/proxy for every request, not by axios.
+  Object.assign(axios.defaults, { httpsAgent: outboundAgent({ ...ca, keepAlive: true, noDelay: true }), httpAgent: outboundHttpAgent(), proxy: false });
   const acme = (axios.defaults as { acmeSettings?: AcmeSettings }).acmeSettings;
   if (acme) {
     acme.retryMaxAttempts = 3;
     acme.retryDefaultDelay = 1;
   }
+}
+
+/** true in the published bundle (scripts/bundle.mjs defines it); undeclared in tsc's dist/. */
+declare const GXIT_CERT_BUNDLED: boolean | undefined;
+
+/** acme-client's own (CommonJS, already loaded) copy of axios: importing 'axios' as ESM would load a second one. */
+async function acmeClientAxios(): Promise<AxiosStatic> {
+  if (typeof GXIT_CERT_BUNDLED !== 'undefined' && GXIT_CERT_BUNDLED) {
+    // The bundle has no node_modules to resolve from; bundle.mjs maps 'axios' to the file acme-client requires.
+    return (await import('axios')).default;
+  }
+  const fromAcme = createRequire(createRequire(import.meta.url).resolve('acme-client'));
+  return fromAcme('axios');
 }
 
 /**
@@ -49,7 +60,5 @@ export function configureAcmeHttp(axios: AcmeAxios, settings: HttpSettings): voi
 export async function prepareAcmeHttp(instance: CapturableAxios, settings: HttpSettings): Promise<void> {
   configureAcmeHttp(instance, settings);
   // acme-client's own (CommonJS, already loaded) copy of axios: importing 'axios' as ESM would load a second one.
-  const fromAcme = createRequire(createRequire(import.meta.url).resolve('acme-client'));
-  const axios: AxiosStatic = fromAcme('axios');
-  installCapture(instance, axios.getAdapter('http'));
+  installCapture(instance, (await acmeClientAxios()).getAdapter('http'));
 }

@@ -10,6 +10,7 @@ import { callAcme } from '../acme/capture.js';
 import { acmeError, problemKindOf } from '../acme/errors.js';
 import { prepareAcmeHttp } from '../acme/http.js';
 import { messageOf } from '../errors.js';
+import { outboundAgent, outboundHttpAgent } from '../net/proxy.js';
 import type { StoredAccount } from '../store/index.js';
 import { fail, ok, warn, type CheckResult } from './types.js';
 
@@ -40,7 +41,7 @@ export function fetchDirectory(url: string, settings: HttpSettings, now: () => n
     const done = (facts: Omit<DirectoryFacts, 'url' | 'ms'>): void => resolve({ url, ms: now() - started, ...facts });
     const options = {
       timeout: settings.timeoutMs,
-      agent: false as const,
+      agent: url.startsWith('http:') ? (outboundHttpAgent() ?? false) : outboundAgent(settings.caBundlePem ? { ca: [...rootCertificates, settings.caBundlePem] } : {}),
       headers: { accept: 'application/json', 'user-agent': 'gxit-cert check-dns' },
       ...(settings.caBundlePem ? { ca: [...rootCertificates, settings.caBundlePem] } : {}),
     };

@@ -5,6 +5,7 @@
  */
 import { loadConfig } from '../config/load.js';
 import { PROVIDERS } from '../dns/providers/registry.js';
+import { GxitError } from '../errors.js';
 import type { Config } from '../config/types.js';
 import type { HookPhase } from '../hooks/env.js';
 import type { OrderingBase } from '../orchestrate/ordering.js';
@@ -52,16 +53,30 @@ export interface OrderCommand {
  */
 export async function runOrderCommand(command: OrderCommand): Promise<CycleReport> {
   const { config, opts, warnings } = command;
+  if (config.cluster?.renewer === false) {
+    throw new GxitError('USAGE', `node ${config.cluster.node} is not a renewer (cluster.renewer: false in ${config.source}): it never orders`, {
+      subject: 'cluster.renewer',
+      fix: 'run issue on a renewer node and gxit-cert sync here, or set cluster.renewer: true',
+    });
+  }
   const opened = await openStore(config);
   try {
     const base = command.preload ? loadBase(config, opts, warnings) : undefined;
     await base;
     const idle = await decideQuickly(config, opened.store, Date.now(), command.run);
     if (idle !== undefined) return idle;
-    return await runLocked(command, opened, base);
+    // Forced runs started at once (on several nodes of a cluster) place one order: see RunOptions.seenVersions.
+    const seenVersions = command.run.force ? await versionsOf(config, opened.store) : undefined;
+    return await runLocked({ ...command, run: { ...command.run, ...(seenVersions === undefined ? {} : { seenVersions }) } }, opened, base);
   } finally {
     await opened.close();
   }
+}
+
+async function versionsOf(config: Config, store: OpenedStore['store']): Promise<Map<string, number>> {
+  const versions = new Map<string, number>();
+  for (const { name } of config.certificates) versions.set(name, (await store.readLineage(name))?.state.version ?? 0);
+  return versions;
 }
 
 function loadBase(config: Config, opts: OutputOptions, warnings: string[]): Promise<OrderingBase> {

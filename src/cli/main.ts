@@ -75,6 +75,25 @@ function program(): Command {
       process.exitCode = await runStatus(opts);
     });
 
+  withCommon(cli.command('sync'))
+    .description('cluster: write every newer version from the cluster database into state_dir, then run the deploy hooks and the served check')
+    .option('-q, --quiet', 'print nothing unless something fails (for cron)')
+    .action(async (opts: CommonOptions & { quiet?: boolean }) => {
+      const { runSync } = await import('./sync-command.js');
+      process.exitCode = await runSync(opts);
+    });
+
+  cli
+    .command('watch')
+    .description('cluster: keep running and sync each new version as soon as it is committed (for a systemd service); stops on SIGTERM')
+    .addOption(new Option('-c, --config <file>', 'configuration file (YAML)').default(DEFAULT_CONFIG_PATH))
+    .option('-v, --verbose', 'also log lineages that were already current')
+    .addOption(new Option('--reconcile-interval <seconds>', 'seconds between full reconciles (default 600)').hideHelp())
+    .action(async (opts: { config: string; verbose?: boolean; reconcileInterval?: string }) => {
+      const { runWatch } = await import('./watch-command.js');
+      process.exitCode = await runWatch(opts);
+    });
+
   cli
     .command('schedule')
     .description('keep running and renew on a cron schedule (for a systemd service or a container); stops on SIGTERM')
@@ -93,11 +112,21 @@ function program(): Command {
     .addOption(new Option('-c, --config <file>', 'configuration file (YAML)').default(DEFAULT_CONFIG_PATH))
     .option('--systemd', 'write gxit-cert-renew.service and .timer (default where systemd runs)')
     .option('--cron', 'write /etc/cron.d/gxit-cert (default elsewhere)')
+    .option('--service', 'instead of a timer: gxit-cert-schedule.service, a systemd service running gxit-cert schedule')
+    .option('--at <HH:MM>', 'daily time of the renewal check (default: derived from the host name, so a fleet spreads out)')
     .option('--print', 'print the files instead of writing them')
     .addOption(new Option('--root <dir>', 'prefix for every system path (packaging, tests)').hideHelp())
-    .action(async (opts: { config: string; systemd?: boolean; cron?: boolean; print?: boolean; root?: string }) => {
+    .action(async (opts: { config: string; systemd?: boolean; cron?: boolean; service?: boolean; at?: string; print?: boolean; root?: string }) => {
       const { runInstallTimer } = await import('./schedule-command.js');
       process.exitCode = await runInstallTimer(opts);
+    });
+
+  cli
+    .command('hooks-dir')
+    .description('print the directory of the shipped hooks (reload-nginx, install-files, restart-gx-it-proxy)')
+    .action(async () => {
+      const { hooksDir } = await import('./installation.js');
+      process.stdout.write(`${await hooksDir()}\n`);
     });
 
   withCommon(cli.command('revoke').argument('<name>', 'lineage name'))

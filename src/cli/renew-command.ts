@@ -29,6 +29,11 @@ export async function runRenew(opts: RenewOptions): Promise<number> {
   const err = process.stderr;
   try {
     const config = await loadCommandConfig(opts.config, opts, warnings);
+    if (config.cluster?.renewer === false) {
+      // A follower never orders: its renew keeps it in step with the cluster instead.
+      const { runSync } = await import('./sync-command.js');
+      return await runSync(opts, { config, warnings });
+    }
     const dryRun = Boolean(opts.dryRun);
     const force = Boolean(opts.force);
     if (dryRun && !opts.json && config.server === LETSENCRYPT_DIRECTORY) {

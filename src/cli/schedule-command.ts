@@ -1,15 +1,15 @@
 /**
  * `gxit-cert schedule`: a long-running process that runs renew on a cron expression (the `cron`
  * package), logs each run, survives failed runs and stops cleanly on SIGTERM/SIGINT.
- * `gxit-cert install-timer`: writes (or prints) a systemd service + timer or an /etc/cron.d entry.
+ * `gxit-cert install-timer`: writes (or prints) a systemd service + timer, an /etc/cron.d entry or a
+ * service running `schedule`, always naming the installed gxit-cert, and only for a scheduler that runs.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { lstat, mkdir, readdir, realpath } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile } from 'node:fs/promises';
 import { readBoundedFile, readBoundedText } from '../files/read.js';
 import { hostname } from 'node:os';
 import { dirname, join, resolve as resolvePath } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
@@ -21,18 +21,24 @@ import { describeCertificate } from '../renew/facts.js';
 import {
   CRON_FILE,
   SYSTEMD_DIR,
+  SYSTEMD_SCHEDULE_SERVICE,
   SYSTEMD_SERVICE,
   SYSTEMD_TIMER,
   certbotConflicts,
+  chooseScheduler,
   cronEntry,
   dailyTimeFor,
   defaultCronExpression,
   renewalIntervalHours,
   isCertbotRenewLine,
+  scheduleServiceUnit,
   systemdUnits,
   type CertbotJob,
   type CertbotLineage,
+  type SchedulerFacts,
 } from '../renew/schedule.js';
+import { proxyVariables } from '../net/proxy.js';
+import { CRON_DAEMONS, installedBinary } from './installation.js';
 import { nodeFs, writeFileAtomic } from '../store/fs.js';
 import { EXIT_OK, EXIT_USAGE, exitCodeFor, formatError, formatVerbose } from './output.js';
 
@@ -153,6 +159,15 @@ export async function runSchedule(opts: ScheduleOptions): Promise<number> {
   }
 }
 
+/** `--at HH:MM`. */
+function parseTimeOfDay(text: string): { hour: number; minute: number } {
+  const match = /^([01]?[0-9]|2[0-3]):([0-5][0-9])$/.exec(text.trim());
+  if (!match) {
+    throw new GxitError('USAGE', `--at "${text}" is not a time of day`, { subject: '--at', fix: 'write HH:MM, e.g. --at 03:30' });
+  }
+  return { hour: Number(match[1]), minute: Number(match[2]) };
+}
+
 async function requireDirectory(root: string): Promise<void> {
   // A missing root is created below (packaging into an empty tree); anything else must be a directory.
   const stat = await lstat(root).catch(() => undefined);
@@ -180,6 +195,10 @@ export interface InstallTimerOptions {
   config: string;
   systemd?: boolean;
   cron?: boolean;
+  /** Install gxit-cert-schedule.service (a long-running `schedule`) instead of the timer. */
+  service?: boolean;
+  /** HH:MM instead of the time derived from the host name. */
+  at?: string;
   print?: boolean;
   /** Prefix for every system path (packaging, tests). */
   root?: string;
@@ -191,36 +210,54 @@ export async function runInstallTimer(opts: InstallTimerOptions): Promise<number
   const out = process.stdout;
   const err = process.stderr;
   try {
-    if (opts.systemd && opts.cron) {
-      throw new GxitError('USAGE', '--systemd and --cron exclude each other', { subject: 'install-timer', fix: 'choose one' });
+    if ([opts.systemd, opts.cron, opts.service].filter(Boolean).length > 1) {
+      throw new GxitError('USAGE', '--systemd, --cron and --service exclude each other', { subject: 'install-timer', fix: 'choose one' });
     }
     const root = resolvePath(opts.root ?? '/');
     if (opts.root !== undefined) await requireDirectory(root);
     const at = (path: string): string => join(root, path);
-    const systemdRuns = existsSync(at('/run/systemd/system'));
-    const kind = opts.systemd ? 'systemd' : opts.cron ? 'cron' : systemdRuns ? 'systemd' : 'cron';
-    const configPath = resolvePath(opts.config);
-    const cli = await realpath(fileURLToPath(new URL('../../bin/gxit-cert.js', import.meta.url)));
-    // These paths become lines of a unit or cron file: a newline in one would add lines of its own.
-    for (const [what, value] of [['--config', configPath], ['the node binary path', process.execPath], ['the gxit-cert path', cli]] as const) {
-      if (hasUnsafeChars(value)) {
-        throw new GxitError('USAGE', `${what} ${JSON.stringify(showPath(value)).replace(/\\\\u/g, '\\u')} contains a control character, which cannot go into a ${kind === 'systemd' ? 'systemd unit' : 'cron file'}`, {
-          subject: what,
-          fix: 'use a path without newlines or other control characters',
-        });
-      }
+    const facts = await schedulerFacts(at);
+    const choice = chooseScheduler(opts.cron ? 'cron' : opts.systemd || opts.service ? 'systemd' : undefined, facts);
+    if ('refuse' in choice) {
+      // Printing writes nothing that could silently never run; say so and show the files anyway.
+      if (!opts.print) throw new GxitError('SCHEDULER_MISSING', choice.refuse.message, { subject: 'install-timer', fix: choice.refuse.fix });
+      err.write(`warning: ${choice.refuse.message} (${choice.refuse.fix})\n`);
     }
+    const kind = 'kind' in choice ? choice.kind : opts.cron ? 'cron' : 'systemd';
+    const configPath = resolvePath(opts.config);
+    // These paths and values become lines of a unit or cron file: a newline in one would add lines of its own.
+    const requireSafe = (written: readonly (readonly [string, string])[]): void => {
+      for (const [what, value] of written) {
+        if (hasUnsafeChars(value)) {
+          throw new GxitError('USAGE', `${what} ${JSON.stringify(showPath(value)).replace(/\\\\u/g, '\\u')} contains a control character, which cannot go into a ${kind === 'systemd' ? 'systemd unit' : 'cron file'}`, {
+            subject: what,
+            fix: 'use a value without newlines or other control characters',
+          });
+        }
+      }
+    };
+    requireSafe([['--config', configPath], ['the node binary path', process.execPath]]);
+    const binary = await installedBinary();
+    // Scheduled runs use the proxy this command runs with (a password in it is not written down).
+    const proxy = proxyVariables(process.env);
+    requireSafe([['the gxit-cert path', binary], ...proxy.variables]);
     const config = await loadConfig(configPath, { providers: PROVIDERS });
+    for (const name of proxy.withCredentials) {
+      err.write(`warning: ${name} holds a user or password and is not written into the world-readable job; give the job an EnvironmentFile= (see docs/proxies.md)\n`);
+    }
     const command = {
-      node: process.execPath,
-      cli,
+      environment: proxy.variables,
+      binary,
+      nodeDir: dirname(process.execPath),
       config: configPath,
-      time: dailyTimeFor(hostname()),
+      time: opts.at === undefined ? dailyTimeFor(hostname()) : parseTimeOfDay(opts.at),
       randomDelay: DEFAULT_RANDOM_DELAY,
       everyHours: await renewalInterval(config),
     };
-    const files =
-      kind === 'systemd'
+    const unitToEnable = opts.service ? SYSTEMD_SCHEDULE_SERVICE : SYSTEMD_TIMER;
+    const files = opts.service
+      ? [{ path: `${SYSTEMD_DIR}/${SYSTEMD_SCHEDULE_SERVICE}`, text: scheduleServiceUnit(command) }]
+      : kind === 'systemd'
         ? (() => {
             const units = systemdUnits(command);
             return [
@@ -240,26 +277,50 @@ export async function runInstallTimer(opts: InstallTimerOptions): Promise<number
     }
     for (const file of files) {
       const path = at(file.path);
+      // Unchanged files are left alone and said so: configuration management counts "wrote" lines.
+      if ((await readFile(path, 'utf8').catch(() => undefined)) === file.text) {
+        err.write(`unchanged ${path}\n`);
+        continue;
+      }
       await mkdir(dirname(path), { recursive: true, mode: 0o755 });
       await writeFileAtomic(nodeFs, path, file.text, { mode: 0o644 });
       err.write(`wrote ${path}\n`);
     }
     if (kind === 'systemd') {
-      if (systemdRuns && root === '/') {
+      if (root === '/') {
         await run('systemctl', ['daemon-reload']);
-        await run('systemctl', ['enable', '--now', SYSTEMD_TIMER]);
-        err.write(`enabled ${SYSTEMD_TIMER}: see systemctl list-timers ${SYSTEMD_TIMER}\n`);
+        await run('systemctl', ['enable', '--now', unitToEnable]);
+        err.write(`enabled ${unitToEnable}: see systemctl ${opts.service ? 'status' : 'list-timers'} ${unitToEnable}\n`);
       } else {
-        err.write(`systemd is not running here: enable it later with systemctl daemon-reload && systemctl enable --now ${SYSTEMD_TIMER}\n`);
+        err.write(`written below ${root}: enable it there with systemctl daemon-reload && systemctl enable --now ${unitToEnable}\n`);
       }
     } else {
-      err.write(`cron runs renew daily at ${String(command.time.hour).padStart(2, '0')}:${String(command.time.minute).padStart(2, '0')} plus up to ${command.randomDelay} s\n`);
+      err.write(`cron (${facts.cronDaemon ?? 'cron'}) runs ${command.binary} renew daily at ${String(command.time.hour).padStart(2, '0')}:${String(command.time.minute).padStart(2, '0')} plus up to ${command.randomDelay} s\n`);
+      if (root === '/' && !(await processRuns(['cron', 'crond']))) {
+        err.write('warning: no cron process runs right now: start the cron daemon (systemctl enable --now cron, or crond), or renewals never run\n');
+      }
     }
     return EXIT_OK;
   } catch (error) {
     err.write(`${formatError(error)}\n`);
     return error instanceof GxitError ? exitCodeFor(error) : EXIT_USAGE;
   }
+}
+
+/** Whether systemd runs and which cron daemon is installed, below `root`. */
+async function schedulerFacts(at: (path: string) => string): Promise<SchedulerFacts> {
+  const cronDaemon = CRON_DAEMONS.find((path) => existsSync(at(path)));
+  return { systemdRuns: existsSync(at('/run/systemd/system')), ...(cronDaemon === undefined ? {} : { cronDaemon }) };
+}
+
+/** Whether a process with one of these names runs (from /proc/<pid>/comm). */
+async function processRuns(names: readonly string[]): Promise<boolean> {
+  const pids = (await readdir('/proc').catch(() => [] as string[])).filter((p) => /^[0-9]+$/.test(p));
+  for (const pid of pids) {
+    const comm = await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '');
+    if (names.includes(comm.trim())) return true;
+  }
+  return false;
 }
 
 /** certbot renewal jobs: cron.d files and crontabs with `certbot ... renew`, enabled certbot timers. */

@@ -23,10 +23,17 @@ export async function runStatus(opts: StatusOptions): Promise<number> {
   const err = process.stderr;
   try {
     const config = await loadCommandConfig(opts.config, opts, warnings);
-    const { store } = await openStore(config);
-    const stored = await store.listLineages();
-    const names = [...new Set([...config.certificates.map((c) => c.name), ...stored])];
-    const snapshots = await readSnapshots(store, names);
+    const { store, close } = await openStore(config);
+    let names: string[];
+    let snapshots: Awaited<ReturnType<typeof readSnapshots>>;
+    try {
+      const stored = await store.listLineages();
+      names = [...new Set([...config.certificates.map((c) => c.name), ...stored])];
+      snapshots = await readSnapshots(store, names);
+    } finally {
+      // A cluster store holds a database connection.
+      await close();
+    }
     const now = Date.now();
     const entries = names.map((name) =>
       lineageStatus(
@@ -36,13 +43,18 @@ export async function runStatus(opts: StatusOptions): Promise<number> {
         config.renewBeforeDays === undefined ? {} : { renewBeforeDays: config.renewBeforeDays },
       ),
     );
-    if (opts.prometheus !== undefined) await writePrometheus(opts.prometheus, prometheusText(entries));
-    const ok = entries.every((e) => !e.issued || e.healthy);
+    // cluster: each node's deployed version, served serial and last error (exit 1 on a lagging or failed node).
+    const { clusterSection } = await import('./cluster-status.js');
+    const cluster = await clusterSection(config, now);
+    if (opts.prometheus !== undefined) await writePrometheus(opts.prometheus, prometheusText(entries) + (cluster?.prometheus ?? ''));
+    const ok = entries.every((e) => !e.issued || e.healthy) && cluster?.ok !== false;
     if (opts.json) {
-      out.write(`${JSON.stringify({ ok, lineages: entries, warnings }, null, 2)}\n`);
+      const clusterJson = cluster === undefined ? {} : { cluster: { database: cluster.database, ok: cluster.ok, lineages: cluster.lineages } };
+      out.write(`${JSON.stringify({ ok, lineages: entries, ...clusterJson, warnings }, null, 2)}\n`);
     } else {
       if (entries.length === 0) out.write('no certificates configured or stored\n');
       for (const entry of entries) out.write(describe(entry));
+      for (const line of cluster?.lines ?? []) out.write(`${line}\n`);
     }
     return ok ? EXIT_OK : EXIT_FAILURE;
   } catch (error) {

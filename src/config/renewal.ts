@@ -5,7 +5,7 @@
  *
  *   hooks:
  *     pre: ["..."]          # a string runs with /bin/sh -c; a list item that is a list is an argv
- *     deploy: [[/usr/lib/gxit-cert/hooks/reload-nginx, --conf, /etc/nginx/nginx.conf]]
+ *     deploy: [[/usr/local/lib/node_modules/gxit-cert/hooks/reload-nginx, --conf, /etc/nginx/nginx.conf]]
  *     post: "..."           # a single string is one hook
  *     on_failure: []
  *     timeout: 120          # seconds per hook
@@ -32,7 +32,7 @@ export interface RenewalSettings {
 }
 
 const HOOK_FIX =
-  'write a command string (run by /bin/sh -c), or a list of them; a list item that is itself a list is run as argv without a shell, e.g. deploy: [[/usr/lib/gxit-cert/hooks/reload-nginx]]';
+  'write a command string (run by /bin/sh -c), or a list of them; a list item that is itself a list is run as argv without a shell, e.g. deploy: [[/usr/local/lib/node_modules/gxit-cert/hooks/reload-nginx]]';
 
 export function validateRenewalKeys(check: Checker, root: MapNode): RenewalSettings {
   const settings: RenewalSettings = {};

@@ -133,8 +133,23 @@ export interface Config {
   caaIdentities?: string[];
   /** Notifications about failures, renewals and expiring certificates (absent: none). */
   notify?: NotifyConfig;
+  /** The PostgreSQL cluster store (absent: this machine keeps its certificates alone). */
+  cluster?: ClusterConfig;
   /** Warnings found while loading (deprecated or ignored keys); printed by the CLI. */
   warnings: string[];
+}
+
+/** The `cluster:` section; secrets are file paths, read when the database is opened. */
+export interface ClusterConfig {
+  /** libpq URI without a password. */
+  database: string;
+  passwordFile?: string;
+  /** This node's name in the cluster (default: the host name). */
+  node: string;
+  /** False: never order, only follow the versions others commit. */
+  renewer: boolean;
+  /** 32 bytes (base64 or hex) that encrypt the private keys stored in the database. */
+  keyFile: string;
 }
 
 export const LETSENCRYPT_DIRECTORY = 'https://acme-v02.api.letsencrypt.org/directory';

@@ -13,6 +13,7 @@ import { Checker, quote, type At, type ValidateOptions } from './combinators.js'
 import { DEFAULTS } from './defaults.js';
 import type { ConfigProblem } from './problems.js';
 import { sectionKey, sectionKeys, type ProviderSection, type SectionDraft } from './provider-section.js';
+import { validateClusterKeys } from './cluster.js';
 import { CHECK_DNS_KEYS, CHECK_KEYS, validateCheckKeys, validateExpectTarget } from './check-keys.js';
 import { validateTrustAnchors } from './trust-anchors.js';
 import { validateEab, type EabDraft } from './eab.js';
@@ -24,9 +25,9 @@ import type { CertificateConfig, Config, DnsCommon, KeyType, ServerAddress } fro
 import { KEY_TYPE_SPELLINGS, checkEmail, checkLineageName, normalizeDomain, parseAcmeServer, parseKeyType, parseServerAddress } from './values.js';
 
 export const KNOWN_KEYS = {
-  top: ['email', 'server', 'ca_bundle', 'state_dir', 'key_type', 'certificates', 'dns', ...RENEWAL_KEYS, ...CHECK_KEYS, 'eab', 'preferred_chain', 'reuse_key', 'profile', 'notify'],
+  top: ['email', 'server', 'ca_bundle', 'state_dir', 'key_type', 'certificates', 'dns', ...RENEWAL_KEYS, ...CHECK_KEYS, 'eab', 'preferred_chain', 'reuse_key', 'profile', 'notify', 'cluster'],
   certificate: ['name', 'domains', 'key_type', 'server', 'email', 'eab', 'ca_bundle', 'preferred_chain', 'reuse_key', 'profile'],
-  /** The dns section's own keys; each registered provider adds its section key (its name). */
+  /** The dns section's own keys; each registered provider adds its section key (its name, or `section`). */
   dns: ['provider', 'resolvers', 'propagation_timeout', 'propagation_interval', 'propagation_check', 'nameserver_port', ...CHECK_DNS_KEYS],
 } as const;
 
@@ -84,6 +85,7 @@ export function validateTree(root: MapNode, options: TreeOptions): ValidationRes
   const renewal = validateRenewalKeys(check, root);
   const notify = validateNotify(check, get(root, 'notify'));
   const checkSettings = validateCheckKeys(check, root);
+  const cluster = validateClusterKeys(check, root);
 
   if (check.problems.length > 0 || server === undefined || stateDir === undefined || dns === undefined) {
     return { problems: check.problems, warnings: check.warnings };
@@ -101,6 +103,7 @@ export function validateTree(root: MapNode, options: TreeOptions): ValidationRes
     ...renewal,
     ...checkSettings,
     ...(notify === undefined ? {} : { notify }),
+    ...cluster,
     warnings: [],
   };
   return { draft, problems: [], warnings: check.warnings };

@@ -22,6 +22,12 @@ export interface RunOptions {
   dryRun: boolean;
   /** With dryRun: run the deploy hooks anyway (against the unchanged live files). */
   runDeployHooks: boolean;
+  /**
+   * The version of each lineage when the run started, before it waited for the lock (0: none). A
+   * lineage found at another version under the lock was renewed meanwhile by another run (another
+   * node of a cluster): it is not ordered again, not even when forced.
+   */
+  seenVersions?: ReadonlyMap<string, number>;
 }
 
 export interface Decision {
@@ -99,7 +105,23 @@ export async function decide(deps: DecideDeps, opts: RunOptions): Promise<Decisi
     }
     plan = planOf(config, snapshots, deps.now(), opts);
   }
+  const moved = renewedMeanwhile(opts.seenVersions, snapshots);
+  if (moved.size > 0) {
+    const unforced = planOf(config, snapshots, deps.now(), { ...opts, force: false, dryRun: false });
+    plan = plan.map((item) => (moved.has(item.certificate.name) ? (unforced.find((u) => u.certificate.name === item.certificate.name) ?? item) : item));
+  }
   return decisionOf(plan, snapshots, opts);
+}
+
+/** Lineages whose version changed between the start of the run and its decision under the lock (pure). */
+export function renewedMeanwhile(seen: ReadonlyMap<string, number> | undefined, snapshots: ReadonlyMap<string, LineageSnapshot>): Set<string> {
+  const moved = new Set<string>();
+  if (seen === undefined) return moved;
+  for (const [name, version] of seen) {
+    const now = snapshots.get(name)?.lineage?.state.version ?? 0;
+    if (now !== version) moved.add(name);
+  }
+  return moved;
 }
 
 /** Ask the CA about a lineage's certificate and store the answer; the snapshot with the new state. */

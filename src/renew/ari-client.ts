@@ -4,9 +4,10 @@
  * costs a quarter second that a renewal check should not pay).
  */
 import { get as httpGet, type IncomingMessage } from 'node:http';
-import { Agent, get as httpsGet } from 'node:https';
+import { get as httpsGet } from 'node:https';
 import { rootCertificates } from 'node:tls';
 import { messageOf } from '../errors.js';
+import { outboundAgent, outboundHttpAgent } from '../net/proxy.js';
 import { parseRenewalInfo, type AriFetchOutcome } from './ari.js';
 
 export interface HttpResponse {
@@ -21,7 +22,7 @@ const BODY_LIMIT = 1 << 20;
 
 /** GET over http(s), trusting the system CAs plus `caBundlePem` (the config's ca_bundle). */
 export function httpGetter(opts: { caBundlePem?: string; timeoutMs: number }): HttpGet {
-  const agent = new Agent(opts.caBundlePem === undefined ? {} : { ca: [...rootCertificates, opts.caBundlePem] });
+  const [agent, plainAgent] = [outboundAgent(opts.caBundlePem === undefined ? {} : { ca: [...rootCertificates, opts.caBundlePem] }), outboundHttpAgent()];
   return (url) =>
     new Promise((resolve, reject) => {
       const onResponse = (response: IncomingMessage): void => {
@@ -40,7 +41,7 @@ export function httpGetter(opts: { caBundlePem?: string; timeoutMs: number }): H
       const headers = { accept: 'application/json', 'user-agent': 'gxit-cert' };
       const request = url.startsWith('https:')
         ? httpsGet(url, { agent, headers, timeout: opts.timeoutMs }, onResponse)
-        : httpGet(url, { headers, timeout: opts.timeoutMs }, onResponse);
+        : httpGet(url, { headers, timeout: opts.timeoutMs, ...(plainAgent === undefined ? {} : { agent: plainAgent }) }, onResponse);
       request.on('timeout', () => request.destroy(new Error(`no answer within ${opts.timeoutMs} ms`)));
       request.on('error', reject);
     });

@@ -1,7 +1,8 @@
 /**
  * When renewal runs, as pure functions: the default daily time (derived from the host name, so a
  * fleet does not renew in the same minute), the systemd units and the cron.d entry that install-timer
- * writes, and the certbot jobs that would renew the same names a second time.
+ * writes, which scheduler it may write for, and the certbot jobs that would renew the same names a
+ * second time.
  */
 import { SHORT_LIFETIME_MS } from './due.js';
 import { createHash } from 'node:crypto';
@@ -38,23 +39,34 @@ export function defaultCronExpression(hostname: string, everyHours = 24): string
 }
 
 export interface TimerCommand {
-  /** Absolute path of node. */
-  node: string;
-  /** Absolute path of bin/gxit-cert.js. */
-  cli: string;
+  /** Absolute path of the installed gxit-cert (e.g. /usr/local/bin/gxit-cert), never a checkout's. */
+  binary: string;
+  /** Directory of the node that runs it: added to PATH when it is not a standard one (the binary starts with `#!/usr/bin/env node`). */
+  nodeDir: string;
   /** Absolute path of the configuration. */
   config: string;
   time: DailyTime;
   /** Seconds of random delay after the daily time. */
   randomDelay: number;
+  /** More environment of the job (the proxy variables install-timer ran with). */
+  environment?: readonly [string, string][];
   /** Hours between runs (default 24: daily). */
   everyHours?: number;
 }
 
 export const SYSTEMD_SERVICE = 'gxit-cert-renew.service';
 export const SYSTEMD_TIMER = 'gxit-cert-renew.timer';
+export const SYSTEMD_SCHEDULE_SERVICE = 'gxit-cert-schedule.service';
 export const SYSTEMD_DIR = '/etc/systemd/system';
 export const CRON_FILE = '/etc/cron.d/gxit-cert';
+
+/** The PATH that cron sets in its entry and systemd gives services. */
+export const STANDARD_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** STANDARD_PATH, preceded by node's directory when node lives elsewhere (/opt/node-v20/bin, nvm). */
+export function pathWithNode(nodeDir: string): string {
+  return STANDARD_PATH.split(':').includes(nodeDir) ? STANDARD_PATH : `${nodeDir}:${STANDARD_PATH}`;
+}
 
 /** A word for systemd's ExecStart=: quoted when it holds white space or quotes. */
 function systemdWord(word: string): string {
@@ -69,8 +81,21 @@ function shellWord(word: string): string {
 
 const pad = (n: number): string => String(n).padStart(2, '0');
 
+/** `Environment=PATH=...` when systemd's own PATH would not find node, and the job's other variables. */
+function systemdPath(nodeDir: string, environment: readonly [string, string][] = []): string {
+  const path = pathWithNode(nodeDir);
+  const lines = path === STANDARD_PATH ? [] : [`Environment=${systemdWord(`PATH=${path}`)}`];
+  for (const [name, value] of environment) lines.push(`Environment=${systemdWord(`${name}=${value}`)}`);
+  return lines.map((l) => `${l}\n`).join('');
+}
+
+/** cron.d variable lines: the value is the rest of the line; a newline or % could not be written. */
+function cronVariables(environment: readonly [string, string][] = []): string {
+  return environment.filter(([, value]) => !/[\n%]/.test(value)).map(([name, value]) => `${name}=${value}\n`).join('');
+}
+
 export function systemdUnits(command: TimerCommand): { service: string; timer: string } {
-  const exec = [command.node, command.cli, 'renew', '--config', command.config].map(systemdWord).join(' ');
+  const exec = [command.binary, 'renew', '--config', command.config].map(systemdWord).join(' ');
   const service = `# Written by gxit-cert install-timer.
 [Unit]
 Description=Renew gxit-cert certificates that are due (ACME DNS-01)
@@ -79,7 +104,7 @@ After=network-online.target
 
 [Service]
 Type=oneshot
-ExecStart=${exec}
+${systemdPath(command.nodeDir, command.environment)}ExecStart=${exec}
 `;
   const timer = `# Written by gxit-cert install-timer.
 [Unit]
@@ -96,14 +121,77 @@ WantedBy=timers.target
   return { service, timer };
 }
 
+/**
+ * The long-running alternative to the timer: `gxit-cert schedule` as a service. The package ships
+ * this unit for the default prefix as systemd/gxit-cert-schedule.service (a test keeps them equal).
+ */
+export function scheduleServiceUnit(command: Pick<TimerCommand, 'binary' | 'nodeDir' | 'config' | 'environment'>): string {
+  const exec = [command.binary, 'schedule', '--config', command.config].map(systemdWord).join(' ');
+  return `# gxit-cert schedule as a service: renews what is due, daily at a time derived from the host name
+# plus a random delay of up to an hour (use either this or gxit-cert-renew.timer, not both).
+[Unit]
+Description=gxit-cert: renew certificates that are due (ACME DNS-01)
+Wants=network-online.target
+After=network-online.target
+
+[Service]
+Type=simple
+${systemdPath(command.nodeDir, command.environment)}ExecStart=${exec}
+# SIGTERM reaches gxit-cert first: a renew in progress removes its TXT records, then hooks are stopped.
+KillMode=mixed
+TimeoutStopSec=60
+Restart=on-failure
+RestartSec=30
+
+[Install]
+WantedBy=multi-user.target
+`;
+}
+
 export function cronEntry(command: TimerCommand): string {
-  const run = [command.node, command.cli, 'renew', '--quiet', '--config', command.config].map(shellWord).join(' ');
+  const run = [command.binary, 'renew', '--quiet', '--config', command.config].map(shellWord).join(' ');
   const delay = command.randomDelay > 0 ? `sleep $(( $(od -An -N2 -tu2 /dev/urandom) \\% ${command.randomDelay} )) && ` : '';
   return `# Written by gxit-cert install-timer: daily renewal check of gxit-cert certificates.
 SHELL=/bin/sh
-PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-${command.time.minute} ${hourField(command.time.hour, command.everyHours ?? 24)} * * * root ${delay}${run}
+PATH=${pathWithNode(command.nodeDir)}
+${cronVariables(command.environment)}${command.time.minute} ${hourField(command.time.hour, command.everyHours ?? 24)} * * * root ${delay}${run}
 `;
+}
+
+export type SchedulerKind = 'systemd' | 'cron';
+
+/** What install-timer found on the machine. */
+export interface SchedulerFacts {
+  /** systemd is the running init (/run/systemd/system exists). */
+  systemdRuns: boolean;
+  /** The cron daemon's program, when one is installed (/usr/sbin/cron, /usr/sbin/crond, ...). */
+  cronDaemon?: string;
+}
+
+/** Which scheduler to write for, or why none can be: `{ refuse }` is one sentence and its fix. */
+export function chooseScheduler(
+  requested: SchedulerKind | undefined,
+  facts: SchedulerFacts,
+): { kind: SchedulerKind } | { refuse: { message: string; fix: string } } {
+  const alternative = 'or run `gxit-cert schedule` as a long-running service (a container)';
+  if (requested === 'systemd' || (requested === undefined && facts.systemdRuns)) {
+    if (facts.systemdRuns) return { kind: 'systemd' };
+    return {
+      refuse: {
+        message: 'systemd is not running on this machine (no /run/systemd/system): a timer would never fire',
+        fix: facts.cronDaemon ? `use --cron (cron is installed: ${facts.cronDaemon}), ${alternative}` : `install cron and use --cron, ${alternative}`,
+      },
+    };
+  }
+  if (facts.cronDaemon) return { kind: 'cron' };
+  return {
+    refuse: {
+      message: requested === 'cron'
+        ? 'no cron daemon is installed (no cron or crond): /etc/cron.d/gxit-cert would never run'
+        : 'neither systemd nor a cron daemon runs this machine\'s scheduled jobs: a renewal entry would never run',
+      fix: `install one (apt-get install cron; dnf install cronie) and run install-timer again, ${alternative}`,
+    },
+  };
 }
 
 /** A scheduled certbot renewal found on the machine. */

@@ -12,7 +12,12 @@ export interface OpenStoreDeps extends StoreDeps {
   lock?: FileLockerOptions;
 }
 
-export async function openStore(config: Pick<Config, 'stateDir'>, deps: OpenStoreDeps = {}): Promise<OpenedStore> {
+export async function openStore(config: Pick<Config, 'stateDir' | 'cluster' | 'verifyServed'>, deps: OpenStoreDeps = {}): Promise<OpenedStore> {
+  if (config.cluster !== undefined) {
+    // The PostgreSQL client is loaded here only, for a configuration with a cluster: section.
+    const { openClusterStore } = await import('./cluster/store.js');
+    return openClusterStore({ stateDir: config.stateDir, cluster: config.cluster, servedCheck: (config.verifyServed?.length ?? 0) > 0 });
+  }
   const store = createStore(config.stateDir, deps);
   const locker = fileLocker(config.stateDir, deps.lock);
   return { store, locker, close: async () => undefined };

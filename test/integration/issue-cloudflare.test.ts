@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { startCloudflareFixture, type CloudflareFixture } from '../../fixtures/cloudflare/server.mjs';
+import { startConnectProxy } from '../lab/connect-proxy.js';
 import { labConfig, lab, nsupdate, runCli, sans, txtEverywhere } from './helpers.js';
 
 const BASE = 'cf.example.org';
@@ -73,6 +74,21 @@ describe('gxit-cert issue over Cloudflare (fetch -> Cloudflare API fixture -> BI
     expect(await fx.dnsIdle()).toEqual([]);
     expect((await txtEverywhere(NAMES[0] as string)).every((v) => v === FOREIGN)).toBe(true);
     expect(await txtEverywhere(NAMES[1] as string)).toEqual([]);
+  });
+
+  it('goes through HTTP_PROXY / HTTPS_PROXY: the API and the CA are reached through CONNECT tunnels', async () => {
+    const proxy = await startConnectProxy();
+    try {
+      const { config } = await cloudflareConfig();
+      const env = { HTTP_PROXY: proxy.url, HTTPS_PROXY: proxy.url, http_proxy: '', https_proxy: '', NO_PROXY: '', no_proxy: '' };
+      const run = await runCli(['issue', '--config', config], { env });
+      expect(run.code, run.stderr).toBe(0);
+      const l = lab();
+      expect(new Set(proxy.tunnels)).toEqual(new Set([new URL(fx.apiUrl).host, `${l.pebbleIp}:${l.acmePort}`]));
+      expect(proxy.plain).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('works from the Galaxy role form: certbot_dns_provider: cloudflare with certbot_dns_credentials: {api_token}', async () => {

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { startRoute53Fixture, type Route53FixtureHandle } from '../../fixtures/route53/server.mjs';
+import { startConnectProxy } from '../lab/connect-proxy.js';
 import { labConfig, lab, nsupdate, runCli, sans, txtEverywhere } from './helpers.js';
 
 const BASE = 'r53.example.org';
@@ -139,6 +140,22 @@ describe('gxit-cert issue over Route53 (AWS SDK -> Route53 fixture -> BIND -> Pe
     await fx.dnsIdle();
     expect(await servedEverywhere(BASE_NAME, [FOREIGN])).toEqual(lab().secondaryIp ? [FOREIGN, FOREIGN] : [FOREIGN]);
     expect(await servedEverywhere(GXIT_NAME, [])).toEqual([]);
+  });
+
+  it('talks to Route53 and the CA through HTTP_PROXY / HTTPS_PROXY (CONNECT tunnels the proxy records)', async () => {
+    const proxy = await startConnectProxy();
+    try {
+      const { config } = await route53Config();
+      const env = { HTTP_PROXY: proxy.url, HTTPS_PROXY: proxy.url, http_proxy: '', https_proxy: '', NO_PROXY: '', no_proxy: '' };
+      const run = await runCli(['issue', '--config', config], { env });
+      expect(run.code, run.stderr).toBe(0);
+      expect(accepted()).toHaveLength(2);
+      const l = lab();
+      expect(new Set(proxy.tunnels)).toEqual(new Set([new URL(fx.url).host, `${l.pebbleIp}:${l.acmePort}`]));
+      expect(proxy.plain).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('puts base and wildcard values at one name into one record set', async () => {

@@ -1,7 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { certbotConflicts, cronEntry, dailyTimeFor, defaultCronExpression, isCertbotRenewLine, systemdUnits } from '../../../src/renew/schedule.js';
+import { readFile } from 'node:fs/promises';
+import {
+  certbotConflicts,
+  chooseScheduler,
+  cronEntry,
+  dailyTimeFor,
+  defaultCronExpression,
+  isCertbotRenewLine,
+  scheduleServiceUnit,
+  systemdUnits,
+  type SchedulerFacts,
+  type SchedulerKind,
+} from '../../../src/renew/schedule.js';
 
-const command = { node: '/usr/bin/node', cli: '/opt/gxit cert/bin/gxit-cert.js', config: '/etc/gxit-cert/config.yml', time: { hour: 3, minute: 7 }, randomDelay: 3600 };
+const command = { binary: '/opt/gxit cert/bin/gxit-cert', nodeDir: '/usr/bin', config: '/etc/gxit-cert/config.yml', time: { hour: 3, minute: 7 }, randomDelay: 3600 };
 
 describe('default schedule', () => {
   it('derives a stable time in range from the host name', () => {
@@ -24,7 +36,8 @@ describe('install-timer files', () => {
   it('writes a oneshot service and a persistent timer with a random delay', () => {
     const { service, timer } = systemdUnits(command);
     expect(service).toContain('Type=oneshot\n');
-    expect(service).toContain('ExecStart=/usr/bin/node "/opt/gxit cert/bin/gxit-cert.js" renew --config /etc/gxit-cert/config.yml\n');
+    expect(service).toContain('\nExecStart="/opt/gxit cert/bin/gxit-cert" renew --config /etc/gxit-cert/config.yml\n');
+    expect(service).not.toContain('Environment=');
     expect(timer).toContain('OnCalendar=*-*-* 03:07:00\n');
     expect(timer).toContain('RandomizedDelaySec=3600\n');
     expect(timer).toContain('Persistent=true\n');
@@ -35,10 +48,68 @@ describe('install-timer files', () => {
     const text = cronEntry({ ...command, config: '/etc/gxit-cert/50%.yml' });
     const line = text.split('\n').find((l) => /^\d/.test(l));
     expect(line).toBe(
-      "7 3 * * * root sleep $(( $(od -An -N2 -tu2 /dev/urandom) \\% 3600 )) && /usr/bin/node '/opt/gxit cert/bin/gxit-cert.js' renew --quiet --config '/etc/gxit-cert/50\\%.yml'",
+      "7 3 * * * root sleep $(( $(od -An -N2 -tu2 /dev/urandom) \\% 3600 )) && '/opt/gxit cert/bin/gxit-cert' renew --quiet --config '/etc/gxit-cert/50\\%.yml'",
     );
     expect(text).toContain('PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n');
     expect(cronEntry({ ...command, randomDelay: 0 })).not.toContain('sleep');
+  });
+
+  it('puts node on PATH when it lives outside the standard directories', () => {
+    const elsewhere = { ...command, nodeDir: '/opt/node-v20.20.2/bin' };
+    expect(cronEntry(elsewhere)).toContain('\nPATH=/opt/node-v20.20.2/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n');
+    expect(systemdUnits(elsewhere).service).toContain('\nEnvironment=PATH=/opt/node-v20.20.2/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\nExecStart=');
+    expect(scheduleServiceUnit(elsewhere)).toContain('\nEnvironment=PATH=/opt/node-v20.20.2/bin:');
+    expect(cronEntry({ ...command, nodeDir: '/usr/local/bin' })).toContain('\nPATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n');
+  });
+
+  it('gives the job the proxy variables it is given', () => {
+    const environment: [string, string][] = [['HTTPS_PROXY', 'http://proxy.example.org:3128'], ['NO_PROXY', 'localhost, .example.org']];
+    expect(systemdUnits({ ...command, environment }).service).toContain(
+      '\nEnvironment=HTTPS_PROXY=http://proxy.example.org:3128\nEnvironment="NO_PROXY=localhost, .example.org"\nExecStart=',
+    );
+    expect(scheduleServiceUnit({ ...command, environment })).toContain('\nEnvironment=HTTPS_PROXY=http://proxy.example.org:3128\n');
+    expect(cronEntry({ ...command, environment })).toContain('\nHTTPS_PROXY=http://proxy.example.org:3128\nNO_PROXY=localhost, .example.org\n7 3 * * * root ');
+    expect(cronEntry({ ...command, environment: [['NO_PROXY', '50%.example.org']] })).not.toContain('NO_PROXY');
+  });
+
+  it('ships systemd/gxit-cert-schedule.service as the unit it writes for the default prefix', async () => {
+    const shipped = await readFile(new URL('../../../systemd/gxit-cert-schedule.service', import.meta.url), 'utf8');
+    expect(shipped).toBe(scheduleServiceUnit({ binary: '/usr/local/bin/gxit-cert', nodeDir: '/usr/bin', config: '/etc/gxit-cert/config.yml' }));
+    expect(shipped).toContain('\nExecStart=/usr/local/bin/gxit-cert schedule --config /etc/gxit-cert/config.yml\n');
+    expect(shipped).toContain('\nKillMode=mixed\n');
+  });
+});
+
+describe('which scheduler install-timer writes for', () => {
+  const none: SchedulerFacts = { systemdRuns: false };
+  const cron: SchedulerFacts = { systemdRuns: false, cronDaemon: '/usr/sbin/cron' };
+  const systemd: SchedulerFacts = { systemdRuns: true };
+  const both: SchedulerFacts = { systemdRuns: true, cronDaemon: '/usr/sbin/cron' };
+  it.each<[SchedulerKind | undefined, SchedulerFacts, SchedulerKind | RegExp]>([
+    [undefined, systemd, 'systemd'],
+    [undefined, both, 'systemd'],
+    [undefined, cron, 'cron'],
+    [undefined, none, /^neither systemd nor a cron daemon/],
+    ['systemd', systemd, 'systemd'],
+    ['systemd', cron, /^systemd is not running/],
+    ['systemd', none, /^systemd is not running/],
+    ['cron', both, 'cron'],
+    ['cron', cron, 'cron'],
+    ['cron', systemd, /^no cron daemon is installed/],
+    ['cron', none, /^no cron daemon is installed/],
+  ])('requested %s with %j -> %s', (requested, facts, expected) => {
+    const choice = chooseScheduler(requested, facts);
+    if (typeof expected === 'string') {
+      expect(choice).toEqual({ kind: expected });
+    } else {
+      expect('refuse' in choice && choice.refuse.message).toMatch(expected);
+      expect('refuse' in choice && choice.refuse.fix).toContain('gxit-cert schedule');
+    }
+  });
+
+  it('suggests --cron when systemd is absent but cron is installed', () => {
+    const choice = chooseScheduler('systemd', cron);
+    expect('refuse' in choice && choice.refuse.fix).toMatch(/^use --cron \(cron is installed: \/usr\/sbin\/cron\)/);
   });
 });
 
@@ -84,7 +155,7 @@ describe('short-lived lineages are checked every 6 hours', async () => {
     const daily = defaultCronExpression('galaxy.example.org');
     const [minute, hour] = daily.split(' ');
     expect(defaultCronExpression('galaxy.example.org', 6)).toBe(`${minute} ${Number(hour) % 6}-23/6 * * *`);
-    const command = { node: '/usr/bin/node', cli: '/opt/g/bin/gxit-cert.js', config: '/etc/gxit-cert/config.yml', time: { hour: 15, minute: 7 }, randomDelay: 3600, everyHours: 6 };
+    const command = { binary: '/opt/g/bin/gxit-cert', nodeDir: '/usr/bin', config: '/etc/gxit-cert/config.yml', time: { hour: 15, minute: 7 }, randomDelay: 3600, everyHours: 6 };
     expect(cronEntry(command)).toMatch(/^7 3-23\/6 \* \* \* root /m);
     expect(systemdUnits(command).timer).toMatch(/^OnCalendar=\*-\*-\* 03\/6:07:00$/m);
     expect(systemdUnits({ ...command, everyHours: 24 }).timer).toMatch(/^OnCalendar=\*-\*-\* 15:07:00$/m);

@@ -3,6 +3,7 @@
  * X-Api-User/X-Api-Key. Plain fetch; each call bounded by a timeout and the caller's signal.
  */
 import { GxitError, messageOf } from '../../../errors.js';
+import { outboundFetch } from '../../../net/fetch.js';
 import type { AcmeDnsAccount } from './credentials.js';
 
 export type FetchFn = (url: string, init: RequestInit) => Promise<Response>;
@@ -30,7 +31,7 @@ async function reasonOf(response: Response): Promise<string> {
 async function post(url: string, init: { headers?: Record<string, string>; body: string }, opts: ClientOptions, what: string): Promise<Response> {
   const signals = [AbortSignal.timeout(opts.timeoutMs), ...(opts.signal ? [opts.signal] : [])];
   try {
-    return await (opts.fetch ?? fetch)(url, {
+    return await (opts.fetch ?? outboundFetch())(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...init.headers },
       body: init.body,

@@ -4,6 +4,7 @@
  * and retries of rate limits and server errors. The token never appears in an error.
  */
 import { GxitError, messageOf } from '../../../errors.js';
+import { outboundFetch } from '../../../net/fetch.js';
 
 
 export type FetchFn = (url: string, init: RequestInit) => Promise<Response>;
@@ -70,7 +71,7 @@ export function createApi(opts: ApiOptions) {
     for (let attempt = 1; ; attempt++) {
       let response: Response;
       try {
-        response = await (opts.fetch ?? fetch)(url, {
+        response = await (opts.fetch ?? outboundFetch())(url, {
           method,
           headers: { authorization: `Bearer ${opts.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
           ...(body === undefined ? {} : { body: JSON.stringify(body) }),

@@ -10,6 +10,7 @@ import type { CredentialPlan } from './credentials.js';
 import { normalizeRoute53Name, type TxtChange, type TxtSet } from './records.js';
 import { assumeRoleProvider, stsEndpoint, type AwsCredentials } from './sts.js';
 import type { HostedZoneInfo } from './zone.js';
+import { sdkAgents } from '../../../net/proxy.js';
 
 /** Every call takes the run's signal and passes it to the SDK (abortSignal), which aborts the request. */
 export interface Route53Api {
@@ -46,7 +47,7 @@ export async function createSdkApi(cfg: Route53Config, plan: CredentialPlan, env
     ...(cfg.endpoint === undefined ? {} : { endpoint: cfg.endpoint }),
     // One retry layer only: route53-retry.ts.
     maxAttempts: 1,
-    requestHandler: { connectionTimeout: CONNECTION_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS },
+    requestHandler: { connectionTimeout: CONNECTION_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, ...sdkAgents({}, env) },
   };
   const source = plan.source;
   const base =

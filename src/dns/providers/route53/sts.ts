@@ -4,6 +4,7 @@
  * credential provider. The Route53 client caches what this returns and asks again shortly
  * before it expires. Loaded only when a role is configured.
  */
+import { sdkAgents } from '../../../net/proxy.js';
 import { AwsCallError } from './errors.js';
 
 export interface AwsCredentials {
@@ -48,7 +49,7 @@ export async function assumeRoleProvider(
       DurationSeconds: SESSION_SECONDS,
       ...(role.externalId === undefined ? {} : { ExternalId: role.externalId }),
     },
-    clientConfig: { region: options.region, maxAttempts: 2, ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }) },
+    clientConfig: { region: options.region, maxAttempts: 2, requestHandler: sdkAgents(), ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }) },
   });
   const target = { service: `AWS STS${options.endpoint === undefined ? '' : ` at ${options.endpoint}`}` };
   return async () => {

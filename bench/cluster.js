@@ -1,0 +1,188 @@
+/**
+ * The cluster case of `npm run bench`: three nodes (their own state_dir, nginx and `gxit-cert watch`)
+ * on one throw-away PostgreSQL, against the benchmark's lab. Measures
+ *   - one forced renewal on node 1: the time until every nginx serves the new serial, from the start
+ *     of `renew` and from the commit in the database;
+ *   - `renew` with nothing due in cluster mode (the database is read; pg loaded lazily);
+ *   - the resident memory of a `watch` after 100 and after 1000 notifications.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes, X509Certificate } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import tls from 'node:tls';
+import { startPostgres } from '../test/lab/postgres.mjs';
+
+const PG_HOST = '127.0.30.5';
+const NGINX_HOSTS = ['127.0.30.11', '127.0.30.12', '127.0.30.13'];
+const BASE = 'cluster.example.org';
+const DOMAINS = [BASE, `*.ep.interactivetool.${BASE}`];
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function freePort(host) {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function servedSerial(host, port) {
+  return new Promise((resolve) => {
+    const socket = tls.connect({ host, port, servername: BASE, rejectUnauthorized: false }, () => {
+      const raw = socket.getPeerCertificate().raw;
+      socket.end();
+      resolve(new X509Certificate(raw).serialNumber);
+    });
+    socket.once('error', () => resolve(''));
+  });
+}
+
+async function startNginx(dir, host, liveDir) {
+  const ngDir = path.join(dir, 'nginx');
+  mkdirSync(path.join(ngDir, 'tmp'), { recursive: true });
+  const port = await freePort(host);
+  const conf = path.join(ngDir, 'nginx.conf');
+  writeFileSync(
+    conf,
+    `worker_processes 1;\npid ${ngDir}/nginx.pid;\nerror_log ${ngDir}/error.log;\nevents { worker_connections 64; }\n` +
+      `http {\n  access_log off;\n  client_body_temp_path ${ngDir}/tmp/body;\n  proxy_temp_path ${ngDir}/tmp/proxy;\n` +
+      `  fastcgi_temp_path ${ngDir}/tmp/fastcgi;\n  uwsgi_temp_path ${ngDir}/tmp/uwsgi;\n  scgi_temp_path ${ngDir}/tmp/scgi;\n` +
+      `  server {\n    listen ${host}:${port} ssl;\n    server_name ${DOMAINS.join(' ')};\n` +
+      `    ssl_certificate ${liveDir}/fullchain.pem;\n    ssl_certificate_key ${liveDir}/privkey.pem;\n    location / { return 200 "ok\\n"; }\n  }\n}\n`,
+  );
+  const child = spawn('nginx', ['-c', conf, '-g', 'daemon off;'], { stdio: 'ignore' });
+  for (let i = 0; i < 200 && (await servedSerial(host, port)) === ''; i++) await sleep(50);
+  return { host, port, conf, stop: () => child.kill('SIGTERM') };
+}
+
+/** As systemd/gxit-cert-watch.service runs it (the same heap cap). */
+const WATCH_NODE_OPTIONS = /^Environment=NODE_OPTIONS=(.*)$/m.exec(readFileSync(new URL('../systemd/gxit-cert-watch.service', import.meta.url), 'utf8'))?.[1] ?? '';
+
+function startWatch(cli, config) {
+  const child = spawn(process.execPath, [cli, 'watch', '--config', config], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, NODE_OPTIONS: WATCH_NODE_OPTIONS },
+  });
+  let out = '';
+  child.stderr.on('data', (d) => (out += d));
+  return { child, output: () => out, stop: () => child.kill('SIGTERM') };
+}
+
+function rssKiB(pid) {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+  return Number(line?.replace(/\D+/g, '') ?? NaN);
+}
+
+function run(cli, args) {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 300_000 });
+  return { ms: performance.now() - t0, ok: r.status === 0, out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
+}
+
+export async function clusterBench({ lab, dir, cli, root, runs, median, fmt }) {
+  const base = path.join(dir, 'cluster');
+  mkdirSync(base, { recursive: true });
+  const keyFile = path.join(base, 'cluster.key');
+  writeFileSync(keyFile, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
+  const pg = await startPostgres(PG_HOST, await freePort(PG_HOST));
+  const stoppers = [];
+  try {
+    await pg.createDatabase('bench');
+    const nodes = [];
+    for (const [i, name] of ['web1', 'web2', 'web3'].entries()) {
+      const nodeDir = path.join(base, name);
+      const stateDir = path.join(nodeDir, 'state');
+      const config = path.join(nodeDir, 'config.yml');
+      const overrides = { state_dir: stateDir, certificates: [{ name: BASE, domains: DOMAINS }], cluster: { database: pg.uri('bench'), node: name, key_file: keyFile } };
+      await lab.writeConfig(config, overrides);
+      nodes.push({ name, nodeDir, stateDir, config, overrides, host: NGINX_HOSTS[i] });
+    }
+    const issued = run(cli, ['issue', '--config', nodes[0].config]);
+    if (!issued.ok) throw new Error(`cluster: issue on web1 failed:\n${issued.out}`);
+    for (const node of nodes.slice(1)) {
+      const synced = run(cli, ['sync', '--config', node.config]);
+      if (!synced.ok) throw new Error(`cluster: sync on ${node.name} failed:\n${synced.out}`);
+    }
+    for (const node of nodes) {
+      node.nginx = await startNginx(node.nodeDir, node.host, path.join(node.stateDir, 'live', BASE));
+      stoppers.push(node.nginx.stop);
+      await lab.writeConfig(node.config, {
+        ...node.overrides,
+        hooks: { deploy: [[path.join(root, 'hooks', 'reload-nginx'), '--conf', node.nginx.conf]] },
+        verify_served: [`${node.nginx.host}:${node.nginx.port}`],
+      });
+      node.watch = startWatch(cli, node.config);
+      stoppers.push(node.watch.stop);
+    }
+    for (let i = 0; i < 400 && !nodes.every((n) => n.watch.output().includes('listening')); i++) await sleep(50);
+
+    // One forced renewal on web1; every nginx polled until it serves the new serial.
+    const fromStart = [];
+    const fromCommit = [];
+    for (let r = 0; r < runs; r++) {
+      const old = await servedSerial(nodes[0].host, nodes[0].nginx.port);
+      const t0 = performance.now();
+      const child = spawn(process.execPath, [cli, 'renew', '--force', '--config', nodes[0].config], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let out = '';
+      child.stderr.on('data', (d) => (out += d));
+      const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+      let serials = [];
+      for (;;) {
+        serials = await Promise.all(nodes.map((n) => servedSerial(n.host, n.nginx.port)));
+        if (serials.every((s) => s !== '' && s !== old && s === serials[0])) break;
+        if (performance.now() - t0 > 120_000) throw new Error(`cluster: the new certificate was not served everywhere: ${serials.join(', ')}\n${out}`);
+        await sleep(10);
+      }
+      const allMs = performance.now() - t0;
+      const wallAll = Date.now();
+      if ((await exited) !== 0) throw new Error(`cluster: renew --force on web1 failed:\n${out}`);
+      const committed = Number((await pg.sql('bench', 'SELECT extract(epoch FROM max(created_at)) * 1000 FROM gxit_cert.versions')).trim());
+      fromStart.push(allMs);
+      fromCommit.push(wallAll - committed);
+    }
+    console.log(`cluster (3 nodes, watch): renew --force on web1 until every nginx serves the new serial: ${fromStart.map(fmt).join(', ')}; median ${fmt(median(fromStart))}`);
+    console.log(`cluster: from the commit in the database until every nginx serves it: ${fromCommit.map(fmt).join(', ')}; median ${fmt(median(fromCommit))}`);
+
+    // Nothing due: renew reads the cluster (database) and orders nothing.
+    const idle = [];
+    for (let r = 0; r < runs; r++) {
+      const result = run(cli, ['renew', '--config', nodes[0].config]);
+      if (!result.ok || !result.out.includes('not due')) throw new Error(`cluster: nothing-due renew failed:\n${result.out}`);
+      idle.push(result.ms);
+    }
+    console.log(`cluster: renew with nothing due: ${idle.map(fmt).join(', ')}; median ${fmt(median(idle))}`);
+
+    // Resident memory of web2's watch across 1000 notifications. Each names a version newer than the
+    // node's (none such is committed), so each one makes the watch read the lineage from the database.
+    const { default: pgLib } = await import('pg');
+    const client = new pgLib.Client({ connectionString: pg.uri('bench') });
+    client.on('error', () => undefined);
+    await client.connect();
+    const pid = nodes[1].watch.child.pid;
+    const version = Number((await pg.sql('bench', 'SELECT max(version) FROM gxit_cert.versions')).trim());
+    const before = rssKiB(pid);
+    const samples = {};
+    for (let i = 1; i <= 1000; i++) {
+      await client.query('SELECT pg_notify($1, $2)', ['gxit_cert_versions', JSON.stringify({ lineage: BASE, version: version + 1 })]);
+      if (i % 20 === 0) await sleep(5);
+      if (i === 100 || i === 1000) {
+        await sleep(1500);
+        samples[i] = rssKiB(pid);
+      }
+    }
+    await client.end();
+    const mb = (kib) => `${(kib / 1024).toFixed(1)} MB`;
+    console.log(`cluster: watch (NODE_OPTIONS=${WATCH_NODE_OPTIONS}, as the systemd unit) resident memory: ${mb(before)} before, ${mb(samples[100])} after 100 notifications, ${mb(samples[1000])} after 1000 (${samples[1000] >= samples[100] ? '+' : ''}${mb(samples[1000] - samples[100])})`);
+  } finally {
+    for (const stop of stoppers) stop();
+    await sleep(200);
+    await pg.stop();
+  }
+}
