@@ -82,6 +82,7 @@ try {
   console.log(`gxit-cert issue --force: ${ours.map(fmt).join(', ')}`);
   console.log(`gxit-cert median of ${runs}: ${fmt(ourMedian)}`);
   results.push({ tool: 'gxit-cert', median: ourMedian });
+  await benchJournal(path.join(dir, 'journal-bench'));
 
   // The same order through the Route53 provider and the real AWS SDK, against the Route53-compatible
   // endpoint in fixtures/ that writes into the lab's BIND; GetChange answers PENDING twice first.
@@ -188,6 +189,28 @@ try {
 } finally {
   await lab.stop();
   rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * What the DNS journal adds to one order: the sweep's listing at the start of the run, recording the
+ * batch (temp file, fsync, rename, fsync of the directory) before the records are sent, and clearing
+ * it (unlink, fsync of the directory) after cleanup. Measured on the state directory's file system.
+ */
+async function benchJournal(stateDir) {
+  const [{ fileJournal }, { nodeFs }] = await Promise.all([import('../dist/store/journal.js'), import('../dist/store/fs.js')]);
+  const journal = fileJournal(nodeFs, stateDir);
+  const records = domains.map((d, i) => ({ fqdn: `_acme-challenge.${d.replace(/^\*\./, '')}`, value: `bench-value-${i}-${'x'.repeat(32)}` }));
+  const times = [];
+  for (let i = 0; i < 41; i++) {
+    const t0 = performance.now();
+    await journal.list();
+    const id = `bench-${i}`;
+    await journal.record({ id, provider: 'rfc2136', identity: 'servers 127.0.0.1:53, key k', records, command: 'issue', pid: process.pid, hostname: 'bench', createdAt: new Date().toISOString() });
+    await journal.clear(id);
+    times.push(performance.now() - t0);
+  }
+  const m = median(times.slice(1));
+  console.log(`DNS journal cost per order (list + fsynced record + clear): median ${m.toFixed(2)} ms, max ${Math.max(...times.slice(1)).toFixed(2)} ms of ${times.length - 1} (budget 10 ms)`);
 }
 
 function report(label, { times, failures }, ourMedian) {

@@ -38,6 +38,19 @@ export function escapeControl(text: string): string {
   return text.replace(UNSAFE_CHARS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+/** ANSI escape sequences: CSI (colours, cursor moves), OSC (window titles, hyperlinks) and two-byte escapes. */
+// eslint-disable-next-line no-control-regex
+const ANSI_ESCAPE = /\u001b(?:\[[0-?]*[ -/]*[@-~]|\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|[@-Z\\-_])|\u009b[0-?]*[ -/]*[@-~]/g;
+
+/**
+ * One line of another program's output (a hook's), safe to print: ANSI escape sequences removed (they
+ * could recolour, move the cursor or retitle the terminal), a trailing CR dropped, and every other
+ * unsafe character escaped as by escapeControl.
+ */
+export function cleanOutputLine(line: string): string {
+  return escapeControl(line.replace(ANSI_ESCAPE, '').replace(/\r$/, ''));
+}
+
 /**
  * Whether a value looks like a secret: a long base64 token (TSIG secret, AWS secret key), a long hex
  * string, a crypt(3) password hash (`$6$salt$hash`) or a PEM block.

@@ -3,6 +3,7 @@ import type { EabConfig } from '../config/types.js';
 import { callAcme } from './capture.js';
 import { bindAlgorithm, eabClientOptions } from './eab.js';
 import { reuseNonces } from './nonces.js';
+import { ACCOUNT_REQUEST_LIMIT, DEFAULT_RETRY_POLICY, installRetry, requestBudget, withBudget, type RetryPolicy } from './retry.js';
 
 /** What the ACME module needs from storage: the account key and URL per CA directory (and EAB kid). */
 export interface AccountStore {
@@ -21,6 +22,8 @@ export interface AccountOptions {
   /** Register again with the stored key (the CA forgot the account, e.g. a restarted test CA). */
   reRegister?: boolean;
   signal?: AbortSignal;
+  /** Retry policy of every request of this client (retry.ts); default DEFAULT_RETRY_POLICY. */
+  retry?: RetryPolicy;
 }
 
 /**
@@ -51,13 +54,17 @@ export async function openAccount(
   });
   if (opts.eab !== undefined) bindAlgorithm(client, opts.eab);
   reuseNonces(client);
+  installRetry(client, { policy: opts.retry ?? DEFAULT_RETRY_POLICY, backoff: opts.backoff });
   if (!stored.url || opts.reRegister) {
     const what = `could not register an account at ${opts.directoryUrl}`;
+    const budget = requestBudget('ACME_ACCOUNT', `the account registration at ${opts.directoryUrl}`, opts.directoryUrl, ACCOUNT_REQUEST_LIMIT);
     await callAcme({ code: 'ACME_ACCOUNT', what, subject: opts.directoryUrl, ...(opts.signal ? { signal: opts.signal } : {}) }, () =>
-      client.createAccount({
-        termsOfServiceAgreed: true,
-        contact: opts.email ? [`mailto:${opts.email}`] : undefined,
-      }),
+      withBudget(budget, () =>
+        client.createAccount({
+          termsOfServiceAgreed: true,
+          contact: opts.email ? [`mailto:${opts.email}`] : undefined,
+        }),
+      ),
     );
     await store.saveAccountUrl(opts.directoryUrl, client.getAccountUrl(), opts.email, kid);
   }

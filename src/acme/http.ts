@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type { AxiosStatic } from 'axios';
 import { installCapture, type CapturableAxios } from './capture.js';
+import { recordTransport } from './retry.js';
 import { rootCertificates } from 'node:tls';
 import { outboundAgent, outboundHttpAgent } from '../net/proxy.js';
 
@@ -60,5 +61,9 @@ async function acmeClientAxios(): Promise<AxiosStatic> {
 export async function prepareAcmeHttp(instance: CapturableAxios, settings: HttpSettings): Promise<void> {
   configureAcmeHttp(instance, settings);
   // acme-client's own (CommonJS, already loaded) copy of axios: importing 'axios' as ESM would load a second one.
-  installCapture(instance, (await acmeClientAxios()).getAdapter('http'));
+  installCapture(instance, recordTransport((await acmeClientAxios()).getAdapter('http')));
+  // Retries are decided per request by retry.ts (installed on each client): acme-client's own would
+  // repeat POSTs that must not be repeated and wait for any Retry-After.
+  const acme = (instance.defaults as { acmeSettings?: AcmeSettings }).acmeSettings;
+  if (acme) acme.retryMaxAttempts = 0;
 }

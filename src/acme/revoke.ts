@@ -5,6 +5,7 @@
  */
 import type * as Acme from 'acme-client';
 import { callAcme } from './capture.js';
+import { DEFAULT_RETRY_POLICY, installRetry } from './retry.js';
 
 /** The part of acme-client's AcmeApi used to sign a request with a JWK instead of an account URL. */
 interface JwkApi {
@@ -34,6 +35,8 @@ export async function revokeWithAccount(client: Acme.Client, certPem: string, op
 /** Revoke signed by the certificate's private key (JWS with "jwk", no account). */
 export async function revokeWithCertificateKey(acme: typeof Acme, keyPem: string, certPem: string, opts: RevokeOptions): Promise<void> {
   const client = new acme.Client({ directoryUrl: opts.directoryUrl, accountKey: keyPem });
+  // The same retry policy as the account's client (badNonce, Retry-After; acme-client's own retries are off).
+  installRetry(client, { policy: DEFAULT_RETRY_POLICY, backoff: { attempts: 25, minMs: 50, maxMs: 4000 } });
   const api: unknown = Reflect.get(client, 'api');
   if (!isJwkApi(api)) throw new Error('this acme-client cannot sign a revocation with the certificate key');
   const certificate = Buffer.from(certPem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64').toString('base64url');

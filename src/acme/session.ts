@@ -13,6 +13,7 @@ import { callAcme } from './capture.js';
 import { AcmeError, problemKindOf } from './errors.js';
 import { checkProfile, offeredProfiles } from './profiles.js';
 import { createCertificateKey, createCsr } from './keys.js';
+import { ORDER_REQUEST_LIMIT, requestBudget, withBudget, type RequestBudget, type RetryPolicy } from './retry.js';
 import { answerChallenges, deactivatePending, finalizeOrder, placeOrder, type PlacedOrder } from './order.js';
 
 /** A placed order as the flow sees it: the TXT values to publish, per SAN. */
@@ -39,6 +40,7 @@ export interface SessionOptions {
   eab?: EabConfig;
   backoff: { attempts: number; minMs: number; maxMs: number };
   onAccount?: (reRegister: boolean) => void;
+  retry?: RetryPolicy;
 }
 
 /** True when the CA refused `replaces` (RFC 9773 §5: alreadyReplaced, or a 4xx naming the field as malformed). */
@@ -60,6 +62,7 @@ export function orderSession(acme: typeof Acme, store: AccountStore, opts: Sessi
       backoff: opts.backoff,
       reRegister,
       signal,
+      ...(opts.retry === undefined ? {} : { retry: opts.retry }),
     });
     client = opened;
     // A failed opening is not cached: the next lineage tries again.
@@ -80,8 +83,9 @@ export function orderSession(acme: typeof Acme, store: AccountStore, opts: Sessi
       return work(await open(true, signal));
     }
   };
-  const placedOf = new WeakMap<OrderHandle, { placed: PlacedOrder; client: Acme.Client }>();
-  const bound = (order: OrderHandle): { placed: PlacedOrder; client: Acme.Client } => {
+  // Every request of one order (place, validate, finalize) counts against one budget.
+  const placedOf = new WeakMap<OrderHandle, { placed: PlacedOrder; client: Acme.Client; budget: RequestBudget }>();
+  const bound = (order: OrderHandle): { placed: PlacedOrder; client: Acme.Client; budget: RequestBudget } => {
     const found = placedOf.get(order);
     if (found === undefined) throw new Error('order placed by another session');
     return found;
@@ -102,13 +106,16 @@ export function orderSession(acme: typeof Acme, store: AccountStore, opts: Sessi
   return {
     async place(domains, { replaces, profile, signal, onNote }) {
       if (profile !== undefined) checkProfile(profile, await offered(), opts.directoryUrl, domains[0] ?? 'profile');
+      const budget = requestBudget('ACME_ORDER', `the order for ${domains.join(', ')}`, domains.join(', '), ORDER_REQUEST_LIMIT);
       const attempt = (extras: { replaces?: string }) =>
-        withAccount(signal, async (c) => {
-          const placed = await placeOrder(c, domains, { ...extras, ...(profile === undefined ? {} : { profile }) }, signal);
-          const order: OrderHandle = { challenges: placed.challenges.map(({ domain, txtValue }) => ({ domain, txtValue })) };
-          placedOf.set(order, { placed, client: c });
-          return order;
-        });
+        withBudget(budget, () =>
+          withAccount(signal, async (c) => {
+            const placed = await placeOrder(c, domains, { ...extras, ...(profile === undefined ? {} : { profile }) }, signal);
+            const order: OrderHandle = { challenges: placed.challenges.map(({ domain, txtValue }) => ({ domain, txtValue })) };
+            placedOf.set(order, { placed, client: c, budget });
+            return order;
+          }),
+        );
       if (replaces === undefined) return attempt({});
       try {
         return await attempt({ replaces });
@@ -119,16 +126,16 @@ export function orderSession(acme: typeof Acme, store: AccountStore, opts: Sessi
       }
     },
     validate: (order, signal) => {
-      const { placed, client: c } = bound(order);
-      return answerChallenges(c, placed.challenges, signal);
+      const { placed, client: c, budget } = bound(order);
+      return withBudget(budget, () => answerChallenges(c, placed.challenges, signal));
     },
     async keyAndCsr(keyType, domains, reuseKeyPem) {
       const key = reuseKeyPem === undefined ? await createCertificateKey(acme, keyType) : Buffer.from(reuseKeyPem);
       return { keyPem: key.toString(), csr: await createCsr(acme, domains, key) };
     },
     finalize: (order, csr, subject, signal, preferredChain) => {
-      const { placed, client: c } = bound(order);
-      return finalizeOrder(c, placed.order, csr, subject, signal, preferredChain);
+      const { placed, client: c, budget } = bound(order);
+      return withBudget(budget, () => finalizeOrder(c, placed.order, csr, subject, signal, preferredChain));
     },
     abandon: (order) => {
       const { placed, client: c } = bound(order);

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { runChecks } from '../check/run.js';
-import { sortResults, summarize, type CheckResult, type CheckStatus } from '../check/types.js';
+import { ok, sortResults, summarize, warn, type CheckResult, type CheckStatus } from '../check/types.js';
+import { describeEntry, journaled, sweepUnderLock, type SweepResult } from '../orchestrate/journal.js';
 import type { Config } from '../config/types.js';
 import { query } from '../dns/query.js';
 import { findProvider, loadProvider } from '../dns/providers/descriptor.js';
@@ -12,6 +13,17 @@ import type { CommonOptions } from './main.js';
 import { EXIT_FAILURE, EXIT_OK, reportCommandError } from './output.js';
 import { loadCommandConfig } from './command-context.js';
 import { listenForInterrupts } from './signals.js';
+
+/** The sweep of the DNS journal as check lines: what was removed (ok) and what is still there (warn). */
+function sweepResults(sweep: SweepResult | undefined): CheckResult[] {
+  if (sweep === undefined) return [];
+  const lines: CheckResult[] = sweep.removed.map((e) => ok('write', e.records.map((r) => r.fqdn).join(', '), `removed ${describeEntry(e)}, left by an earlier run`));
+  for (const k of sweep.kept) {
+    lines.push(warn('write', k.entry.records.map((r) => r.fqdn).join(', '), `left over: ${describeEntry(k.entry)}: ${k.reason}`,
+      k.retry ? 'run check-dns, issue or renew again once the DNS server answers' : 'remove the values by hand, then delete the entry from the journal'));
+  }
+  return lines;
+}
 
 /**
  * DNS lookups of a preflight: a server that has not answered in 700 ms is asked once more, so a
@@ -39,19 +51,26 @@ export async function runCheckDns(opts: CommonOptions): Promise<number> {
   }
 
   const interrupts = listenForInterrupts({ decidesExitCode: false });
-  const { store, close } = await openStore(config);
+  const { store, locker, close } = await openStore(config);
   const stamp = (): string => `[${((Date.now() - started) / 1000).toFixed(2).padStart(6)}s]`;
   const descriptor = findProvider(PROVIDERS, config.dns.provider);
   const provider = { name: descriptor.name, summary: descriptor.summary };
   if (opts.verbose && !opts.json) err.write(`${stamp()} provider ${provider.name}: ${provider.summary}\n`);
   let results: CheckResult[];
+  const journal = store.journal;
   try {
-    results = await runChecks({
+    // First remove what earlier runs (or probes) left behind; a run holding the lock does that itself.
+    const leftovers = journal === undefined ? [] : sweepResults(
+      await sweepUnderLock({ journal, locker, lockWaitMs: 0, provider: () => loadProvider(PROVIDERS, config.dns), signal: interrupts.signal }),
+    );
+    const probeProvider = journal === undefined ? () => loadProvider(PROVIDERS, config.dns)
+      : async () => journaled(await loadProvider(PROVIDERS, config.dns), { journal, command: 'check-dns' });
+    results = [...leftovers, ...await runChecks({
       config,
       query: (server, name, type, o) => query(server, name, type, { ...o, ...LOOKUP }),
       ask: (server, name, type, o) => query(server, name, type, { ...LOOKUP, ...(o.tcp ? { tcp: true } : {}) }),
       exchange,
-      loadProvider: () => loadProvider(PROVIDERS, config.dns),
+      loadProvider: probeProvider,
       providerChecks: async (targets) => {
         if (descriptor.checks === undefined) return [];
         return descriptor.checks(config.dns.settings, { targets, exchange, now: Date.now, signal: interrupts.signal });
@@ -67,7 +86,7 @@ export async function runCheckDns(opts: CommonOptions): Promise<number> {
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
       signal: interrupts.signal,
       ...(opts.verbose && !opts.json ? { onStep: (text: string) => err.write(`${stamp()} ${text}\n`) } : {}),
-    });
+    })];
   } finally {
     interrupts.stop();
     await close();

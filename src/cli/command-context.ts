@@ -64,7 +64,10 @@ export async function runOrderCommand(command: OrderCommand): Promise<CycleRepor
     const base = command.preload ? loadBase(config, opts, warnings) : undefined;
     await base;
     const idle = await decideQuickly(config, opened.store, Date.now(), command.run);
-    if (idle !== undefined) return idle;
+    if (idle !== undefined) {
+      await sweepWhenIdle(command, opened);
+      return idle;
+    }
     // Forced runs started at once (on several nodes of a cluster) place one order: see RunOptions.seenVersions.
     const seenVersions = command.run.force ? await versionsOf(config, opened.store) : undefined;
     return await runLocked({ ...command, run: { ...command.run, ...(seenVersions === undefined ? {} : { seenVersions }) } }, opened, base);
@@ -77,6 +80,35 @@ async function versionsOf(config: Config, store: OpenedStore['store']): Promise<
   const versions = new Map<string, number>();
   for (const { name } of config.certificates) versions.set(name, (await store.readLineage(name))?.state.version ?? 0);
   return versions;
+}
+
+/** The provider alone (no ACME code): what removing an earlier run's leftovers needs. */
+async function loadDnsProvider(config: Config): Promise<import('../dns/provider.js').DnsProvider> {
+  const { loadProvider } = await import('../dns/providers/descriptor.js');
+  return loadProvider(PROVIDERS, config.dns);
+}
+
+/**
+ * Nothing to order: still remove what earlier runs left in the DNS journal (under the lock). Costs
+ * one directory listing when the journal is empty, the usual case.
+ */
+async function sweepWhenIdle(command: OrderCommand, opened: OpenedStore): Promise<void> {
+  const journal = opened.store.journal;
+  if (journal === undefined || (await journal.list()).length === 0) return;
+  const [{ sweepUnderLock }, { listenForInterrupts }] = await Promise.all([import('../orchestrate/journal.js'), import('./signals.js')]);
+  const interrupts = listenForInterrupts();
+  try {
+    await sweepUnderLock({
+      journal,
+      locker: opened.locker,
+      lockWaitMs: 15 * 60_000,
+      provider: () => loadDnsProvider(command.config),
+      signal: interrupts.signal,
+      reporter: commandReporter(command.opts, command.warnings),
+    });
+  } finally {
+    interrupts.stop();
+  }
 }
 
 function loadBase(config: Config, opts: OutputOptions, warnings: string[]): Promise<OrderingBase> {
@@ -106,6 +138,7 @@ async function runLocked(command: OrderCommand, opened: OpenedStore, preloaded: 
         store: opened.store,
         locker: opened.locker,
         reporter,
+        leftoverProvider: async () => (await (base ??= loadBase(config, opts, warnings))).provider,
         ordering: async (orderConfig, store) => buildOrdering(await (base ??= loadBase(config, opts, warnings)), orderConfig, store, reporter),
         ari,
         signal: interrupts.signal,

@@ -4,6 +4,7 @@ import type { HookRun } from '../hooks/run.js';
 import type { ServedCheck } from '../hooks/served.js';
 import type { LineageResult } from '../orchestrate/order.js';
 import type { CycleReport, LineageReport } from '../orchestrate/report.js';
+import { cleanOutputLine } from '../redact.js';
 import { errorData, formatError } from './output.js';
 
 export function issueSummaryLine(r: LineageResult): string {
@@ -13,7 +14,8 @@ export function issueSummaryLine(r: LineageResult): string {
       return `${r.name}: certificate is current (${r.domains.join(', ')}); nothing to do (use --force to issue again)`;
     case 'issued': {
       const c = r.certificate;
-      return `${r.name}: issued version ${c?.version} for ${r.domains.join(', ')} in ${seconds} s, valid until ${c?.notAfter}, live in ${c?.liveDir}`;
+      const why = r.reason === 'broken' ? ' (the live files were broken)' : '';
+      return `${r.name}: issued version ${c?.version} for ${r.domains.join(', ')} in ${seconds} s, valid until ${c?.notAfter}, live in ${c?.liveDir}${why}`;
     }
     case 'failed':
       return `${r.name}: ${formatError(r.error)}`;
@@ -101,6 +103,6 @@ export function hookOutputPrinter(opts: { json?: boolean; verbose?: boolean }): 
   if (!opts.verbose || opts.json) return undefined;
   return (phase, label, text) => {
     const prefix = `[${phase.replace('_', '-')} ${label}] `;
-    process.stderr.write(text.replace(/\n$/, '').split('\n').map((line) => `${prefix}${line}\n`).join(''));
+    process.stderr.write(text.replace(/\n$/, '').split('\n').map((line) => `${prefix}${cleanOutputLine(line)}\n`).join(''));
   };
 }

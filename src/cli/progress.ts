@@ -1,3 +1,4 @@
+import { redactLine } from '../redact.js';
 import type { Reporter, Step } from '../orchestrate/reporter.js';
 
 /** Progress lines on stderr ("[  0.41s] galaxy.example.org  propagation: ..."), for people at a terminal. */
@@ -10,7 +11,7 @@ export function terminalReporter(stream: NodeJS.WritableStream, opts: { showStep
       if (opts.showSteps) stream.write(`${stamp()} ${lineage}  ${step}: ${detail}\n`);
     },
     warn(lineage: string, message: string) {
-      stream.write(`warning: ${lineage}: ${message}\n`);
+      stream.write(`warning: ${redactLine(`${lineage}: ${message}`)}\n`);
     },
   };
 }
@@ -20,7 +21,7 @@ export function collectingReporter(warnings: string[]): Reporter {
   return {
     step() {},
     warn(lineage: string, message: string) {
-      warnings.push(`${lineage}: ${message}`);
+      warnings.push(redactLine(`${lineage}: ${message}`));
     },
   };
 }

@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { DURATIONS, describeRange, inDurationRange } from '../config/durations.js';
-import { hasUnsafeChars, showPath, showValue } from '../redact.js';
+import { hasUnsafeChars, redactLine, showPath, showValue } from '../redact.js';
 import { PROVIDERS } from '../dns/providers/registry.js';
 import { GxitError, messageOf } from '../errors.js';
 import { describeCertificate } from '../renew/facts.js';
@@ -269,7 +269,7 @@ export async function runInstallTimer(opts: InstallTimerOptions): Promise<number
 
     const domains = config.certificates.flatMap((c) => c.domains);
     const [jobs, lineages] = await Promise.all([findCertbotJobs(at), findCertbotLineages(at)]);
-    for (const warning of certbotConflicts(jobs, lineages, domains)) err.write(`warning: ${warning}\n`);
+    for (const warning of certbotConflicts(jobs, lineages, domains)) err.write(`warning: ${redactLine(warning)}\n`);
 
     if (opts.print) {
       for (const file of files) out.write(`# ${file.path}\n${file.text}\n`);

@@ -1,7 +1,8 @@
 /**
  * `gxit-cert status`: per lineage the names, serial, issuer, expiry, whether and why it is due, and
- * the last run. Reads the state directory only (no lock, no CA). Exit 1 when a lineage is expired,
- * its last run failed, its deploy failed or its live certificate is unreadable, so monitors can run it.
+ * the last run. Reads the state directory only (no lock, no CA, no DNS). Exit 1 when a lineage is
+ * expired, not deployed, broken, or due and its last renewal attempt failed, so monitors can run it;
+ * a failed run of a certificate that is not due, and TXT values left in the DNS journal, are warnings.
  */
 import { dirname } from 'node:path';
 import { nodeFs, writeFileAtomic } from '../store/fs.js';
@@ -9,6 +10,7 @@ import { readSnapshots } from '../renew/facts.js';
 import { lineageStatus, prometheusText, stateWord, type LineageStatusEntry } from '../renew/status.js';
 import { openStore } from '../store/factory.js';
 import { GxitError } from '../errors.js';
+import type { DnsJournal } from '../store/contract.js';
 import { loadCommandConfig } from './command-context.js';
 import type { CommonOptions } from './main.js';
 import { EXIT_FAILURE, EXIT_OK, reportCommandError } from './output.js';
@@ -48,18 +50,47 @@ export async function runStatus(opts: StatusOptions): Promise<number> {
     const cluster = await clusterSection(config, now);
     if (opts.prometheus !== undefined) await writePrometheus(opts.prometheus, prometheusText(entries) + (cluster?.prometheus ?? ''));
     const ok = entries.every((e) => !e.issued || e.healthy) && cluster?.ok !== false;
+    const leftovers = await listLeftovers(store.journal, config.dns.provider);
     if (opts.json) {
       const clusterJson = cluster === undefined ? {} : { cluster: { database: cluster.database, ok: cluster.ok, lineages: cluster.lineages } };
-      out.write(`${JSON.stringify({ ok, lineages: entries, ...clusterJson, warnings }, null, 2)}\n`);
+      out.write(`${JSON.stringify({ ok, lineages: entries, ...clusterJson, dnsLeftovers: leftovers, warnings }, null, 2)}\n`);
     } else {
       if (entries.length === 0) out.write('no certificates configured or stored\n');
       for (const entry of entries) out.write(describe(entry));
       for (const line of cluster?.lines ?? []) out.write(`${line}\n`);
+      for (const l of leftovers) out.write(`warning: TXT values left behind: ${l.description}: ${l.reason}\n`);
     }
     return ok ? EXIT_OK : EXIT_FAILURE;
   } catch (error) {
     return reportCommandError(error, opts, warnings, { out, err });
   }
+}
+
+interface LeftoverLine {
+  description: string;
+  records: { fqdn: string; value: string }[];
+  provider: string;
+  /** Whether the next issue/renew/check-dns run can remove them with the configured provider. */
+  removable: boolean;
+  reason: string;
+}
+
+/** The DNS journal's entries, without touching DNS: which the next run removes, which it cannot. */
+async function listLeftovers(journal: DnsJournal | undefined, provider: string): Promise<LeftoverLine[]> {
+  if (journal === undefined) return [];
+  const entries = await journal.list();
+  if (entries.length === 0) return [];
+  const { cannotRemove, describeEntry } = await import('../orchestrate/journal.js');
+  return entries.map((entry) => {
+    const refused = cannotRemove(entry, { name: provider });
+    return {
+      description: describeEntry(entry),
+      records: entry.records,
+      provider: entry.provider,
+      removable: refused === undefined,
+      reason: refused ?? 'the next issue, renew or check-dns run removes them',
+    };
+  });
 }
 
 async function writePrometheus(path: string, text: string): Promise<void> {
@@ -90,6 +121,7 @@ function describe(e: LineageStatusEntry): string {
   if (e.ari?.supported === true && e.ari.nextFetchAt !== undefined) lines.push(`  renewal information (ARI) checked ${e.ari.fetchedAt ?? '?'}, next check ${e.ari.nextFetchAt}`);
   if (e.ari?.error !== undefined) lines.push(`  renewal information (ARI) unavailable: ${e.ari.error}`);
   if (e.lastRun !== undefined) lines.push(`  last run ${e.lastRun.at}: ${e.lastRun.ok ? 'ok' : `failed: ${e.lastRun.error ?? '?'}`}`);
+  for (const w of e.warnings) lines.push(`  warning: ${w}`);
   if (e.deploy !== undefined) lines.push(`  deploy of version ${e.deploy.version} at ${e.deploy.at}: ${e.deploy.ok ? 'ok' : `failed: ${e.deploy.error ?? '?'}`}`);
   return `${lines.join('\n')}\n`;
 }

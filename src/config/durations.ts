@@ -29,6 +29,7 @@ const DAY = 86_400;
 
 /** Every duration key, by its key path. Keys of provider sections are applied where the section is validated. */
 export const DURATIONS = {
+  acme_retry_max_wait: { min: 0, max: 3600, unit: 'seconds', what: "seconds of the CA's Retry-After to wait for at most", timer: true },
   'dns.propagation_timeout': { min: 0.001, max: 2 * 3600, unit: 'seconds', what: 'seconds to wait for every nameserver', timer: true },
   'dns.propagation_interval': { min: 0.001, max: 600, unit: 'seconds', what: 'seconds between propagation checks', timer: true },
   'dns.rfc2136.timeout': { min: 0.001, max: 300, unit: 'seconds', what: 'seconds per attempt', timer: true },

@@ -75,7 +75,7 @@ export function evaluateConfigText(text: string, source: string, options: ParseO
   }
   if (problems.length > 0 || validated.draft === undefined) return { problems: sortProblems(problems), warnings };
 
-  const inline = inlineSecretKeys(defaulted, validated.draft.dns.provider);
+  const inline = inlineSecretKeys(defaulted, validated.draft.dns.provider, options.providers);
   if (options.fileMode !== undefined && (options.fileMode & 0o004) !== 0 && inline.length > 0) {
     const mode = (options.fileMode & 0o777).toString(8).padStart(4, '0');
     warnings.push(`${showPath(source)}: holds an inline secret (${inline.join(', ')}) and is readable by every user (mode ${mode}); run chmod 600 ${showPath(source)}, or move the secret to a file (secret_file:)`);
@@ -123,18 +123,13 @@ export async function loadConfig(path: string = DEFAULT_CONFIG_PATH, options: Lo
   });
 }
 
-/**
- * Keys of a provider section that hold a secret when written inline. Generic on purpose (config knows no
- * provider): the names the registered providers use for inline secrets.
- */
-const INLINE_SECRET_KEYS = ['secret', 'secret_access_key', 'session_token', 'password', 'token', 'api_token', 'api_key'];
-
-/** Key paths of the secrets written in the file itself (the chosen provider's section). */
-function inlineSecretKeys(root: MapNode, provider: string): string[] {
+/** Key paths of the secrets written in the file itself: the chosen provider's secretKeys (its descriptor says which). */
+function inlineSecretKeys(root: MapNode, provider: string, providers: readonly ProviderSection[]): string[] {
   const dns = get(root, 'dns');
   const section = dns?.kind === 'map' ? get(dns, provider) : undefined;
   if (section?.kind !== 'map') return [];
-  return INLINE_SECRET_KEYS.flatMap((key) => {
+  const keys = providers.find((p) => p.name === provider)?.secretKeys ?? [];
+  return keys.flatMap((key) => {
     const node = get(section, key);
     return node?.kind === 'scalar' && typeof node.value === 'string' && node.value.trim() !== '' ? [node.path] : [];
   });

@@ -68,6 +68,8 @@ export interface ProviderSection {
   /** Fix for a missing section; undefined when the section may be left out (all keys optional). */
   readonly missingFix?: string;
   readonly ansible?: AnsibleAliases;
+  /** Keys whose value is a secret when written inline: a world-readable file holding one is warned about. */
+  readonly secretKeys?: readonly string[];
   /**
    * Validates `dns.<section key>` (defaults applied; undefined when the file has none and missingFix is
    * undefined). Reports every problem through `check`; returns a draft only when there were none.

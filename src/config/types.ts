@@ -117,6 +117,8 @@ export interface Config {
   server: string;
   /** PEM file with extra CAs trusted for the ACME server's HTTPS. */
   caBundle?: string;
+  /** The longest Retry-After of the CA waited for, ms (acme_retry_max_wait; absent: 60 s). */
+  acmeRetryMaxWaitMs?: number;
   /** External Account Binding for registering the account (absent: none). */
   eab?: EabConfig;
   stateDir: string;

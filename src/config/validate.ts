@@ -25,7 +25,7 @@ import type { CertificateConfig, Config, DnsCommon, KeyType, ServerAddress } fro
 import { KEY_TYPE_SPELLINGS, checkEmail, checkLineageName, normalizeDomain, parseAcmeServer, parseKeyType, parseServerAddress } from './values.js';
 
 export const KNOWN_KEYS = {
-  top: ['email', 'server', 'ca_bundle', 'state_dir', 'key_type', 'certificates', 'dns', ...RENEWAL_KEYS, ...CHECK_KEYS, 'eab', 'preferred_chain', 'reuse_key', 'profile', 'notify', 'cluster'],
+  top: ['email', 'server', 'ca_bundle', 'state_dir', 'key_type', 'certificates', 'dns', ...RENEWAL_KEYS, ...CHECK_KEYS, 'eab', 'preferred_chain', 'reuse_key', 'profile', 'notify', 'cluster', 'acme_retry_max_wait'],
   certificate: ['name', 'domains', 'key_type', 'server', 'email', 'eab', 'ca_bundle', 'preferred_chain', 'reuse_key', 'profile'],
   /** The dns section's own keys; each registered provider adds its section key (its name, or `section`). */
   dns: ['provider', 'resolvers', 'propagation_timeout', 'propagation_interval', 'propagation_check', 'nameserver_port', ...CHECK_DNS_KEYS],
@@ -70,6 +70,7 @@ export function validateTree(root: MapNode, options: TreeOptions): ValidationRes
   const email = validateEmail(check, root);
   const server = validateServer(check, root);
   const caBundle = check.path(root, 'ca_bundle', 'write the path of a PEM file with the CA certificates');
+  const retryWait = checkDuration(check, root, 'acme_retry_max_wait', 'acme_retry_max_wait');
   const eab = validateEab(check, get(root, 'eab'));
   const stateDir = check.path(root, 'state_dir', `write the absolute path of a directory (default ${DEFAULTS.state_dir})`);
   const keyType = validateKeyType(check, root, 'key_type') ?? 'ecdsa-p256';
@@ -95,6 +96,7 @@ export function validateTree(root: MapNode, options: TreeOptions): ValidationRes
     ...(email === undefined ? {} : { email }),
     server,
     ...(caBundle === undefined ? {} : { caBundle }),
+    ...(retryWait === undefined ? {} : { acmeRetryMaxWaitMs: retryWait.ms }),
     ...(eab === undefined ? {} : { eab }),
     stateDir,
     keyType,

@@ -56,23 +56,31 @@ export function groupByName(records: TxtRecord[]): Map<string, string[]> {
   return byName;
 }
 
+interface Lag {
+  address: ServerAddress;
+  missing: string[];
+}
+
 interface Check {
   fqdn: string;
   expected: string[];
   nameserver: Nameserver;
-  missing: string[];
+  /** Undefined once every address of the nameserver serves every value. */
+  lag: Lag | undefined;
 }
 
-/** One nameserver serves the values when any of its addresses answers with all of them. */
-async function poll(query: QueryFn, check: Check): Promise<string[]> {
-  let best = check.expected;
-  for (const address of check.nameserver.addresses) {
-    const reply = await query(address, check.fqdn, RRType.TXT).catch(() => undefined);
-    const missing = missingValues(reply, check.fqdn, check.expected);
-    if (missing.length === 0) return missing;
-    if (missing.length < best.length) best = missing;
-  }
-  return best;
+/**
+ * One nameserver serves the values only when every one of its addresses does: a CA may ask any of
+ * them (anycast sites, IPv4 and IPv6 behind one name). Returns the address that lags and what it
+ * lacks, or undefined when all of them serve everything.
+ */
+async function poll(query: QueryFn, check: Check): Promise<Lag | undefined> {
+  const replies = await Promise.all(check.nameserver.addresses.map(async (address) => ({
+    address,
+    missing: missingValues(await query(address, check.fqdn, RRType.TXT).catch(() => undefined), check.fqdn, check.expected),
+  })));
+  const lagging = replies.find((r) => r.missing.length > 0);
+  return lagging === undefined ? undefined : { address: lagging.address, missing: lagging.missing };
 }
 
 /**
@@ -113,7 +121,7 @@ async function waitUntilServed(records: TxtRecord[], opts: PropagationOptions, s
             fix: 'add A/AAAA records (or glue) for the nameserver, or check dns.resolvers',
           });
         }
-        return { fqdn, expected, nameserver, missing: expected };
+        return { fqdn, expected, nameserver, lag: { address: nameserver.addresses[0] as ServerAddress, missing: expected } };
       });
     }),
   ), signal);
@@ -121,9 +129,9 @@ async function waitUntilServed(records: TxtRecord[], opts: PropagationOptions, s
 
   let interval = opts.intervalMs;
   for (;;) {
-    const open = checks.filter((c) => c.missing.length > 0);
-    await abortable(Promise.all(open.map(async (c) => { c.missing = await poll(query, c); })), signal);
-    const pending = checks.filter((c) => c.missing.length > 0);
+    const open = checks.filter((c) => c.lag !== undefined);
+    await abortable(Promise.all(open.map(async (c) => { c.lag = await poll(query, c); })), signal);
+    const pending = checks.filter((c) => c.lag !== undefined);
     if (pending.length === 0) return;
     opts.onProgress?.(pending.map(describe));
     if (now() + interval > deadline) throw propagationTimeout(pending, opts.timeoutMs);
@@ -133,8 +141,8 @@ async function waitUntilServed(records: TxtRecord[], opts: PropagationOptions, s
 }
 
 function describe(c: Check): PendingCheck {
-  const where = c.nameserver.addresses.map(formatServer).join(', ');
-  return { fqdn: c.fqdn, nameserver: `${c.nameserver.name} (${where})`, missing: c.missing };
+  const lag = c.lag ?? { address: c.nameserver.addresses[0] as ServerAddress, missing: [] };
+  return { fqdn: c.fqdn, nameserver: `${c.nameserver.name} at ${formatServer(lag.address)}`, missing: lag.missing };
 }
 
 function propagationTimeout(pending: Check[], timeoutMs: number): GxitError {

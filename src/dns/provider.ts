@@ -46,11 +46,24 @@ export interface ProbeOptions {
    * nameservers here). The provider MUST remove the value after it settles, also when it throws.
    */
   whilePresent?(record: TxtRecord): Promise<void>;
+  /**
+   * Called with the probe value before it is sent (the run journals it there, so a crash mid-probe
+   * leaves it for the next run); when it throws, nothing is sent. A provider MUST call it.
+   */
+  beforeAdd?(record: TxtRecord): Promise<void>;
+  /** Called once the probe value was removed (or never written); the run clears its journal entry. */
+  afterRemove?(record: TxtRecord): Promise<void>;
 }
 
 export interface DnsProvider {
   /** The provider's name as written in dns.provider (its descriptor's name). */
   readonly name: string;
+  /**
+   * Where it writes, in one line without secrets (servers, zone, key name; a hosted zone): the
+   * journal records it so a later run can tell whether the configured provider still reaches the
+   * records an earlier run wrote. Defaults to the name.
+   */
+  readonly identity?: string;
   /**
    * Add all records, in as few requests as the API allows (one per zone).
    * MUST keep every existing value at the same names (foreign values, sibling challenges).
@@ -62,6 +75,12 @@ export interface DnsProvider {
    * never added or are already gone (cleanup after a partial failure), and safe to repeat.
    */
   cleanup(records: TxtRecord[], signal: AbortSignal): Promise<void>;
+  /**
+   * Remove exactly these values, which an earlier run (another process) may have added: unlike
+   * cleanup, the provider has no memory of them. Same rules as cleanup. When absent, cleanup is
+   * used: a provider whose cleanup only removes what this instance added MUST implement it.
+   */
+  removeLeftovers?(records: TxtRecord[], signal: AbortSignal): Promise<void>;
   /**
    * For check-dns: can we write at this name? Adds a unique probe value, runs opts.whilePresent,
    * and removes the value again whatever happened; never leaves it behind without saying so.

@@ -1,11 +1,12 @@
 /**
  * Running one hook: an argv list without a shell, or a string with /bin/sh -c; in its own process
  * group, so a timeout kills the hook and everything it started (SIGTERM, then SIGKILL after a grace
- * period). Never throws: every outcome, a missing program included, is a HookRun.
+ * period), and what it leaves running in the background is killed when it exits. Never throws: every outcome, a missing program included, is a HookRun.
  */
 import { spawn } from 'node:child_process';
 import { basename } from 'node:path';
 import type { HookCommand } from '../config/types.js';
+import { cleanOutputLine } from '../redact.js';
 import type { HookPhase } from './env.js';
 
 export interface HookRun {
@@ -93,8 +94,14 @@ export function runHook(hook: HookCommand, opts: HookRunOptions): Promise<HookRu
       finish({ ok: false, spawnError: error.code === 'ENOENT' ? `${program}: no such file` : error.code === 'EACCES' ? `${program}: permission denied (not executable?)` : error.message });
     });
     child.on('exit', (code, signal) => {
-      // A background process the hook started may keep stdout open: wait briefly for the rest of
-      // the output, not for the pipes to close.
+      // What the hook left running in its process group (a `cmd &` in the shell) ends with it: a
+      // hook is a step of the run, not a way to start daemons (those belong to systemd). SIGTERM
+      // now, SIGKILL after the grace period for what ignores it; a process that left the group
+      // (setsid) is out of reach by design.
+      killGroup('SIGTERM');
+      setTimeout(() => killGroup('SIGKILL'), opts.killGraceMs ?? 2000).unref();
+      // A background process may keep stdout open: wait briefly for the rest of the output, not
+      // for the pipes to close.
       setTimeout(() => {
         child.stdout?.destroy();
         child.stderr?.destroy();
@@ -118,7 +125,7 @@ export function describeHookFailure(run: HookRun, timeoutMs: number): string {
 
 /** The last lines of the output on one line: the cause is often just above the final complaint (nginx -t). */
 function outputTail(output: string): string | undefined {
-  const lines = output.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const lines = output.split('\n').map((l) => cleanOutputLine(l).trim()).filter((l) => l !== '');
   if (lines.length === 0) return undefined;
   const text = lines.slice(-3).join(' / ');
   return text.length > 400 ? `...${text.slice(-397)}` : text;

@@ -37,6 +37,8 @@ export interface OrderDeps {
   now: () => number;
   /** Bound of the cleanup after the run's signal; default 30 s. */
   cleanupTimeoutMs?: number;
+  /** The provider journals its records (journal.ts): what cleanup cannot remove, the next run does. */
+  journaled?: boolean;
 }
 
 export interface IssuedCertificate {
@@ -238,7 +240,10 @@ async function cleanupStep(run: OrderRun): Promise<void> {
     await deps.provider.cleanup(records, AbortSignal.timeout(deps.cleanupTimeoutMs ?? 30_000));
   } catch (error) {
     const where = [...new Set(records.map((r) => r.fqdn))].join(', ');
-    deps.reporter.warn(run.certificate.name, `could not remove the TXT records at ${where}: ${messageOf(error)}; remove them by hand`);
+    const then = deps.journaled
+      ? 'they stay in the DNS journal and the next issue, renew or check-dns run removes them'
+      : 'remove them by hand';
+    deps.reporter.warn(run.certificate.name, `could not remove the TXT records at ${where}: ${messageOf(error)}; ${then}`);
   }
 }
 

@@ -69,8 +69,9 @@ export async function loadOrderingBase(config: Config, opts: OrderingOptions): P
 
 /** The ordering side for the CA in `config.server` (a dry run's differs from the configured one). */
 export async function buildOrdering(base: OrderingBase, config: Config, store: LineageStore, reporter: Reporter): Promise<Ordering> {
-  const [{ orderSession }, { resolveChallengeTarget }, { waitForPropagation }, { lookupServers }] = await Promise.all([
+  const [{ orderSession }, { DEFAULT_RETRY_POLICY }, { resolveChallengeTarget }, { waitForPropagation }, { lookupServers }] = await Promise.all([
     import('../acme/session.js'),
+    import('../acme/retry.js'),
     import('../dns/challenge-name.js'),
     import('../dns/propagation.js'),
     import('../dns/resolver.js'),
@@ -81,6 +82,7 @@ export async function buildOrdering(base: OrderingBase, config: Config, store: L
     ...(config.email === undefined ? {} : { email: config.email }),
     ...(config.eab === undefined ? {} : { eab: config.eab }),
     backoff: { attempts: 25, minMs: 50, maxMs: 4000 },
+    retry: { ...DEFAULT_RETRY_POLICY, maxWaitMs: config.acmeRetryMaxWaitMs ?? DEFAULT_RETRY_POLICY.maxWaitMs },
     onAccount: (reRegister) => reporter.step('*', 'account', reRegister ? 'registering the account again' : `account at ${config.server}`),
   });
   return {

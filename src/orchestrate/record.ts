@@ -19,3 +19,10 @@ export async function recordAri(store: Store, name: string, ari: RenewalAriState
   await store.writeLineageState(state, options);
   return state;
 }
+
+/** A dry run that worked: the lineage's failed last run no longer stands (no new version is stored). */
+export async function clearFailure(store: Store, name: string, at: string, options: WriteOptions = {}): Promise<void> {
+  const lineage = await store.readLineage(name);
+  if (lineage === undefined || lineage.state.lastRun?.ok !== false) return;
+  await store.writeLineageState({ ...lineage.state, lastRun: { at, ok: true } }, options);
+}

@@ -24,7 +24,8 @@ import { abortError, anySignal } from './abort.js';
 import { decide, refreshAri, idleReport, type Decision, type DecideDeps, type RunOptions } from './decide.js';
 import { dryRunStore, lineageStore, type LineageStore } from './lineage-store.js';
 import { orderLineage, type ChallengeDns, type LineageResult } from './order.js';
-import { recordRun } from './record.js';
+import { journaled, sweepLeftovers } from './journal.js';
+import { clearFailure, recordRun } from './record.js';
 import { initialReport, type CycleReport, type LineageReport } from './report.js';
 import type { Reporter } from './reporter.js';
 
@@ -60,6 +61,11 @@ export interface RunDeps {
   onLockWait?: (holder: LockHolderInfo | undefined) => void;
   onHookOutput?: (phase: HookPhase, label: string, text: string) => void;
   cleanupTimeoutMs?: number;
+  /**
+   * The configured DNS provider alone, for removing what earlier runs left in the journal before
+   * anything else; without it leftovers are only reported.
+   */
+  leftoverProvider?: () => Promise<DnsProvider>;
 }
 
 const NO_HOOKS: HooksConfig = { pre: [], deploy: [], post: [], onFailure: [], timeoutMs: DEFAULT_HOOK_TIMEOUT_SECONDS * 1000 };
@@ -117,6 +123,7 @@ class RunState {
   }
 
   async execute(): Promise<CycleReport> {
+    await this.sweep();
     // Decide again under the lock: another run may have renewed while this one waited.
     const decision = await decide(this.decideDeps(), this.opts);
     this.decision = decision;
@@ -129,6 +136,22 @@ class RunState {
     if (decision.ordered.length > 0) await this.postHooks();
     if (!this.opts.dryRun) await this.notify(decision);
     return this.report();
+  }
+
+  /** First of all, under the lock: remove the TXT values earlier runs left behind (journal.ts). */
+  async sweep(): Promise<void> {
+    const journal = this.deps.store.journal;
+    if (journal === undefined) return;
+    const load = this.deps.leftoverProvider;
+    await this.keep('*', 'could not remove the TXT records earlier runs left behind', () =>
+      sweepLeftovers({
+        journal,
+        provider: load ?? (() => Promise.reject(new GxitError('INTERNAL', 'no provider to remove them with'))),
+        signal: this.signal,
+        reporter: this.deps.reporter,
+        ...(this.deps.cleanupTimeoutMs === undefined ? {} : { timeoutMs: this.deps.cleanupTimeoutMs }),
+      }),
+    );
   }
 
   /** notify: one message per failure/renewal/expiry; one that cannot be sent is a warning only. */
@@ -204,11 +227,16 @@ class RunState {
     // One ordering (ACME session and account) per CA and EAB kid; the first is loaded before the pre
     // hooks so a configuration problem fails the command before anything runs.
     const orderings = new Map<string, Promise<Ordering>>();
+    // Every TXT value goes through the DNS journal first (journal.ts), when the store keeps one.
+    const journal = this.deps.store.journal;
+    const journalContext = journal === undefined ? undefined : { journal, command: this.opts.mode, write: this.write, now: () => new Date(this.now()) };
     const orderingFor = (ca: CaSettings): Promise<Ordering> => {
       const key = accountKeyOf(ca);
       let found = orderings.get(key);
       if (found === undefined) {
-        found = this.deps.ordering(withCa(this.orderConfig, ca), store);
+        found = this.deps.ordering(withCa(this.orderConfig, ca), store).then((o) =>
+          journalContext === undefined ? o : { ...o, provider: journaled(o.provider, journalContext) },
+        );
         orderings.set(key, found);
       }
       return found;
@@ -255,6 +283,7 @@ class RunState {
             server: ca.server,
             now: this.now,
             ...(this.deps.cleanupTimeoutMs === undefined ? {} : { cleanupTimeoutMs: this.deps.cleanupTimeoutMs }),
+            journaled: journal !== undefined,
           },
           decision.replaces.get(name),
         );
@@ -319,6 +348,8 @@ class RunState {
 
     if (this.opts.dryRun) {
       entry.status = 'dry-run';
+      // A successful run of any kind clears an earlier failure (status stops warning about it).
+      await this.keep(result.name, 'could not record the success', () => clearFailure(this.deps.store, result.name, at, this.write));
       if (this.opts.runDeployHooks && this.hooks.deploy.length > 0) {
         const lineage = this.hookLineage(result.name, result.domains, liveVersion);
         const runs = await this.phase(this.hooks.deploy, { phase: 'deploy', dryRun: true, lineage });

@@ -7,6 +7,7 @@ import { X509Certificate } from 'node:crypto';
 import { messageOf } from '../errors.js';
 import type { Store, StoredLineage } from '../store/contract.js';
 import { ariCertId } from './cert-id.js';
+import { liveFileProblems } from './health.js';
 
 export interface LiveCertificate {
   /** Hex, as node:crypto prints it. */
@@ -27,7 +28,7 @@ export interface LineageSnapshot {
   lineage?: StoredLineage;
   /** The live certificate (store.readLive). */
   certificate?: LiveCertificate;
-  /** Why the live certificate could not be read (missing link, broken file). */
+  /** Why the live files are not fit to serve (missing link, unreadable, unparsable or mismatched file: health.ts). */
   problem?: string;
 }
 
@@ -66,6 +67,8 @@ export async function readSnapshot(store: Store, name: string): Promise<LineageS
   try {
     const live = await store.readLive(name);
     if (live === undefined) return { name, lineage, problem: `cannot read ${where}: no live certificate` };
+    const problems = liveFileProblems(live);
+    if (problems.length > 0) return { name, lineage, problem: `${store.livePaths(name).dir}: ${problems.join('; ')}` };
     return { name, lineage, certificate: describeCertificate(live.certPem) };
   } catch (error) {
     return { name, lineage, problem: `cannot read ${where}: ${messageOf(error)}` };

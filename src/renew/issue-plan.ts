@@ -12,7 +12,7 @@ export interface LineageFacts {
   profile?: string;
 }
 
-export type PlanReason = 'new' | 'expanded' | 'domains-changed' | 'key-type-changed' | 'ca-changed' | 'profile-changed' | 'revoked' | 'forced' | 'due';
+export type PlanReason = 'new' | 'expanded' | 'domains-changed' | 'key-type-changed' | 'ca-changed' | 'profile-changed' | 'revoked' | 'forced' | 'due' | 'broken';
 
 export interface PlanItem {
   certificate: CertificateConfig;

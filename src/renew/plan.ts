@@ -68,9 +68,10 @@ export function planRenewal(
     const redeploy = deploy?.ok === false && deploy.version === snapshot.lineage?.liveVersion;
     const item: RenewPlanItem = { certificate, snapshot, ariCheck: false, redeploy, ...(replaces === undefined ? {} : { replaces }) };
     if (reason !== undefined) return { ...item, issueReason: reason };
-    if (cert === undefined) {
-      // A lineage whose live certificate cannot be read is repaired by a new order.
-      return { ...item, due: { due: true, basis: 'expired', dueAtMs: nowMs, detail: snapshot.problem ?? 'the live certificate is missing' } };
+    if (cert === undefined || snapshot.problem !== undefined) {
+      // A lineage whose live files are broken (health.ts) is repaired by a new order, by issue as well as renew.
+      const detail = snapshot.problem ?? 'the live certificate is missing';
+      return { ...item, issueReason: 'broken', due: { due: true, basis: 'expired', dueAtMs: nowMs, detail } };
     }
     const due = decideDue(cert, ari, nowMs, opts.renewBeforeDays === undefined ? {} : { renewBeforeDays: opts.renewBeforeDays });
     return { ...item, due, ariCheck: sameCa && ariCheckDue(ari, cert.certId, nowMs, cert.notAfterMs) };

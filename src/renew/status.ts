@@ -34,8 +34,14 @@ export interface LineageStatusEntry {
   revoked?: { at: string; reason: string; serial: string };
   /** The live certificate cannot be read. */
   problem?: string;
-  /** Expired, failed last run, broken live certificate or failed deploy: what a monitor should alert on. */
+  /**
+   * False when a monitor should alert: expired, broken live certificate, failed deploy, or due and
+   * its last renewal attempt failed. A failed run of a certificate that is not due (a forced or dry
+   * run) is only a warning: the certificate in use is fine and renew tries again in time.
+   */
   healthy: boolean;
+  /** Worth a look, but not an alert. */
+  warnings: string[];
 }
 
 const DAY = 86_400_000;
@@ -83,8 +89,14 @@ export function lineageStatus(
  ...(revoked === undefined ? {} : { revoked: { at: revoked.at, reason: revoked.reason, serial: revoked.serial } }),
     ...(snapshot.problem === undefined ? {} : { problem: snapshot.problem }),
     healthy: true,
+    warnings: [],
   };
-  entry.healthy = revoked === undefined && !expired && lastRun?.ok !== false && snapshot.problem === undefined && runs.deploy?.ok !== false;
+  const failedRun = lastRun?.ok === false;
+  const due = decision?.due ?? true;
+  entry.healthy = revoked === undefined && !expired && !(failedRun && due) && snapshot.problem === undefined && runs.deploy?.ok !== false;
+  if (failedRun && !due) {
+    entry.warnings.push(`the last run (${lastRun.at}) failed: ${lastRun.error ?? '?'}; the certificate is not due, renew tries again before it is`);
+  }
   return entry;
 }
 
@@ -94,7 +106,7 @@ export function stateWord(entry: LineageStatusEntry): string {
   if (entry.problem !== undefined) return 'broken';
   if (entry.revoked !== undefined) return 'REVOKED';
   if (entry.expired) return 'EXPIRED';
-  if (entry.lastRun?.ok === false) return 'FAILED';
+  if (entry.lastRun?.ok === false && entry.due?.due !== false) return 'FAILED';
   if (entry.deploy?.ok === false) return 'NOT DEPLOYED';
   if (entry.due?.due) return 'due';
   return 'ok';
@@ -109,7 +121,7 @@ export function prometheusText(entries: readonly LineageStatusEntry[]): string {
     { name: 'gxit_cert_last_run_success', help: '1 when the last issuance or renewal run of the lineage succeeded, 0 when it failed.', value: (e) => (e.lastRun === undefined ? undefined : e.lastRun.ok ? 1 : 0) },
     { name: 'gxit_cert_deploy_success', help: '1 when the deploy hooks and served-certificate check of the newest certificate succeeded, 0 when not.', value: (e) => (e.deploy === undefined ? undefined : e.deploy.ok ? 1 : 0) },
     { name: 'gxit_cert_due', help: '1 when the lineage is due for renewal.', value: (e) => (e.due === undefined ? undefined : e.due.due ? 1 : 0) },
-    { name: 'gxit_cert_healthy', help: '0 when the lineage is revoked, expired, its last run failed, its deploy failed or its live certificate is unreadable.', value: (e) => (e.issued ? (e.healthy ? 1 : 0) : undefined) },
+    { name: 'gxit_cert_healthy', help: '0 when the lineage is revoked, expired, due and its last run failed, its deploy failed or its live certificate is unreadable.', value: (e) => (e.issued ? (e.healthy ? 1 : 0) : undefined) },
   ];
   const lines: string[] = [];
   for (const metric of metrics) {

@@ -119,6 +119,56 @@ export interface Store {
    * The backup MUST be complete before anything is removed, and as private as a key (0600).
    */
   removeLineage(name: string, options?: WriteOptions): Promise<{ backup: string } | undefined>;
+
+  /**
+   * The DNS change journal of this node (the host the run is on): the TXT values a run is about to
+   * write, so that a run killed before its cleanup has them removed by the next one. Optional: a
+   * store without it gets no crash recovery of DNS records (the flow still cleans up normally).
+   */
+  readonly journal?: DnsJournal;
+}
+
+/** One TXT value as the journal keeps it (the DnsProvider's TxtRecord, without importing the DNS core). */
+export interface JournalRecord {
+  fqdn: string;
+  value: string;
+  /** The domain the value validates, when known (hook-style providers pass it on). */
+  domain?: string;
+}
+
+/** One batch of TXT values a run was about to write through one provider. */
+export interface JournalEntry {
+  /** Unique, chosen by the writer; a backend may use it as a file name or key ([a-z0-9-]{1,64}). */
+  id: string;
+  /** The provider's name (dns.provider) that writes the values. */
+  provider: string;
+  /** Where that provider writes (servers, zone, key name, hosted zone): never a secret. */
+  identity: string;
+  records: JournalRecord[];
+  /** The command that wrote the entry (issue, renew, check-dns). */
+  command: string;
+  /** The writing process, so that an entry of a run still alive is left to that run. */
+  pid: number;
+  hostname: string;
+  /** ISO 8601. */
+  createdAt: string;
+}
+
+/**
+ * What every journal implementation MUST guarantee:
+ * - `record` resolves only once the entry is durable (fsynced, committed): a crash right after it
+ *   still leaves the entry for the next run. Recording an existing id replaces that entry atomically.
+ * - `clear` of an unknown id is not an error; `list` returns complete entries only, oldest first.
+ * - The journal is per node: entries of one host are never listed on another (each host's
+ *   provider credentials and runs are its own).
+ * - Failures are GxitErrors (STORE_IO, LOCK_LOST when a write's fence is aborted).
+ */
+export interface DnsJournal {
+  record(entry: JournalEntry, options?: WriteOptions): Promise<void>;
+  clear(id: string): Promise<void>;
+  list(): Promise<JournalEntry[]>;
+  /** Where the journal is kept, for messages; never a secret. */
+  readonly location: string;
 }
 
 /** Which account of a directory a key belongs to (see readAccount). */

@@ -259,3 +259,30 @@ export async function sweepTempFiles(fs: StoreFs, dir: string): Promise<void> {
     if (isTempName(fileName)) await fs.unlink(join(dir, fileName)).catch(() => undefined);
   }
 }
+
+/**
+ * The one symlink rule under state_dir: the directories the store reads and writes (live/, archive/,
+ * renewal/ and each lineage's live/<name>, archive/<name>) must be real directories, never symlinks.
+ * Followed, a symlinked live/ makes the relative ../../archive links resolve from the link's target
+ * (every link dangles) and a symlinked archive/ puts private keys outside state_dir; refusing is the
+ * only rule that keeps both the links and the keys where certbot's layout says. Missing is fine.
+ * (The live/<name>/*.pem links themselves are symlinks by design; their targets are checked on read.)
+ */
+export async function refuseSymlinkedDirs(fs: StoreFs, dirs: readonly string[]): Promise<void> {
+  for (const dir of dirs) {
+    let isLink: boolean;
+    try {
+      isLink = (await fs.lstat(dir)).isSymbolicLink();
+    } catch (error) {
+      const errno = errnoOf(error);
+      if (errno === 'ENOENT' || errno === 'ENOTDIR') continue;
+      throw storeIoError('inspect', dir, error);
+    }
+    if (isLink) {
+      throw new GxitError('STORE_IO', `${dir} is a symbolic link; gxit-cert does not follow symlinked directories under state_dir`, {
+        subject: dir,
+        fix: `Replace the link ${dir} with the directory it points at (or point state_dir at the real location).`,
+      });
+    }
+  }
+}

@@ -237,3 +237,9 @@ These files are symbolic links into ../../archive/<name>/ and are switched atomi
 one by one, when gxit-cert stores a new version. Point your server at these paths,
 never at the numbered files in archive/, and do not move or rename them.
 `;
+
+/** The directories of state_dir that must not be symlinks (fs.ts refuseSymlinkedDirs), outermost first. */
+export function storeDirs(stateDir: string, name?: string): string[] {
+  const roots = [liveRoot(stateDir), archiveRoot(stateDir), renewalRoot(stateDir)];
+  return name === undefined ? roots : [...roots, livePaths(stateDir, name).dir, archiveDir(stateDir, name)];
+}

@@ -19,6 +19,7 @@ import {
   readDirIfAny,
   readFileIfAny,
   readLinkIfAny,
+  refuseSymlinkedDirs,
   replaceSymlink,
   storeIoError,
   sweepTempFiles,
@@ -38,6 +39,7 @@ import {
   PUBLIC_MODE,
   renewalFile,
   renewalRoot,
+  storeDirs,
   versionOfLinkTarget,
   type LivePaths,
   type PemKind,
@@ -86,6 +88,7 @@ function pemOf(files: CertificateFiles, kind: PemKind): string {
 
 export async function readLineageState(fs: StoreFs, stateDir: string, name: string): Promise<LineageState | undefined> {
   checkLineageName(name);
+  await refuseSymlinkedDirs(fs, storeDirs(stateDir, name));
   const path = renewalFile(stateDir, name);
   const text = await readFileIfAny(fs, path);
   return text === undefined ? undefined : parseLineageState(text, name, path);
@@ -102,6 +105,7 @@ export async function readLineage(fs: StoreFs, stateDir: string, name: string): 
 
 /** Names of all lineages (renewal/*.json), sorted. */
 export async function listLineages(fs: StoreFs, stateDir: string): Promise<string[]> {
+  await refuseSymlinkedDirs(fs, storeDirs(stateDir));
   const names: string[] = [];
   for (const fileName of await readDirIfAny(fs, renewalRoot(stateDir))) {
     if (fileName.startsWith('.') || !fileName.endsWith('.json')) continue;
@@ -113,6 +117,7 @@ export async function listLineages(fs: StoreFs, stateDir: string): Promise<strin
 /** Replace renewal/<name>.json (lastRun after a failure, ARI updates). The caller holds the lock. */
 export async function writeLineageState(fs: StoreFs, stateDir: string, state: LineageState): Promise<void> {
   checkLineageName(state.name);
+  await refuseSymlinkedDirs(fs, storeDirs(stateDir, state.name));
   await ensureDir(fs, renewalRoot(stateDir));
   await writeFileAtomic(fs, renewalFile(stateDir, state.name), serializeLineageState(state), { mode: PUBLIC_MODE });
 }

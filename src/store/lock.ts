@@ -16,6 +16,7 @@ import * as fsp from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { GxitError } from '../errors.js';
+import { isFileReadError, readBoundedText } from '../files/read.js';
 import { ensureDir, errnoOf, nodeFs, storeIoError } from './fs.js';
 import { lockPath } from './layout.js';
 
@@ -139,11 +140,12 @@ interface Observed {
 /** Read the lock file; undefined when it vanished meanwhile. */
 async function observe(path: string): Promise<Observed | undefined> {
   try {
-    const stat = await fsp.stat(path);
-    const holder = parseLockFile(await fsp.readFile(path, 'utf8'));
+    // lstat, then the bounded reader: a FIFO, device or huge file there is one error line, never a hang.
+    const stat = await fsp.lstat(path);
+    const holder = parseLockFile(await readBoundedText(path, { kind: 'lock' }));
     return { holder, mtimeMs: stat.mtimeMs };
   } catch (error) {
-    if (errnoOf(error) === 'ENOENT') return undefined;
+    if (errnoOf(error) === 'ENOENT' || (isFileReadError(error) && error.problem === 'missing')) return undefined;
     throw storeIoError('read the lock', path, error);
   }
 }
@@ -209,10 +211,10 @@ async function takeOver(path: string, content: string, now: () => number, staleM
 /** A guard left by a process that died in the middle of a takeover. */
 async function clearStaleGuard(guard: string, nowMs: number, staleMs: number): Promise<void> {
   try {
-    const stat = await fsp.stat(guard);
+    const stat = await fsp.lstat(guard);
     let pidAlive: boolean | undefined;
     try {
-      const value = JSON.parse(await fsp.readFile(guard, 'utf8')) as { pid?: unknown; hostname?: unknown };
+      const value = JSON.parse(await readBoundedText(guard, { kind: 'lock' })) as { pid?: unknown; hostname?: unknown };
       if (typeof value.pid === 'number' && value.pid >= 1 && value.hostname === hostname()) pidAlive = isPidAlive(value.pid);
     } catch {
       pidAlive = undefined;

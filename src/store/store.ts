@@ -3,8 +3,10 @@
  */
 import { promoteAccountKey, readAccount, stageAccountKey, writeAccountKey, writeAccountUrl } from './accounts.js';
 import { lockLostError, StoreConflictError, type CertificateFiles, type CommitResult, type Store, type WriteOptions } from './contract.js';
-import { nodeFs, readFileIfAny, readLinkIfAny, type StoreFs } from './fs.js';
-import { accountDir, archivePaths, checkLineageName, livePaths, versionOfLinkTarget, type LivePaths } from './layout.js';
+import { nodeFs, readFileIfAny, readLinkIfAny, refuseSymlinkedDirs, type StoreFs } from './fs.js';
+import { GxitError } from '../errors.js';
+import { accountDir, archivePaths, checkLineageName, livePaths, storeDirs, versionOfLinkTarget, type LivePaths } from './layout.js';
+import { fileJournal } from './journal.js';
 import { removeLineageFiles } from './remove.js';
 import { commitLineage, listLineages, readLineage, readLineageState, writeLineageState } from './lineage.js';
 
@@ -31,10 +33,13 @@ function checkFence(options: WriteOptions | undefined, what: string): void {
 /** The live version's PEM texts, read from the archive files the cert link points at (one version, never a mix). */
 async function readLive(fs: StoreFs, stateDir: string, name: string): Promise<CertificateFiles | undefined> {
   checkLineageName(name);
+  await refuseSymlinkedDirs(fs, storeDirs(stateDir, name));
   const live = livePaths(stateDir, name);
   const target = await readLinkIfAny(fs, live.cert);
   if (target === undefined) return undefined;
   const version = versionOfLinkTarget(target, name, 'cert');
+  // Servers read the live links, not the archive: each must point at the cert link's version.
+  if (version !== undefined) await checkLinksAgree(fs, live, name, version);
   const paths = version === undefined ? live : archivePaths(stateDir, name, version);
   const [certPem, chainPem, fullchainPem, privkeyPem] = await Promise.all([
     readFileIfAny(fs, paths.cert),
@@ -48,11 +53,24 @@ async function readLive(fs: StoreFs, stateDir: string, name: string): Promise<Ce
   return { certPem, chainPem, fullchainPem, privkeyPem };
 }
 
+async function checkLinksAgree(fs: StoreFs, live: LivePaths, name: string, version: number): Promise<void> {
+  for (const kind of ['privkey', 'chain', 'fullchain'] as const) {
+    const target = await readLinkIfAny(fs, live[kind]);
+    if (target !== undefined && versionOfLinkTarget(target, name, kind) === version) continue;
+    const what = target === undefined ? 'is missing' : `points at ${target}, not at version ${version} like cert.pem`;
+    throw new GxitError('STORE_IO', `${live[kind]} ${what}`, {
+      subject: live[kind],
+      fix: `Run renew (or issue) to store a consistent version of ${name}.`,
+    });
+  }
+}
+
 export function createStore(stateDir: string, deps: StoreDeps = {}): FileStore {
   const fs = deps.fs ?? nodeFs;
   const now = deps.now ?? (() => new Date());
   return {
     stateDir,
+    journal: fileJournal(fs, stateDir),
     readAccount: (directoryUrl, eabKid) => readAccount(fs, stateDir, directoryUrl, eabKid),
     writeAccountKey: async (directoryUrl, pem, options) => {
       checkFence(options, `storing the account key for ${directoryUrl}`);
@@ -73,6 +91,9 @@ export function createStore(stateDir: string, deps: StoreDeps = {}): FileStore {
     },
     removeLineage: async (name, options) => {
       checkFence(options, `removing lineage ${name}`);
+      // The symlink rule holds here too: rm through a symlinked live/ would delete outside state_dir.
+      checkLineageName(name);
+      await refuseSymlinkedDirs(fs, storeDirs(stateDir, name));
       return removeLineageFiles(stateDir, name, now());
     },
     readLineage: async (name) => {

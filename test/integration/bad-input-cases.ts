@@ -41,6 +41,8 @@ export interface BadInputCase {
   /** Command line; default `status -c <config>`. */
   args?: (ctx: CaseContext) => string[];
   env?: Record<string, string>;
+  /** Text that must not appear in the output (raw escape sequences, say). */
+  absent?: string[];
   /** Expected exit code. */
   exit: 0 | 1 | 2;
   /**
@@ -126,7 +128,6 @@ const STRING_KEYS = [
   'key_type',
   'dns.provider',
   'dns.expect_target',
-  'dns.rfc2136.server',
   'dns.rfc2136.name',
   'dns.rfc2136.algorithm',
   'dns.rfc2136.secret_file',
@@ -144,6 +145,18 @@ for (const key of STRING_KEYS) {
   for (const [what, value] of WRONG_FOR_STRING) {
     add({ group: 'wrong type', name: `${key} is ${what}`, edit: (c) => setPath(c, key, value), exit: 2, error: names(key) });
   }
+}
+
+// dns.rfc2136.server: one address or host name, or a non-empty list of them.
+const WRONG_FOR_SERVERS: [string, unknown][] = [
+  ...WRONG_FOR_STRING.filter(([what]) => what !== 'a list'),
+  ['an empty list', []],
+  ['a list with a mapping', ['127.0.0.1', { a: 1 }]],
+  ['a list with an empty string', ['127.0.0.1', '']],
+  ['a list with a bad host name', ['127.0.0.1', 'bad host!']],
+];
+for (const [what, value] of WRONG_FOR_SERVERS) {
+  add({ group: 'wrong type', name: `dns.rfc2136.server is ${what}`, edit: (c) => setPath(c, 'dns.rfc2136.server', value), exit: 2, error: names('dns.rfc2136.server') });
 }
 
 // Keys whose value must be a number in a range.
@@ -186,6 +199,29 @@ for (const rule of NUMBER_KEYS) {
     });
   }
   if (rule.integer) add({ group: 'range', name: `${rule.key} is 1.5`, edit: (c) => setPath(c, rule.key, 1.5), exit: 2, error: names(rule.key) });
+}
+
+// Provider sections' timeouts have their ranges too (config/durations.ts): past 2^31-1 ms, zero or negative is refused naming the key.
+const PROVIDER_TIMEOUTS: [string, Record<string, unknown>, number][] = [
+  ['exec', { command: '/bin/true' }, 3600],
+  ['acme-dns', { api: 'https://127.0.0.1:1/', credentials_file: '/nonexistent/acme-dns.json' }, 300],
+  ['cloudflare', { api_token_env: 'GXIT_TEST_CF_TOKEN' }, 300],
+];
+for (const [provider, section, max] of PROVIDER_TIMEOUTS) {
+  for (const value of [3_000_000, max + 1, 0, -5]) {
+    add({
+      group: 'range',
+      name: `dns.${provider}.timeout is ${value}`,
+      edit: (c) => {
+        setPath(c, 'dns.provider', provider);
+        setPath(c, 'dns.rfc2136', undefined);
+        setPath(c, `dns.${provider}`, { ...section, timeout: value });
+      },
+      env: { GXIT_TEST_CF_TOKEN: 'cf-token-for-the-table-0123456789abcdef' },
+      exit: 2,
+      error: new RegExp(`dns\\.${provider.replace('-', '\\-')}\\.timeout: ${value} is not from 0\\.001 to ${max}\\b`),
+    });
+  }
 }
 
 // Keys whose value must be true or false.
@@ -364,6 +400,47 @@ add({
   exit: 2,
   error: /dns\.rfc2136\.zone: \(a value that looks like a secret, not shown\)/,
   secrets: ['wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'],
+});
+
+add({
+  group: 'secret leak',
+  name: 'the TSIG secret written as a key of a certificate',
+  edit: (c, ctx) => setPath(c, `certificates.0.${ctx.labSecret}`, 1),
+  exit: 2,
+  error: /certificates\[0\]\.\(a key that is not a name, not shown\): unknown key/,
+});
+add({
+  group: 'secret leak',
+  name: 'the TSIG secret written as a key under hooks',
+  edit: (c, ctx) => setPath(c, `hooks.${ctx.labSecret}`, 'x'),
+  exit: 2,
+  error: /hooks\.\(a key that is not a name, not shown\): unknown key/,
+});
+
+// Hook output is printed without ANSI escapes or raw control characters (cleanOutputLine).
+add({
+  group: 'hook output',
+  name: 'a failing pre hook that prints ANSI escapes and control characters',
+  state: true,
+  edit: (c) => setPath(c, 'hooks.pre', ["printf '\\033[31mred\\033[0m \\033]0;owned\\007 bell\\007 end\\n'; exit 3"]),
+  args: (ctx) => ['issue', '--force', ...config(ctx)],
+  exit: 1,
+  error: 'report',
+  report: /pre hook .*failed with exit code 3: red {2}bell\\u0007 end; no order was placed/,
+  absent: ['\u001b', '\u0007'],
+  timeoutMs: 30_000,
+});
+add({
+  group: 'hook output',
+  name: 'a failing pre hook that prints a fake error line after a carriage return',
+  state: true,
+  edit: (c) => setPath(c, 'hooks.pre', ["printf 'x\\rerror: all good\\033[2K\\n'; exit 4"]),
+  args: (ctx) => ['issue', '--force', ...config(ctx)],
+  exit: 1,
+  error: 'report',
+  report: /pre hook .*failed with exit code 4: x\\u000derror: all good; no order was placed/,
+  absent: ['\u001b', '\r'],
+  timeoutMs: 30_000,
 });
 
 // TSIG secret sources.
@@ -605,14 +682,34 @@ const STATE_CASES: { what: string; prepare: (ctx: CaseContext) => void; args?: (
   { what: 'cert.pem a link to a FIFO', prepare: (ctx) => { const f = path.join(ctx.dir, 'pem.fifo'); fifo(f); relink(ctx, 'cert.pem', f); }, exit: 1, error: 'report', report: /broken|regular/, liveUnchanged: false },
   { what: 'cert.pem a link outside state_dir', prepare: (ctx) => relink(ctx, 'cert.pem', '/etc/hostname'), exit: 1, error: 'report', report: /broken|outside/, liveUnchanged: false },
   { what: 'cert.pem a directory', prepare: (ctx) => relink(ctx, 'cert.pem', ctx.dir), exit: 1, error: 'report', report: /broken|regular/, liveUnchanged: false },
-  { what: 'privkey.pem truncated', prepare: (ctx) => rewriteTarget(ctx, 'privkey.pem', (old) => old.slice(0, 40)), exit: 1, error: 'report', report: /broken/, pendingFix: 'issue 15 item 7 (health check of live files)' },
-  { what: 'privkey.pem of another key', prepare: (ctx) => rewriteTarget(ctx, 'privkey.pem', () => execFileSync('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256']).toString()), exit: 1, error: 'report', report: /broken/, pendingFix: 'issue 15 item 7 (health check of live files)' },
-  { what: 'fullchain.pem truncated', prepare: (ctx) => rewriteTarget(ctx, 'fullchain.pem', (old) => old.slice(0, Math.floor(old.length / 2))), exit: 1, error: 'report', report: /broken/, pendingFix: 'issue 15 item 7 (health check of live files)' },
-  { what: 'chain.pem garbage', prepare: (ctx) => rewriteTarget(ctx, 'chain.pem', () => 'garbage\n'), exit: 1, error: 'report', report: /broken/, pendingFix: 'issue 15 item 7 (health check of live files)' },
-  { what: 'live/<name> a link elsewhere', prepare: (ctx) => { const d = path.join(ctx.stateDir, 'live', ctx.lineage); const moved = path.join(ctx.dir, 'moved-live'); execFileSync('mv', [d, moved]); symlinkSync(moved, d); }, exit: 1, error: 'report', report: /broken/, pendingFix: 'issue 15 item 6 (one symlink rule under state_dir: the store follows a symlinked live/<name>)', liveUnchanged: false },
-  { what: 'issue (not forced) with cert.pem garbage', prepare: (ctx) => rewriteTarget(ctx, 'cert.pem', () => 'garbage\n'), args: (ctx) => ['issue', ...config(ctx)], exit: 1, error: /broken|cert\.pem/, pendingFix: 'issue 15 item 7 (issue without --force orders a new version for a broken lineage)' },
-  { what: 'issue (not forced) with cert.pem dangling', prepare: (ctx) => relink(ctx, 'cert.pem', '../../archive/gone/cert9.pem'), args: (ctx) => ['issue', ...config(ctx)], exit: 1, error: /broken|cert\.pem/, pendingFix: 'issue 15 item 7 (issue without --force orders a new version for a broken lineage)', liveUnchanged: false },
-  { what: 'the lock file a FIFO', prepare: (ctx) => { const f = path.join(ctx.stateDir, '.lock'); rmSync(f, { force: true }); fifo(f); }, args: (ctx) => ['renew', '--force', '--dry-run', ...config(ctx)], exit: 1, error: /lock/, pendingFix: 'issue 15 item 3 (FIFO lock file: bounded reader in store/lock.ts observe)', timeoutMs: 4_000 },
+  { what: 'privkey.pem truncated', prepare: (ctx) => rewriteTarget(ctx, 'privkey.pem', (old) => old.slice(0, 40)), exit: 1, error: 'report', report: /broken/ },
+  { what: 'privkey.pem of another key', prepare: (ctx) => rewriteTarget(ctx, 'privkey.pem', () => execFileSync('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256']).toString()), exit: 1, error: 'report', report: /broken/ },
+  { what: 'fullchain.pem truncated', prepare: (ctx) => rewriteTarget(ctx, 'fullchain.pem', (old) => old.slice(0, Math.floor(old.length / 2))), exit: 1, error: 'report', report: /broken/ },
+  { what: 'chain.pem garbage', prepare: (ctx) => rewriteTarget(ctx, 'chain.pem', () => 'garbage\n'), exit: 1, error: 'report', report: /broken/ },
+  { what: 'live/<name> a link elsewhere', prepare: (ctx) => { const d = path.join(ctx.stateDir, 'live', ctx.lineage); const moved = path.join(ctx.dir, 'moved-live'); execFileSync('mv', [d, moved]); symlinkSync(moved, d); }, exit: 1, error: /symbolic link/ },
+  // issue without --force repairs a broken lineage with a new version (it is not "current").
+  { what: 'issue (not forced) with cert.pem garbage', prepare: (ctx) => rewriteTarget(ctx, 'cert.pem', () => 'garbage\n'), args: (ctx) => ['issue', ...config(ctx)], exit: 0, error: 'report', report: /issued version 2 .*broken/, liveUnchanged: false, timeoutMs: 60_000 },
+  { what: 'issue (not forced) with cert.pem dangling', prepare: (ctx) => relink(ctx, 'cert.pem', '../../archive/gone/cert9.pem'), args: (ctx) => ['issue', ...config(ctx)], exit: 0, error: 'report', report: /issued version 2 .*broken/, liveUnchanged: false, timeoutMs: 60_000 },
+  { what: 'issue (not forced) with privkey.pem of another key', prepare: (ctx) => rewriteTarget(ctx, 'privkey.pem', () => execFileSync('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256']).toString()), args: (ctx) => ['issue', ...config(ctx)], exit: 0, error: 'report', report: /issued version 2 .*broken/, liveUnchanged: false, timeoutMs: 60_000 },
+  // More ways live files are broken (health check, renew/health.ts): status says broken, exit 1.
+  { what: 'privkey.pem garbage', prepare: (ctx) => rewriteTarget(ctx, 'privkey.pem', () => 'garbage\n'), exit: 1, error: 'report', report: /broken.*privkey\.pem/s },
+  { what: 'privkey.pem empty', prepare: (ctx) => rewriteTarget(ctx, 'privkey.pem', () => ''), exit: 1, error: 'report', report: /broken/ },
+  { what: 'privkey.pem an RSA key', prepare: (ctx) => rewriteTarget(ctx, 'privkey.pem', () => execFileSync('openssl', ['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:1024']).toString()), exit: 1, error: 'report', report: /broken.*does not belong/s },
+  { what: 'privkey.pem dangling', prepare: (ctx) => relink(ctx, 'privkey.pem', '../../archive/gone/privkey9.pem'), exit: 1, error: 'report', report: /broken/, liveUnchanged: false },
+  { what: 'fullchain.pem only the certificate', prepare: (ctx) => rewriteTarget(ctx, 'fullchain.pem', () => readFileSync(live(ctx, 'cert.pem'), 'utf8')), exit: 1, error: 'report', report: /broken.*fullchain\.pem/s },
+  { what: 'fullchain.pem with the chain first', prepare: (ctx) => rewriteTarget(ctx, 'fullchain.pem', () => readFileSync(live(ctx, 'chain.pem'), 'utf8') + readFileSync(live(ctx, 'cert.pem'), 'utf8')), exit: 1, error: 'report', report: /broken.*fullchain\.pem/s },
+  { what: 'fullchain.pem empty', prepare: (ctx) => rewriteTarget(ctx, 'fullchain.pem', () => ''), exit: 1, error: 'report', report: /broken/ },
+  { what: 'chain.pem truncated', prepare: (ctx) => rewriteTarget(ctx, 'chain.pem', (old) => old.slice(0, Math.floor(old.length / 2))), exit: 1, error: 'report', report: /broken.*chain\.pem/s },
+  { what: 'chain.pem empty', prepare: (ctx) => rewriteTarget(ctx, 'chain.pem', () => ''), exit: 1, error: 'report', report: /broken/ },
+  { what: 'cert.pem the chain certificate', prepare: (ctx) => rewriteTarget(ctx, 'cert.pem', () => readFileSync(live(ctx, 'chain.pem'), 'utf8')), exit: 1, error: 'report', report: /broken/ },
+  // One symlink rule under state_dir (store/fs.ts refuseSymlinkedDirs): symlinked store directories are refused, nothing is written.
+  ...(['live', 'archive', 'renewal'] as const).flatMap((dir) => [
+    { what: `state_dir/${dir} a symlink (status)`, prepare: (ctx: CaseContext) => moveAndLink(path.join(ctx.stateDir, dir), path.join(ctx.dir, `moved-${dir}`)), exit: 1 as const, error: /symbolic link/ },
+    { what: `state_dir/${dir} a symlink (issue --force)`, prepare: (ctx: CaseContext) => moveAndLink(path.join(ctx.stateDir, dir), path.join(ctx.dir, `moved-${dir}`)), args: (ctx: CaseContext) => ['issue', '--force', ...config(ctx)], exit: 1 as const, error: /symbolic link/, timeoutMs: 30_000 },
+  ]),
+  { what: 'archive/<name> a symlink (issue --force)', prepare: (ctx) => moveAndLink(path.join(ctx.stateDir, 'archive', ctx.lineage), path.join(ctx.dir, 'moved-archive')), args: (ctx) => ['issue', '--force', ...config(ctx)], exit: 1, error: /symbolic link/, timeoutMs: 30_000 },
+  { what: 'live/<name> a symlink (renew --force)', prepare: (ctx) => moveAndLink(path.join(ctx.stateDir, 'live', ctx.lineage), path.join(ctx.dir, 'moved-live')), args: (ctx) => ['renew', '--force', ...config(ctx)], exit: 1, error: /symbolic link/, timeoutMs: 30_000 },
+  { what: 'the lock file a FIFO', prepare: (ctx) => { const f = path.join(ctx.stateDir, '.lock'); rmSync(f, { force: true }); fifo(f); }, args: (ctx) => ['renew', '--force', '--dry-run', ...config(ctx)], exit: 1, error: /lock/, timeoutMs: 20_000 },
   // A lock file that is not one, left long ago: stale, so the run takes it over and succeeds.
   { what: 'an old garbage lock file', prepare: (ctx) => { const f = path.join(ctx.stateDir, '.lock'); writeFileSync(f, '\u0000garbage'); const old = new Date(Date.now() - 86_400_000); utimesSync(f, old, old); }, args: (ctx) => ['renew', '--force', '--dry-run', ...config(ctx)], exit: 0, error: 'report', timeoutMs: 30_000 },
 ];
@@ -630,6 +727,12 @@ for (const c of STATE_CASES) {
     ...(c.liveUnchanged === undefined ? {} : { liveUnchanged: c.liveUnchanged }),
     timeoutMs: c.timeoutMs ?? 20_000,
   });
+}
+
+/** Moves a directory away and leaves a symlink to it in its place. */
+function moveAndLink(dir: string, moved: string): void {
+  execFileSync('mv', [dir, moved]);
+  symlinkSync(moved, dir);
 }
 
 function truncateHalf(file: string): void {

@@ -61,6 +61,9 @@ function judge(c: BadInputCase, run: CliRun, bound: number, liveBefore: string, 
   for (const secret of [labSecret, ...(c.secrets ?? [])]) {
     if (secret !== '' && output.includes(secret)) failures.push(`a secret is printed: ${secret.slice(0, 6)}...`);
   }
+  for (const text of c.absent ?? []) {
+    if (output.includes(text)) failures.push(`the output holds ${JSON.stringify(text)}`);
+  }
   if ((c.liveUnchanged ?? true) && liveBefore !== liveAfter) failures.push('live/ changed');
   return failures;
 }
@@ -117,7 +120,7 @@ beforeAll(async () => {
 test('the table is large and covers every class', () => {
   expect(BAD_INPUT_CASES.length).toBeGreaterThanOrEqual(300);
   const groups = new Set(BAD_INPUT_CASES.map((c) => c.group));
-  for (const group of ['wrong type', 'range', 'invalid value', 'invalid list', 'unknown key', 'secret leak', 'secret file', 'yaml', 'config file', 'ca bundle', 'route53', 'cli', 'state']) {
+  for (const group of ['wrong type', 'range', 'invalid value', 'invalid list', 'unknown key', 'secret leak', 'secret file', 'yaml', 'config file', 'ca bundle', 'route53', 'cli', 'state', 'hook output']) {
     expect(groups, group).toContain(group);
   }
   expect(new Set(BAD_INPUT_CASES.map((c) => c.name)).size).toBe(BAD_INPUT_CASES.length);

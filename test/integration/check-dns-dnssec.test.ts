@@ -66,7 +66,9 @@ async function txtLeft(name: string, server: string): Promise<string[]> {
 describe('check-dns: DNSSEC', () => {
   it('passes the signed zone: chain, denial before the probe, signed probe record', async () => {
     const { code, ms, results } = await checkDns(GOOD);
-    expect(results.filter((l) => l.status !== 'ok').map((l) => `${l.check} ${l.subject}`)).toEqual([`challenge ${wild(GOOD)}`]);
+    // The wildcard-covered challenge name of the GxIT set-up is ✓ with a note, so every line is ok.
+    expect(results.filter((l) => l.status !== 'ok').map((l) => `${l.check} ${l.subject}`)).toEqual([]);
+    expect(results.find((l) => l.check === 'challenge' && l.subject === wild(GOOD))?.note).toBeDefined();
     expect(code).toBe(0);
     const lines = dnssecLines(results);
     expect(lines.map((l) => `${l.status} ${l.subject}`)).toEqual([

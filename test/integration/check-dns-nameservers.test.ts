@@ -87,7 +87,7 @@ describe('check-dns: nameservers', () => {
     ]);
     // The probe value could not be seen on ns3: a warning for it, and nothing left on the others.
     expect(results.filter((l) => l.check === 'write').map((l) => l.status)).toEqual(['warn', 'warn']);
-    expect(results.find((l) => l.check === 'write')?.message).toContain(`ns3.${UNREACH} (${UNREACHABLE_NS}:53) did not serve it in time`);
+    expect(results.find((l) => l.check === 'write')?.message).toContain(`ns3.${UNREACH} at ${UNREACHABLE_NS}:53 did not serve it in time`);
     for (const name of [`_acme-challenge.${GALAXY(UNREACH)}`, `_acme-challenge.ep.interactivetool.${GALAXY(UNREACH)}`]) expect(await txtOnBoth(name)).toEqual([]);
     // Below the lab's 30 s propagation_timeout: the probe does not wait it out for a dead nameserver.
     expect(ms).toBeLessThan(20_000);

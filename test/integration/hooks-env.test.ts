@@ -55,7 +55,7 @@ describe('hook environment and phases', () => {
     }
   });
 
-  it('runs on_failure and post with the outcome when an order fails, and status reports the failure', async () => {
+  it('runs on_failure and post with the outcome when an order fails; status warns (not due), a dry run that works clears it', async () => {
     const setup = await renewSetup('hk-fail');
     expect((await runCli(['issue', '--config', setup.config])).code).toBe(0);
     const dump = (phase: string) => `env > ${setup.dir}/env-${phase}`;
@@ -74,11 +74,22 @@ describe('hook environment and phases', () => {
     expect((await readdir(setup.dir)).includes('env-deploy')).toBe(false);
     for (const name of setup.names.challenges) expect(await txtEverywhere(name)).toEqual([]);
 
+    // The forced run of a certificate that is not due failed: a warning, not an alert.
     const status = await runCli(['status', '--config', setup.config, '--json']);
-    expect(status.code).toBe(1);
     const entry = JSON.parse(status.stdout).lineages[0];
-    expect(entry).toMatchObject({ healthy: false, lastRun: { ok: false }, version: 1 });
+    expect(status.code, status.stdout).toBe(0);
+    expect(entry).toMatchObject({ healthy: true, lastRun: { ok: false }, version: 1, due: { due: false } });
+    expect(entry.warnings).toEqual([expect.stringMatching(/failed: .*did not serve the TXT record.*not due/)]);
     expect(entry.lastFailureAt).toEqual(expect.any(String));
+    const text = await runCli(['status', '--config', setup.config]);
+    expect(text.stdout).toMatch(/: ok, expires .*\n[\s\S]*  warning: the last run .* failed/);
+
+    // A later successful run of any kind, here a dry run, clears it.
+    await setup.rewrite();
+    const dry = await runCli(['renew', '--dry-run', '--config', setup.config]);
+    expect(dry.code, dry.stderr).toBe(0);
+    const after = JSON.parse((await runCli(['status', '--config', setup.config, '--json'])).stdout).lineages[0];
+    expect(after).toMatchObject({ healthy: true, lastRun: { ok: true }, warnings: [], version: 1 });
   });
 
   it('places no order when a pre hook fails', async () => {

@@ -167,7 +167,7 @@ export async function fakeLineage(setup: RenewSetup, dates: { notBefore: Date; n
   const store = createStore(setup.stateDir);
   const { certPem, keyPem } = makeCertificate({ ...dates, commonName: setup.names.base, sans: setup.names.domains, serialHex: '0f00aa' });
   const certificate: CertificateConfig = { name: setup.names.base, domains: setup.names.domains, keyType: 'ecdsa-p256' };
-  await store.commit(certificate.name, { certPem, chainPem: certPem, fullchainPem: certPem, privkeyPem: keyPem }, {
+  await store.commit(certificate.name, { certPem, chainPem: certPem, fullchainPem: certPem + certPem, privkeyPem: keyPem }, {
     domains: certificate.domains,
     keyType: certificate.keyType,
     server: extra.server ?? lab().directoryUrl,

@@ -40,7 +40,7 @@ describe.each([
 
   const provider = (secret?: string) =>
     createRfc2136Provider({
-      server: { host: server.host, port: server.port },
+      servers: [{ host: server.host, port: server.port }],
       tsig: tsigOf(server, secret),
       tcp: false,
       ttl: 60,

@@ -72,6 +72,8 @@ export interface ProviderSpec<D, S> {
   readonly defaults: Readonly<Record<string, ScalarValue>>;
   readonly missingFix?: string;
   readonly ansible?: AnsibleAliases;
+  /** See ProviderSection.secretKeys. */
+  readonly secretKeys?: readonly string[];
   validate(check: Checker, section: TreeNode | undefined, dns: MapNode): D | undefined;
   /** See SectionDraft.propagationCheck. */
   propagationCheck?(draft: D): boolean | undefined;
@@ -131,6 +133,7 @@ export function defineProvider<D, S>(spec: ProviderSpec<D, S>): DefinedProvider<
     ...(spec.deprecatedSections === undefined ? {} : { deprecatedSections: spec.deprecatedSections }),
     ...(spec.missingFix === undefined ? {} : { missingFix: spec.missingFix }),
     ...(spec.ansible === undefined ? {} : { ansible: spec.ansible }),
+    ...(spec.secretKeys === undefined ? {} : { secretKeys: spec.secretKeys }),
     validate(check, section, dns): SectionDraft | undefined {
       const draft = spec.validate(check, section, dns);
       if (draft === undefined) return undefined;

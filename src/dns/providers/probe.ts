@@ -32,6 +32,11 @@ export async function runProbe(fqdn: string, steps: ProbeSteps, opts: ProbeOptio
     return failed(error);
   }
   const what = `TXT "${record.value}" at ${record.fqdn} ${where} ${steps.how}`;
+  try {
+    await opts.beforeAdd?.(record);
+  } catch (error) {
+    return failed(error);
+  }
   let added = false;
   let failure: unknown;
   let leftover: unknown;
@@ -48,11 +53,21 @@ export async function runProbe(fqdn: string, steps: ProbeSteps, opts: ProbeOptio
       leftover = error;
     }
   }
+  if (leftover === undefined) {
+    try {
+      await opts.afterRemove?.(record);
+    } catch (error) {
+      failure ??= error;
+    }
+  }
   if (leftover !== undefined) {
     return {
       ok: false,
       detail: `added ${what} but could not remove it: ${messageOf(leftover)}`,
-      fix: `remove TXT "${record.value}" at ${record.fqdn} by hand${leftover instanceof GxitError && leftover.fix ? ` (${leftover.fix})` : ''}`,
+      // A journaled probe (afterRemove given) stays in the journal and the next run removes it.
+      fix: opts.afterRemove !== undefined
+        ? `nothing to do by hand: the value stays in the DNS journal and the next issue, renew or check-dns run removes it${leftover instanceof GxitError && leftover.fix ? ` (${leftover.fix})` : ''}`
+        : `remove TXT "${record.value}" at ${record.fqdn} by hand${leftover instanceof GxitError && leftover.fix ? ` (${leftover.fix})` : ''}`,
     };
   }
   if (failure !== undefined) return failed(failure, added ? `added and removed ${what}, but ` : '');

@@ -28,6 +28,7 @@ import { clusterLocker, type ClusterLocker, type ClusterLockerOptions, type Held
 import * as rows from './rows.js';
 import { migrate, SCHEMA } from './schema.js';
 import { createStore } from '../store.js';
+import { fileJournal } from '../journal.js';
 
 export interface ClusterStoreDeps {
   fs?: StoreFs;
@@ -153,6 +154,8 @@ export async function openClusterStore(config: ClusterSettings, deps: ClusterSto
   };
 
   const store: Store = {
+    // The DNS journal is per node: this host's TXT values, kept in its own state_dir like the file store's.
+    journal: fileJournal(fs, config.stateDir),
     readAccount: (directoryUrl, eabKid) =>
       guard(`reading the account for ${directoryUrl}`, async () => {
         const found = await rows.selectAccount(db, secrets.key, directoryUrl, eabKid ?? '');

@@ -44,3 +44,22 @@ describe('reuseNonces', () => {
     expect(client.http.request).toBe('not a function');
   });
 });
+
+describe('reuseNonces and badNonce answers', () => {
+  it('does not pool the nonce of a badNonce answer: its retry signs with it (RFC 8555 §6.5)', async () => {
+    let counter = 0;
+    const http = {
+      async request(_url: string, method: string) {
+        counter += 1;
+        if (method === 'head') return { status: 200, headers: { 'replay-nonce': `head-${counter}` } };
+        return { status: 400, headers: { 'replay-nonce': `bad-${counter}` }, data: { type: 'urn:ietf:params:acme:error:badNonce' } };
+      },
+      async getNonce(this: { request: (u: string, m: string) => Promise<{ headers: Record<string, string> }> }) {
+        return (await this.request('/new-nonce', 'head')).headers['replay-nonce'] as string;
+      },
+    };
+    reuseNonces({ http });
+    await http.request('/order', 'post');
+    expect(await http.getNonce()).toMatch(/^head-/);
+  });
+});

@@ -61,7 +61,7 @@ describe('write probe', () => {
     const q = nameservers((host, name) => (host === '192.0.2.2' ? [] : [...(zone.get(name) ?? [])]));
     const r = evaluateProbe(await gatherProbe(probeDeps(q), provider(zone), FQDN));
     expect(r.status).toBe('warn');
-    expect(r.message).toContain('but ns2.example.org (192.0.2.2:53) did not serve it in time');
+    expect(r.message).toContain('but ns2.example.org at 192.0.2.2:53 did not serve it in time');
   });
 
   it('fails when a nameserver still serves the value after the removal', async () => {

@@ -57,7 +57,7 @@ function setup(extra: Rec[] = []) {
       propagationIntervalMs: 50,
       propagationCheck: true,
       nameserverPort: 53,
-      settings: rfc2136.seal({ server: { host: '192.0.2.53', port: 53 }, tcp: false, ttl: 60, timeoutMs: 500, retries: 1 }),
+      settings: rfc2136.seal({ servers: [{ host: '192.0.2.53', port: 53 }], tcp: false, ttl: 60, timeoutMs: 500, retries: 1 }),
     },
     warnings: [],
   };

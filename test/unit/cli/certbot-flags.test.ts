@@ -58,7 +58,7 @@ describe('flagEdits', () => {
     const ini = 'dns_rfc2136_server = 192.0.2.53\ndns_rfc2136_name = certbot-training.\ndns_rfc2136_secret = c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0\ndns_rfc2136_algorithm = HMAC-SHA512\n';
     const config = parseConfigText(text, 'command-line flags', { providers: PROVIDERS, baseDir: '/', readSecretFile: () => ({ data: ini, mode: 0o600 }) });
     expect(config.certificates).toEqual([{ name: 'galaxy.example.org', domains: ['galaxy.example.org'], keyType: 'ecdsa-p256' }]);
-    expect(rfc2136Of(config)?.server).toEqual({ host: '192.0.2.53', port: 53 });
+    expect(rfc2136Of(config)?.servers).toEqual([{ host: '192.0.2.53', port: 53 }]);
     expect(rfc2136Of(config)?.tsig?.name).toBe('certbot-training');
   });
 

@@ -151,7 +151,7 @@ describe('whole files', () => {
       warnings: [],
     });
     expect(rfc2136Of(config)).toEqual({
-      server: { host: '127.0.0.2', port: 53 },
+      servers: [{ host: '127.0.0.2', port: 53 }],
       tsig: { name: 'certbot-training', algorithm: 'hmac-sha512', secret: Buffer.from(SECRET_TEXT) },
       zone: 'example.org',
       tcp: false,
@@ -182,7 +182,7 @@ describe('whole files', () => {
       },
       warnings: [],
     });
-    expect(rfc2136Of(config)).toEqual({ server: { host: '127.0.0.2', port: 53 }, tcp: false, ttl: 60, timeoutMs: 2000, retries: 3 });
+    expect(rfc2136Of(config)).toEqual({ servers: [{ host: '127.0.0.2', port: 53 }], tcp: false, ttl: 60, timeoutMs: 2000, retries: 3 });
   });
 
   test('the lab file: local CA over https, BIND key file next to the config, relative paths', () => {
@@ -207,7 +207,7 @@ describe('whole files', () => {
       settings: config.dns.settings,
     });
     expect(rfc2136Of(config)).toEqual({
-      server: { host: '127.0.0.2', port: 5353 },
+      servers: [{ host: '127.0.0.2', port: 5353 }],
       tsig: { name: 'certbot-training', algorithm: 'hmac-sha256', secret: Buffer.from(SECRET_TEXT) },
       zone: 'example.org',
       tcp: false,
@@ -227,7 +227,7 @@ describe('whole files', () => {
     ]);
     expect(config.dns.provider).toBe('rfc2136');
     expect(rfc2136Of(config)).toEqual({
-      server: { host: 'ns-training.galaxyproject.org', port: 53 },
+      servers: [{ host: 'ns-training.galaxyproject.org', port: 53 }],
       tsig: { name: 'certbot-training', algorithm: 'hmac-sha512', secret: Buffer.from(SECRET_TEXT) },
       tcp: false,
       ttl: 60,
@@ -293,6 +293,23 @@ describe('loadConfig', () => {
     expect(config.warnings).toEqual([`${file}: holds an inline secret (dns.rfc2136.secret) and is readable by every user (mode 0644); run chmod 600 ${file}, or move the secret to a file (secret_file:)`]);
     chmodSync(file, 0o600);
     expect((await loadConfig(file, { providers: PROVIDERS, env: {} })).warnings).toEqual([]);
+  });
+
+  test('the inline-secret warning follows the provider descriptor\'s secretKeys: the Cloudflare token and the AWS secret key', async () => {
+    const cases: [string, string][] = [
+      ['cloudflare', '  cloudflare:\n    api_token: abcdefghijklmnopqrstuvwxyz0123456789ABCD\n'],
+      ['route53', '  route53:\n    access_key_id: AKIAIOSFODNN7EXAMPLE\n    secret_access_key: wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY\n'],
+    ];
+    const expected: Record<string, string> = { cloudflare: 'dns.cloudflare.api_token', route53: 'dns.route53.secret_access_key' };
+    expect(PROVIDERS.filter((p) => (p.secretKeys ?? []).length > 0).map((p) => p.name).sort()).toEqual(['cloudflare', 'rfc2136', 'route53']);
+    for (const [provider, section] of cases) {
+      const file = join(dir, `${provider}.yml`);
+      writeFileSync(file, `certificates:\n  - domains: [galaxy.example.org]\ndns:\n  provider: ${provider}\n${section}`);
+      chmodSync(file, 0o644);
+      const config = await loadConfig(file, { providers: PROVIDERS, env: {} });
+      expect(config.warnings.join('\n')).toContain(`holds an inline secret (${expected[provider]})`);
+      expect(config.warnings.join('\n')).not.toMatch(/abcdefghij|wJalrXUtn/);
+    }
   });
 
   test.each([

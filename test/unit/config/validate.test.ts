@@ -255,10 +255,21 @@ describe('validated values', () => {
   });
 
   test('a port written with the server is used; the same port written twice is fine', () => {
-    expect(rfc2136Of(config(lines(...BASE.slice(0, 5), '    server: 127.0.0.2:5353')))?.server).toEqual({ host: '127.0.0.2', port: 5353 });
-    expect(rfc2136Of(config(lines(...BASE.slice(0, 5), '    server: 127.0.0.2:5353', '    port: 5353')))?.server).toEqual({ host: '127.0.0.2', port: 5353 });
-    expect(rfc2136Of(config(lines(...BASE.slice(0, 5), '    server: "[::1]"', '    port: 5300')))?.server).toEqual({ host: '::1', port: 5300 });
-    expect(rfc2136Of(config(lines(...BASE.slice(0, 5), '    server: NS-Training.GalaxyProject.org.')))?.server).toEqual({ host: 'ns-training.galaxyproject.org', port: 53 });
+    expect(rfc2136Of(config(lines(...BASE.slice(0, 5), '    server: 127.0.0.2:5353')))?.servers).toEqual([{ host: '127.0.0.2', port: 5353 }]);
+    expect(rfc2136Of(config(lines(...BASE.slice(0, 5), '    server: 127.0.0.2:5353', '    port: 5353')))?.servers).toEqual([{ host: '127.0.0.2', port: 5353 }]);
+    expect(rfc2136Of(config(lines(...BASE.slice(0, 5), '    server: "[::1]"', '    port: 5300')))?.servers).toEqual([{ host: '::1', port: 5300 }]);
+    expect(rfc2136Of(config(lines(...BASE.slice(0, 5), '    server: NS-Training.GalaxyProject.org.')))?.servers).toEqual([{ host: 'ns-training.galaxyproject.org', port: 53 }]);
+  });
+
+  test('server takes a list of addresses and host names, tried in that order', () => {
+    const c = config(lines(...BASE.slice(0, 5), '    server: [ns1.example.org, "127.0.0.3:5353", "[::1]"]', '    port: 5353'));
+    expect(rfc2136Of(c)?.servers).toEqual([
+      { host: 'ns1.example.org', port: 5353 },
+      { host: '127.0.0.3', port: 5353 },
+      { host: '::1', port: 5353 },
+    ]);
+    expect(() => config(lines(...BASE.slice(0, 5), '    server: []'))).toThrow('is an empty list');
+    expect(() => config(lines(...BASE.slice(0, 5), '    server: [127.0.0.2, "bad host!"]'))).toThrow('"bad host!"');
   });
 
   test('relative paths are relative to the configuration file', () => {

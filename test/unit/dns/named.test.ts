@@ -41,7 +41,7 @@ afterAll(async () => {
 });
 
 function config(overrides: Partial<Rfc2136Config> = {}): Rfc2136Config {
-  return { server: { host: lab.host, port: lab.port }, tsig: key, tcp: false, ttl: 60, timeoutMs: 2000, retries: 2, ...overrides };
+  return { servers: [{ host: lab.host, port: lab.port }], tsig: key, tcp: false, ttl: 60, timeoutMs: 2000, retries: 2, ...overrides };
 }
 
 async function served(name: string): Promise<string[]> {

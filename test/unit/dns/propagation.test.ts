@@ -107,8 +107,35 @@ describe('waitForPropagation', () => {
     ).rejects.toMatchObject({
       code: 'DNS_PROPAGATION_TIMEOUT',
       subject: '_acme-challenge.galaxy.example.org',
-      message: expect.stringContaining('ns2.example.org (127.0.0.3:53)'),
+      message: expect.stringContaining('ns2.example.org at 127.0.0.3:53'),
     });
+  });
+
+  it('requires every address of a nameserver and names the one that lags', async () => {
+    // ns2 has two addresses; only its second one lags.
+    const zone: FakeZone = {
+      apex: 'example.org',
+      records: [
+        ...labZone.records,
+        { name: 'example.org', type: RRType.NS, data: 'ns2.example.org' },
+        { name: 'ns2.example.org', type: RRType.A, data: '127.0.0.3' },
+        { name: 'ns2.example.org', type: RRType.A, data: '127.0.0.4' },
+        { name: '_acme-challenge.galaxy.example.org', type: RRType.TXT, data: ['token-1'] },
+      ],
+    };
+    let lagging = true;
+    const asked = new Map<string, number>();
+    const query: QueryFn = async (server: ServerAddress, name: string, type: number) => {
+      if (type === RRType.TXT) asked.set(server.host, (asked.get(server.host) ?? 0) + 1);
+      if (type === RRType.TXT && server.host === '127.0.0.4' && lagging) return reply([]);
+      return answer([zone], name, type);
+    };
+    await expect(
+      waitForPropagation(records, { query, resolvers, nameserverPort: 53, timeoutMs: 500, intervalMs: 50, ...fastClock() }),
+    ).rejects.toMatchObject({ code: 'DNS_PROPAGATION_TIMEOUT', message: expect.stringContaining('ns2.example.org at 127.0.0.4:53') });
+    expect(asked.get('127.0.0.4')).toBeGreaterThan(1);
+    lagging = false;
+    await waitForPropagation(records, { query, resolvers, nameserverPort: 53, timeoutMs: 500, intervalMs: 50, ...fastClock() });
   });
 
   it('queries nameservers on the configured port', async () => {

@@ -75,6 +75,27 @@ describe('runHook', () => {
     expect(Date.now() - started).toBeLessThan(30_000);
   });
 
+  it('kills what the hook left running in the background when it exits', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gxit-hook-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    // One background child that ignores SIGTERM (only SIGKILL ends it), one that does not.
+    const run = await runHook({ shell: `sleep 60 > /dev/null 2>&1 & echo $! > ${dir}/term; (trap '' TERM; exec sleep 60) > /dev/null 2>&1 & echo $! > ${dir}/kill; echo started` }, base({ killGraceMs: 200 }));
+    expect(run).toMatchObject({ ok: true, exitCode: 0 });
+    const children = [Number(await readFile(join(dir, 'term'), 'utf8')), Number(await readFile(join(dir, 'kill'), 'utf8'))];
+    onTestFinished(() => children.forEach((pid) => { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }));
+    // Ask the process table (bounded at 10 s, 1000x the usual time) instead of sleeping a fixed time.
+    for (let i = 0; i < 200 && ((await alive(children[0]!)) || (await alive(children[1]!))); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await alive(children[0]!)).toBe(false);
+    expect(await alive(children[1]!)).toBe(false);
+  });
+
+  it('strips ANSI escapes and escapes other control characters in the output it reports', async () => {
+    const run = await runHook({ shell: `printf 'ok\\n\\033[31mred\\033[0m \\033]0;title\\007bell\\001 end\\r\\n'; exit 1` }, base());
+    const line = describeHookFailure(run, 5000);
+    expect(line).toMatch(/failed with exit code 1: ok \/ red bell\\u0001 end$/);
+    expect(line).not.toContain('\u001b');
+  });
+
   it('keeps only the end of a long output', async () => {
     const run = await runHook({ shell: `head -c ${OUTPUT_LIMIT * 3} /dev/zero | tr '\\0' a; echo END` }, base());
     expect(run.output.length).toBe(OUTPUT_LIMIT);

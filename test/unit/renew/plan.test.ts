@@ -103,6 +103,14 @@ describe('planRenewal', () => {
     expect(plan(snapshot({ noCert: true })).due).toMatchObject({ due: true, detail: 'cannot read it' });
   });
 
+  it('orders a new version for a broken lineage, for issue as well (issueReason broken), even when the certificate parses', () => {
+    expect(plan(snapshot({ noCert: true })).issueReason).toBe('broken');
+    const mismatched = { ...snapshot({ left: 60 }), problem: 'live/x: privkey.pem does not belong to the certificate' };
+    const item = plan(mismatched);
+    expect(item).toMatchObject({ issueReason: 'broken', due: { due: true, detail: mismatched.problem } });
+    expect(needsOrder(item)).toBe(true);
+  });
+
   it('passes renew_before_days to the decision', () => {
     expect(plan(snapshot({ left: 50, ari: { certId: 'id', supported: false, nextFetchAt: new Date(NOW + DAY).toISOString() } }), { renewBeforeDays: 60 }).due).toMatchObject({ due: true, basis: 'renew-before-days' });
   });

@@ -45,13 +45,20 @@ describe('lineageStatus', () => {
   it.each<[string, LineageSnapshot, boolean, string]>([
     ['expired', snapshot(-1), false, 'EXPIRED'],
     ['due', snapshot(10), true, 'due'],
-    ['last run failed', snapshot(60, { lastRun: { at: '2026-05-31T00:00:00.000Z', ok: false, error: 'DNS' } }), false, 'FAILED'],
+    ['due and its last run failed', snapshot(10, { lastRun: { at: '2026-05-31T00:00:00.000Z', ok: false, error: 'DNS' } }), false, 'FAILED'],
+    ['last (forced or dry) run failed, not due: a warning only', snapshot(60, { lastRun: { at: '2026-05-31T00:00:00.000Z', ok: false, error: 'DNS' } }), true, 'ok'],
     ['deploy failed', snapshot(60, { runs: { deploy: { at: 'x', version: 3, ok: false, error: 'nginx -t failed' } } }), false, 'NOT DEPLOYED'],
     ['live certificate unreadable', { ...snapshot(60), certificate: undefined, problem: 'cannot read cert.pem' }, false, 'broken'],
   ])('%s', (_label, snap, healthy, word) => {
     const entry = lineageStatus(snap, cert, NOW);
     expect(entry.healthy).toBe(healthy);
     expect(stateWord(entry)).toBe(word);
+  });
+
+  it('warns about a failed run of a certificate that is not due', () => {
+    const entry = lineageStatus(snapshot(60, { lastRun: { at: '2026-05-31T00:00:00.000Z', ok: false, error: 'DNS refused' } }), cert, NOW);
+    expect(entry.warnings).toEqual([expect.stringContaining('failed: DNS refused; the certificate is not due')]);
+    expect(lineageStatus(snapshot(60), cert, NOW).warnings).toEqual([]);
   });
 
   it('takes the failure time from the last run and the run record', () => {

@@ -15,6 +15,24 @@ const STATE = { domains: ['galaxy.test'], keyType: 'ecdsa-p256' as const, server
 
 export function storeContractSuite(name: string, open: () => Promise<Store>): void {
   describe(`Store contract: ${name}`, () => {
+    it('journal (when the backend has one): record is durable and replaces by id, list oldest first, clear is idempotent, fenced', async () => {
+      const journal = (await open()).journal;
+      if (journal === undefined) return;
+      const entry = (id: string, createdAt: string, value = 'v') => ({
+        id, provider: 'rfc2136', identity: 'servers 192.0.2.53:53', records: [{ fqdn: '_acme-challenge.galaxy.test', value }],
+        command: 'issue', pid: 1, hostname: 'h', createdAt,
+      });
+      expect(await journal.list()).toEqual([]);
+      await journal.record(entry('later', '2026-12-03T10:00:02.000Z'));
+      await journal.record(entry('first', '2026-12-03T10:00:01.000Z'));
+      await journal.record(entry('first', '2026-12-03T10:00:01.000Z', 'w'));
+      expect(await journal.list()).toEqual([entry('first', '2026-12-03T10:00:01.000Z', 'w'), entry('later', '2026-12-03T10:00:02.000Z')]);
+      await journal.clear('first');
+      await journal.clear('first');
+      await expect(journal.record(entry('x', '2026-12-03T10:00:03.000Z'), { fence: AbortSignal.abort() })).rejects.toMatchObject({ code: 'LOCK_LOST' });
+      expect((await journal.list()).map((e) => e.id)).toEqual(['later']);
+    });
+
     it('readLive is undefined before the first commit and the committed PEM texts after it', async () => {
       const store = await open();
       expect(await store.readLive('galaxy.test')).toBeUndefined();

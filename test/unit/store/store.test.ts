@@ -545,3 +545,47 @@ describe('accounts', () => {
     expect(await readdir(join(stateDir, 'accounts/acme.example-dir'))).toEqual([]);
   });
 });
+
+describe('one symlink rule under state_dir: symlinked store directories are refused', () => {
+  /** Moves `rel` (under state_dir) to a directory beside it and leaves a symlink in its place. */
+  async function linkAway(rel: string): Promise<string> {
+    const { rename } = await import('node:fs/promises');
+    const from = join(stateDir, rel);
+    const away = join(stateDir, '..', `away-${rel.replace(/\//g, '-')}`);
+    await rename(from, away);
+    await symlink(away, from);
+    return away;
+  }
+
+  it.each(['live', 'archive', 'renewal', 'live/galaxy', 'archive/galaxy'])('%s as a symlink: reads and commits fail with one line, nothing is written there', async (rel) => {
+    const store = createStore(stateDir);
+    await store.commit('galaxy', certFiles('v1'), STATE);
+    const away = await linkAway(rel);
+    const before = (await readdir(away)).sort();
+    for (const attempt of [() => store.commit('galaxy', certFiles('v2'), STATE), () => store.readLive('galaxy'), () => store.readLineage('galaxy')]) {
+      const error = await caught(attempt());
+      expect(error.code).toBe('STORE_IO');
+      expect(error.message).toBe(`${join(stateDir, rel)} is a symbolic link; gxit-cert does not follow symlinked directories under state_dir`);
+    }
+    expect((await readdir(away)).sort()).toEqual(before);
+  });
+
+  it('lists lineages only from a real renewal/ directory', async () => {
+    const store = createStore(stateDir);
+    await store.commit('galaxy', certFiles('v1'), STATE);
+    await linkAway('renewal');
+    expect((await caught(store.listLineages())).message).toContain('renewal is a symbolic link');
+  });
+
+  it('readLive refuses live links that do not all point at the version of cert.pem', async () => {
+    const store = createStore(stateDir);
+    await store.commit('galaxy', certFiles('v1'), STATE);
+    await store.commit('galaxy', certFiles('v2'), STATE);
+    const live = store.livePaths('galaxy');
+    await rm(live.privkey);
+    await symlink('../../archive/galaxy/privkey1.pem', live.privkey);
+    expect((await caught(store.readLive('galaxy'))).message).toBe(`${live.privkey} points at ../../archive/galaxy/privkey1.pem, not at version 2 like cert.pem`);
+    await rm(live.privkey);
+    expect((await caught(store.readLive('galaxy'))).message).toBe(`${live.privkey} is missing`);
+  });
+});

@@ -1,5 +1,6 @@
 /** The dns.acme_dns section: the API's URL, the credentials file (lego/certbot format), a timeout. */
 import { quote, type Checker } from '../../../config/combinators.js';
+import { checkDuration } from '../../../config/durations.js';
 import { get, kindName, type TreeNode } from '../../../config/tree.js';
 import { parseServiceUrl } from '../../../config/values.js';
 import type { AcmeDnsSettings } from './settings.js';
@@ -26,7 +27,7 @@ export function validateAcmeDns(check: Checker, node: TreeNode): AcmeDnsSettings
   }
   const credentialsFile = check.path(map, 'credentials_file', 'write the path of the credentials file, e.g. /etc/gxit-cert/acme-dns.json');
   if (get(map, 'credentials_file') === undefined) check.missing(map, 'credentials_file', 'write credentials_file: /etc/gxit-cert/acme-dns.json (gxit-cert acme-dns register creates it; lego\'s and certbot\'s files work as they are)');
-  const timeout = check.number(map, 'timeout', { min: 0, aboveMin: true, what: 'seconds per request to the acme-dns API' });
+  const timeout = checkDuration(check, map, 'timeout', 'dns.acme_dns.timeout');
   let allowFrom: string[] | undefined;
   const allowNode = get(map, 'allow_from');
   if (allowNode !== undefined) {
@@ -43,5 +44,5 @@ export function validateAcmeDns(check: Checker, node: TreeNode): AcmeDnsSettings
     }
   }
   if (check.problems.length > before || api === undefined || credentialsFile === undefined || timeout === undefined) return undefined;
-  return { api, credentialsFile, timeoutMs: Math.round(timeout.value * 1000), ...(allowFrom === undefined ? {} : { allowFrom }) };
+  return { api, credentialsFile, timeoutMs: timeout.ms, ...(allowFrom === undefined ? {} : { allowFrom }) };
 }

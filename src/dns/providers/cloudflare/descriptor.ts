@@ -10,6 +10,7 @@ export const cloudflare = defineProvider<CloudflareDraft, CloudflareSettings>({
   name: 'cloudflare',
   summary: 'Cloudflare DNS through its API v4 with an API token (zone found by name, or zone_id)',
   keys: CLOUDFLARE_KEYS,
+  secretKeys: ['api_token'],
   defaults: CLOUDFLARE_DEFAULTS,
   missingFix: 'add a cloudflare: section with api_token_file: (a file holding the API token), or cloudflare: {} to read the token from CLOUDFLARE_API_TOKEN',
   ansible: {

@@ -4,6 +4,7 @@
  * Without a token key the token is read from CLOUDFLARE_API_TOKEN.
  */
 import { ENV_NAME, quote, type Checker, type SecretRef } from '../../../config/combinators.js';
+import { checkDuration } from '../../../config/durations.js';
 import type { SecretContext } from '../../../config/provider-section.js';
 import { locate, type MapNode, type TreeNode } from '../../../config/tree.js';
 import { parseServiceUrl } from '../../../config/values.js';
@@ -65,7 +66,7 @@ export function validateCloudflare(check: Checker, node: TreeNode | undefined, d
       if (ttlValue.value !== 1 && ttlValue.value < 30) check.report(ttlValue.node, `${ttlValue.value} is below Cloudflare's minimum TTL`, 'write ttl: 60 (or 1 for automatic)');
       else ttl = ttlValue.value;
     }
-    const timeoutValue = check.number(map, 'timeout', { min: 0, aboveMin: true, what: 'seconds per request to the Cloudflare API' });
+    const timeoutValue = checkDuration(check, map, 'timeout', 'dns.cloudflare.timeout');
     if (timeoutValue !== undefined) timeout = timeoutValue.value;
   }
   if (check.problems.length > before) return undefined;

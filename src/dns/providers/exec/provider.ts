@@ -176,7 +176,13 @@ export function createExecProvider(settings: ExecSettings, deps: ExecDeps = {}):
       opts,
     );
 
-  return { name: 'exec', present, cleanup, probe };
+  /** Values an earlier run's present started (from the DNS journal): run the cleanup command for them all the same. */
+  const removeLeftovers = async (records: TxtRecord[], signal?: AbortSignal): Promise<void> => {
+    for (const r of dedupe(records)) started.add(key(r));
+    await cleanup(records, signal);
+  };
+
+  return { name: 'exec', present, cleanup, removeLeftovers, probe };
 }
 
 function dedupe<T extends TxtRecord>(records: T[]): T[] {

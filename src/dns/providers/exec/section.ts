@@ -4,6 +4,7 @@
  * or a list of strings (run without a shell).
  */
 import type { Checker } from '../../../config/combinators.js';
+import { checkDuration } from '../../../config/durations.js';
 import { get, kindName, locate, type TreeNode } from '../../../config/tree.js';
 import type { ExecCommand, ExecSettings } from './settings.js';
 
@@ -40,7 +41,7 @@ export function validateExec(check: Checker, node: TreeNode): ExecSettings | und
   const lego = command(check, get(map, 'command'));
   const auth = command(check, get(map, 'auth_hook'));
   const cleanupHook = command(check, get(map, 'cleanup_hook'));
-  const timeout = check.number(map, 'timeout', { min: 0, aboveMin: true, what: 'seconds one call of the script may run before it is killed' });
+  const timeout = checkDuration(check, map, 'timeout', 'dns.exec.timeout');
   const parallel = check.bool(map, 'parallel');
   const has = (key: string): boolean => get(map, key) !== undefined;
   if (has('command') && (has('auth_hook') || has('cleanup_hook'))) {
@@ -53,7 +54,7 @@ export function validateExec(check: Checker, node: TreeNode): ExecSettings | und
     check.report(locate(map, 'auth_hook'), 'has no cleanup_hook: the records it adds would stay', 'add cleanup_hook: (certbot\'s --manual-cleanup-hook script)');
   }
   if (check.problems.length > before || timeout === undefined || parallel === undefined) return undefined;
-  const timeoutMs = Math.round(timeout.value * 1000);
+  const timeoutMs = timeout.ms;
   if (lego !== undefined) return { style: 'lego', command: lego, timeoutMs, parallel };
   if (auth === undefined) return undefined;
   return { style: 'certbot', authHook: auth, ...(cleanupHook === undefined ? {} : { cleanupHook }), timeoutMs, parallel };

@@ -10,6 +10,7 @@ export const rfc2136 = defineProvider<Rfc2136Draft, Rfc2136Config>({
   name: 'rfc2136',
   summary: 'RFC 2136 dynamic updates signed with TSIG (BIND, Knot, PowerDNS, ...)',
   keys: RFC2136_KEYS,
+  secretKeys: ['secret'],
   defaults: RFC2136_DEFAULTS,
   missingFix: 'add an rfc2136: section with server: and, for TSIG, name:, secret_file: and algorithm:',
   ansible: {
@@ -20,9 +21,9 @@ export const rfc2136 = defineProvider<Rfc2136Draft, Rfc2136Config>({
   },
   validate: (check, section) => (section === undefined ? undefined : validateRfc2136(check, section)),
   resolve: resolveRfc2136,
-  async load(settings) {
+  async load(settings, dns) {
     const { createRfc2136Provider } = await import('./provider.js');
-    return createRfc2136Provider(settings);
+    return createRfc2136Provider(settings, {}, dns);
   },
   async checks(settings, input) {
     const { signedQueryChecks } = await import('./signed-query.js');

@@ -7,7 +7,7 @@
 import { ENV_NAME, MAX_TTL, quote, type Checker, type Place, type SecretRef } from '../../../config/combinators.js';
 import { checkDuration } from '../../../config/durations.js';
 import type { SecretContext } from '../../../config/provider-section.js';
-import { get, locate, type MapNode, type TreeNode } from '../../../config/tree.js';
+import { get, locate, type MapNode, type ScalarNode, type TreeNode } from '../../../config/tree.js';
 import type { ServerAddress, TsigAlgorithm } from '../../../config/types.js';
 import {
   TSIG_ALGORITHM_SPELLINGS,
@@ -57,21 +57,8 @@ export function validateRfc2136(check: Checker, node: TreeNode): Rfc2136Draft | 
   if (map === undefined) return undefined;
 
   const port = check.number(map, 'port', { min: 1, max: 65535, integer: true, what: 'the port of the DNS server' });
-  const serverFix = 'write the IP address or host name of the primary DNS server, e.g. server: 192.0.2.53';
-  let server: ServerAddress | undefined;
-  const serverText = check.string(map, 'server', serverFix);
-  if (serverText === undefined) {
-    if (get(map, 'server') === undefined) check.missing(map, 'server', serverFix);
-  } else if (port !== undefined) {
-    const parsed = parseServerAddress(serverText.value, port.value, false);
-    if (!parsed.ok) {
-      check.report(serverText.node, `${quote(serverText.value)} ${parsed.reason}`, serverFix);
-    } else if (parsed.value.portGiven && !port.node.defaulted && parsed.value.port !== port.value) {
-      check.report(serverText.node, `names port ${parsed.value.port} but port: says ${port.value}`, 'write the port in one place only');
-    } else {
-      server = { host: parsed.value.host, port: parsed.value.port };
-    }
-  }
+  const serverFix = 'write the IP address or host name of the primary DNS server, or a list of them, e.g. server: [ns1.example.org, 192.0.2.53]';
+  const servers = validateServers(check, map, port, serverFix);
 
   const tsig = validateTsig(check, map);
   const zoneText = check.string(map, 'zone', 'write the zone name, e.g. zone: example.org');
@@ -86,11 +73,11 @@ export function validateRfc2136(check: Checker, node: TreeNode): Rfc2136Draft | 
   const timeout = checkDuration(check, map, 'timeout', 'dns.rfc2136.timeout');
   const retries = check.number(map, 'retries', { min: 1, max: 100, integer: true, what: 'attempts per message' });
 
-  if (server === undefined || tsig === null || tcp === undefined || ttl === undefined || timeout === undefined || retries === undefined) {
+  if (servers === undefined || tsig === null || tcp === undefined || ttl === undefined || timeout === undefined || retries === undefined) {
     return undefined;
   }
   return {
-    server,
+    servers,
     ...(tsig === undefined ? {} : { tsig }),
     ...(zone === undefined ? {} : { zone }),
     tcp,
@@ -99,6 +86,40 @@ export function validateRfc2136(check: Checker, node: TreeNode): Rfc2136Draft | 
     retries: retries.value,
     at: check.place(map),
   };
+}
+
+/** `server:` as one address or a list, each an IP address or a host name, with an optional :port. */
+function validateServers(
+  check: Checker,
+  map: MapNode,
+  port: { value: number; node: ScalarNode } | undefined,
+  fix: string,
+): ServerAddress[] | undefined {
+  const node = get(map, 'server');
+  if (node === undefined) return check.missing(map, 'server', fix);
+  const items = node.kind === 'seq' ? check.list(node, fix)?.items : [node];
+  if (items === undefined || port === undefined) return undefined;
+  const servers: ServerAddress[] = [];
+  let failed = false;
+  for (const item of items) {
+    const text = check.scalarString(item, fix);
+    if (text === undefined || text.trim() === '') {
+      if (text !== undefined) check.report(item, 'is empty', fix);
+      failed = true;
+      continue;
+    }
+    const parsed = parseServerAddress(text, port.value, false);
+    if (!parsed.ok) {
+      check.report(item, `${quote(text)} ${parsed.reason}`, fix);
+      failed = true;
+    } else if (parsed.value.portGiven && !port.node.defaulted && parsed.value.port !== port.value) {
+      check.report(item, `names port ${parsed.value.port} but port: says ${port.value}`, 'write the port in one place only');
+      failed = true;
+    } else {
+      servers.push({ host: parsed.value.host, port: parsed.value.port });
+    }
+  }
+  return failed ? undefined : servers;
 }
 
 /** The TSIG key (undefined: unsigned updates; null: a problem was reported). */

@@ -2,7 +2,11 @@
 import type { ServerAddress, TsigKey } from '../../../config/types.js';
 
 export interface Rfc2136Config {
-  server: ServerAddress;
+  /**
+   * The update servers in the order they are tried (dns.rfc2136.server: one or a list); each host is
+   * an IP address or a host name, resolved when the provider first writes.
+   */
+  servers: ServerAddress[];
   /** Absent for servers that authorize updates by IP address only. */
   tsig?: TsigKey;
   /** Zone to update; found by SOA queries to the server when absent. */

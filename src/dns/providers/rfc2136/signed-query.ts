@@ -61,13 +61,15 @@ export interface SignedQueryDeps {
  */
 export async function gatherSignedQuery(deps: SignedQueryDeps, cfg: Rfc2136Config, fqdns: string[]): Promise<SignedQueryFacts | undefined> {
   const key = cfg.tsig;
-  if (!key) return undefined;
-  const base = { server: cfg.server, keyName: key.name, algorithm: key.algorithm };
+  // The first update server stands for the list: they share the key (secondary servers are tried at write time).
+  const server = cfg.servers[0];
+  if (!key || server === undefined) return undefined;
+  const base = { server, keyName: key.name, algorithm: key.algorithm };
   const transport = { tcp: cfg.tcp, timeoutMs: cfg.timeoutMs, retries: cfg.retries, ...(deps.signal ? { signal: deps.signal } : {}) };
   const ask: QueryFn = async (server, name, type) => parseMessage(await deps.exchange(server, buildQuery(name, type), transport));
   let zone = cfg.zone;
   if (zone === undefined) {
-    const found = await Promise.allSettled(fqdns.map((fqdn) => findZone(ask, [cfg.server], fqdn, { recursionDesired: false })));
+    const found = await Promise.allSettled(fqdns.map((fqdn) => findZone(ask, [server], fqdn, { recursionDesired: false })));
     const first = found.find((f): f is PromiseFulfilledResult<string> => f.status === 'fulfilled');
     if (!first) {
       const error = found.find((f): f is PromiseRejectedResult => f.status === 'rejected')?.reason ?? new Error('no challenge name to look up');
@@ -78,7 +80,7 @@ export async function gatherSignedQuery(deps: SignedQueryDeps, cfg: Rfc2136Confi
   try {
     const seconds = (): number => Math.floor(deps.now() / 1000);
     const { signed, requestMac } = signMessage(buildQuery(zone, RRType.SOA), key, { timeSigned: seconds() });
-    const raw = await deps.exchange(cfg.server, signed, transport);
+    const raw = await deps.exchange(server, signed, transport);
     const reply: DnsMessage = parseMessage(raw);
     const verdict = verifyResponse(raw, key, requestMac, { now: seconds() });
     if (verdict.ok) return { ...base, zone, outcome: { kind: 'verified', rcode: reply.rcode } };

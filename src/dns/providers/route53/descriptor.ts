@@ -9,6 +9,7 @@ export const route53 = defineProvider<Route53Draft, Route53Config>({
   name: 'route53',
   summary: 'Amazon Route 53 through the AWS SDK (hosted zone found by name, or hosted_zone_id)',
   keys: ROUTE53_KEYS,
+  secretKeys: ['secret_access_key', 'session_token'],
   defaults: ROUTE53_DEFAULTS,
   // No missingFix: every key is optional (the SDK's default credential chain, the zone found by name).
   ansible: {

@@ -301,10 +301,25 @@ export function createRoute53Provider(cfg: Route53Config, deps: Route53Deps = {}
       opts,
     );
 
+  /** An earlier run's values: this instance never added them, but exactly they are removed all the same. */
+  async function removeLeftovers(records: readonly TxtRecord[], signal: AbortSignal): Promise<void> {
+    for (const r of records) maybeAdded.add(keyOf(r));
+    await remove(records, signal);
+  }
+
+  const identity = [
+    cfg.hostedZoneId === undefined ? 'hosted zone by name' : `hosted zone ${cfg.hostedZoneId}`,
+    ...(cfg.profile === undefined ? [] : [`profile ${cfg.profile}`]),
+    ...(cfg.roleArn === undefined ? [] : [`role ${cfg.roleArn}`]),
+    ...(cfg.endpoint === undefined ? [] : [`endpoint ${cfg.endpoint}`]),
+  ].join(', ');
+
   return {
     name: 'route53',
+    identity,
     present: (records, signal) => add(records, true, signal),
     cleanup: remove,
+    removeLeftovers,
     probe,
   };
 }

@@ -54,7 +54,7 @@ describe('dns.exec', () => {
     ]);
     expect(problems(`${HEAD}dns:\n  provider: exec\n  exec:\n    command: []\n    timeout: 0\n    paralel: false\n`)).toEqual([
       expect.stringMatching(/^6: dns\.exec\.command: is an empty list/),
-      expect.stringMatching(/^7: dns\.exec\.timeout: 0 is not greater than 0/),
+      expect.stringMatching(/^7: dns\.exec\.timeout: 0 is not from 0\.001 to 3600/),
       expect.stringMatching(/^8: dns\.exec\.paralel: unknown key; did you mean parallel\?/),
     ]);
   });

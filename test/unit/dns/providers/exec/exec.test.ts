@@ -73,6 +73,16 @@ describe('lego style (command present|cleanup FQDN. VALUE)', () => {
     ]);
   });
 
+  it('removes an earlier run\'s values (from the DNS journal) although this process never presented them', async () => {
+    const log = path.join(dir, 'leftovers.log');
+    const cmd = await script('leftovers.sh', `echo "$1 $2 $3" >> ${log}`);
+    const p = createExecProvider({ style: 'lego', command: { argv: [cmd] }, timeoutMs: 10_000, parallel: false }, { parentEnv });
+    await p.cleanup([records[0]!], signal);
+    expect(await lines(log)).toEqual([]);
+    await p.removeLeftovers!([records[0]!], signal);
+    expect(await lines(log)).toEqual(['cleanup _acme-challenge.galaxy.example.org. value-base']);
+  });
+
   it('runs the calls at the same time unless parallel: false', async () => {
     // Each call holds a mkdir lock for a moment: overlapping calls find it taken.
     const lock = path.join(dir, 'lock');

@@ -136,7 +136,7 @@ function encodeQuestion(name: string): Buffer {
 }
 
 function config(overrides: Partial<Rfc2136Config> = {}): Rfc2136Config {
-  return { server: SERVER, tsig: KEY, tcp: false, ttl: 60, timeoutMs: 1000, retries: 1, ...overrides };
+  return { servers: [SERVER], tsig: KEY, tcp: false, ttl: 60, timeoutMs: 1000, retries: 1, ...overrides };
 }
 
 const BASE = '_acme-challenge.example.org';
@@ -310,14 +310,19 @@ describe('rfc2136 provider', () => {
       expect(fake.values(BASE)).toEqual(['foreign']);
     });
 
-    it('removes the value even when the reply to the add was lost', async () => {
+    it('does not wait a second time for a server that never answered; the journal\'s removal takes the value away later', async () => {
       const fake = new FakePrimary(['example.org']);
       fake.misbehave.loseReplyOnce = true;
       const provider = createRfc2136Provider(config({ zone: 'example.org' }), { exchange: fake.exchange, now: () => NOW });
       const result = await provider.probe!(BASE, { signal: NEVER });
       expect(result.ok).toBe(false);
-      expect(result.detail).toContain('no reply');
-      expect(fake.updates).toHaveLength(2);
+      expect(result.detail).toContain('never answered');
+      // The add was applied (only its reply was lost), but no delete was sent into the silence.
+      expect(fake.updates).toHaveLength(1);
+      expect(fake.values(BASE)).toHaveLength(1);
+      // What the next run does with the journaled value: a fresh provider removes it.
+      const next = createRfc2136Provider(config({ zone: 'example.org' }), { exchange: fake.exchange, now: () => NOW });
+      await next.removeLeftovers!([{ fqdn: BASE, value: fake.values(BASE)[0] as string }], NEVER);
       expect(fake.values(BASE)).toEqual([]);
     });
 
@@ -361,7 +366,7 @@ describe('rfc2136 provider: cancellation', () => {
     // A primary that reads the first UPDATE (the add) and never answers it, then answers the rest.
     const server = await udpServer((request, index) => (index === 0 ? undefined : accepted(request)));
     try {
-      const cfg: Rfc2136Config = { server: { host: '127.0.0.1', port: server.port }, zone: 'example.org', tcp: false, ttl: 60, timeoutMs: 5000, retries: 3 };
+      const cfg: Rfc2136Config = { servers: [{ host: "127.0.0.1", port: server.port }], zone: 'example.org', tcp: false, ttl: 60, timeoutMs: 5000, retries: 3 };
       const provider = createRfc2136Provider(cfg);
       const controller = new AbortController();
       const records = [{ fqdn: '_acme-challenge.galaxy.example.org', value: 'token-1' }];
@@ -386,7 +391,7 @@ describe('rfc2136 provider: cancellation', () => {
 
   it('sends nothing once the signal has fired', async () => {
     const primary = new FakePrimary(['example.org'], null);
-    const provider = createRfc2136Provider({ server: SERVER, tcp: false, ttl: 60, timeoutMs: 500, retries: 1 }, { exchange: primary.exchange });
+    const provider = createRfc2136Provider({ servers: [SERVER], tcp: false, ttl: 60, timeoutMs: 500, retries: 1 }, { exchange: primary.exchange });
     const controller = new AbortController();
     controller.abort();
     await expect(provider.present([{ fqdn: BASE, value: 'v' }], controller.signal)).rejects.toMatchObject({ name: 'AbortError' });
@@ -401,7 +406,7 @@ describe('rfc2136 provider: cancellation', () => {
       signals.push(opts?.signal);
       return primary.exchange(server, request, opts);
     };
-    const provider = createRfc2136Provider({ server: SERVER, tcp: false, ttl: 60, timeoutMs: 500, retries: 1 }, { exchange });
+    const provider = createRfc2136Provider({ servers: [SERVER], tcp: false, ttl: 60, timeoutMs: 500, retries: 1 }, { exchange });
     await provider.present([{ fqdn: BASE, value: 'v' }], NEVER);
     expect(primary.updates).toHaveLength(1);
     expect(signals.length).toBeGreaterThan(1); // SOA queries and the UPDATE
@@ -415,10 +420,94 @@ describe('rfc2136 provider: cancellation', () => {
       fired.push(opts?.signal?.aborted === true);
       return primary.exchange(server, request, opts);
     };
-    const other = createRfc2136Provider({ server: SERVER, tcp: false, ttl: 60, timeoutMs: 500, retries: 1 }, { exchange: aborting });
+    const other = createRfc2136Provider({ servers: [SERVER], tcp: false, ttl: 60, timeoutMs: 500, retries: 1 }, { exchange: aborting });
     // (This fake exchange ignores signals; a real one rejects, see the loopback test above.)
     await other.present([{ fqdn: BASE, value: 'w' }], controller.signal).catch(() => undefined);
     expect(fired.length).toBeGreaterThan(0);
     expect(fired.every(Boolean)).toBe(true);
+  });
+});
+
+describe('rfc2136 provider with several update servers', () => {
+  const BASE = '_acme-challenge.galaxy.example.org';
+  const SILENT: ServerAddress = { host: '192.0.2.1', port: 53 };
+  const CLOSED: ServerAddress = { host: '192.0.2.2', port: 53 };
+
+  /** Routes by address: a server that never answers, one that refuses connections, and the fake primary. */
+  function network(fake: FakePrimary, log: string[]): ExchangeFn {
+    return async (server, request, opts) => {
+      log.push(`${server.host} ${parseMessage(request).opcode === Opcode.UPDATE ? 'update' : 'query'}`);
+      if (server.host === SILENT.host) throw new GxitError('DNS_TIMEOUT', `no reply from DNS server ${server.host}:53`);
+      if (server.host === CLOSED.host) throw new GxitError('DNS_UNREACHABLE', `DNS server ${server.host}:53 refused the UDP connection`);
+      return fake.exchange(SERVER, request, opts);
+    };
+  }
+
+  it('a host name gives every address; the first that accepts wins and cleanup goes only there', async () => {
+    const fake = new FakePrimary(['example.org']);
+    const log: string[] = [];
+    const resolveHost = async (host: string): Promise<string[]> => (host === 'ns1.example.org' ? [SILENT.host, SERVER.host] : []);
+    const provider = createRfc2136Provider(config({ servers: [{ host: 'ns1.example.org', port: 53 }], zone: 'example.org' }), {
+      exchange: network(fake, log),
+      now: () => NOW,
+      resolveHost,
+    });
+    await provider.present([{ fqdn: BASE, value: 'v1' }], NEVER);
+    expect(fake.values(BASE)).toEqual(['v1']);
+    expect(log).toEqual(['192.0.2.1 update', '192.0.2.53 update']);
+    log.length = 0;
+    await provider.cleanup([{ fqdn: BASE, value: 'v1' }], NEVER);
+    expect(fake.values(BASE)).toEqual([]);
+    // The silent address is not asked again.
+    expect(log).toEqual(['192.0.2.53 update']);
+  });
+
+  it('finds the zone at the server it writes to, trying the next when one does not answer', async () => {
+    const fake = new FakePrimary(['example.org']);
+    const log: string[] = [];
+    const provider = createRfc2136Provider(config({ servers: [SILENT, CLOSED, SERVER] }), { exchange: network(fake, log), now: () => NOW });
+    await provider.present([{ fqdn: BASE, value: 'v1' }], NEVER);
+    expect(fake.values(BASE)).toEqual(['v1']);
+    expect(log.filter((l) => l.endsWith('update'))).toEqual(['192.0.2.53 update']);
+  });
+
+  it('cleanup sends nothing for records never written (no zone, refused connection, silent server)', async () => {
+    for (const servers of [[CLOSED], [SILENT]]) {
+      const fake = new FakePrimary(['example.org']);
+      const log: string[] = [];
+      const provider = createRfc2136Provider(config({ servers }), { exchange: network(fake, log), now: () => NOW });
+      await expect(provider.present([{ fqdn: BASE, value: 'v1' }], NEVER)).rejects.toBeInstanceOf(GxitError);
+      log.length = 0;
+      await provider.cleanup([{ fqdn: BASE, value: 'v1' }], NEVER);
+      expect(log).toEqual([]);
+    }
+    const fake = new FakePrimary(['other.org']);
+    const log: string[] = [];
+    const provider = createRfc2136Provider(config(), { exchange: network(fake, log), now: () => NOW });
+    await expect(provider.present([{ fqdn: BASE, value: 'v1' }], NEVER)).rejects.toMatchObject({ code: 'DNS_ZONE_NOT_FOUND' });
+    await provider.cleanup([{ fqdn: BASE, value: 'v1' }], NEVER);
+    expect(fake.updates).toHaveLength(0);
+  });
+
+  it('an update rejected by the server is not deleted afterwards', async () => {
+    const fake = new FakePrimary(['example.org']);
+    fake.misbehave.rcode = RCode.REFUSED;
+    const provider = createRfc2136Provider(config({ zone: 'example.org' }), { exchange: fake.exchange, now: () => NOW });
+    await expect(provider.present([{ fqdn: BASE, value: 'v1' }], NEVER)).rejects.toMatchObject({ code: 'DNS_RCODE' });
+    await provider.cleanup([{ fqdn: BASE, value: 'v1' }], NEVER);
+    expect(fake.updates).toHaveLength(1);
+  });
+
+  it('names every server when none accepts', async () => {
+    const fake = new FakePrimary(['example.org']);
+    const provider = createRfc2136Provider(config({ servers: [SILENT, CLOSED], zone: 'example.org' }), { exchange: network(fake, []), now: () => NOW });
+    await expect(provider.present([{ fqdn: BASE, value: 'v1' }], NEVER)).rejects.toMatchObject({
+      message: expect.stringContaining('1 more update server address(es) of 192.0.2.1:53, 192.0.2.2:53 failed too'),
+    });
+  });
+
+  it('describes where it writes without the secret', () => {
+    const provider = createRfc2136Provider(config({ servers: [SERVER, { host: 'ns2.example.org', port: 53 }] }));
+    expect(provider.identity).toBe('servers 192.0.2.53:53, ns2.example.org:53, key acme.key.example');
   });
 });

@@ -15,7 +15,7 @@ const SERVER: ServerAddress = { host: '192.0.2.53', port: 53 };
 const NOW = 1_790_000_000_000;
 
 function config(tsig: TsigKey | null = KEY): Rfc2136Config {
-  return { server: SERVER, ...(tsig ? { tsig } : {}), tcp: false, ttl: 60, timeoutMs: 500, retries: 1 };
+  return { servers: [SERVER], ...(tsig ? { tsig } : {}), tcp: false, ttl: 60, timeoutMs: 500, retries: 1 };
 }
 
 /** An authoritative server for example.org that knows `serverKey` and checks signed queries as BIND does. */
