@@ -6,8 +6,9 @@ import http from 'node:http';
 import https from 'node:https';
 import { rootCertificates } from 'node:tls';
 import type * as Acme from 'acme-client';
-import { acmeError } from '../acme/errors.js';
-import { configureAcmeHttp } from '../acme/http.js';
+import { callAcme } from '../acme/capture.js';
+import { acmeError, problemKindOf } from '../acme/errors.js';
+import { prepareAcmeHttp } from '../acme/http.js';
 import { messageOf } from '../errors.js';
 import { outboundAgent, outboundHttpAgent } from '../net/proxy.js';
 import type { StoredAccount } from '../store/index.js';
@@ -136,14 +137,16 @@ export async function gatherAccount(deps: AccountDeps, directoryUrl: string): Pr
   if (!stored) return { directoryUrl, kind: 'none' };
   const url = stored.meta?.url;
   if (!url) return { directoryUrl, kind: 'unregistered' };
+  const what = `the CA did not confirm account ${url}`;
   try {
     const acme = await deps.loadAcme();
-    configureAcmeHttp(acme.axios, { caBundlePem: deps.http.caBundlePem, timeoutMs: deps.http.timeoutMs });
+    // The capture keeps the problem document of the CA's answer, which evaluateAccount classifies on.
+    await prepareAcmeHttp(acme.axios, { ...(deps.http.caBundlePem === undefined ? {} : { caBundlePem: deps.http.caBundlePem }), timeoutMs: deps.http.timeoutMs });
     const client = new acme.Client({ directoryUrl, accountKey: stored.keyPem, accountUrl: url });
-    const account = (await client.updateAccount({})) as { status?: unknown };
+    const account = (await callAcme({ code: 'ACME_ACCOUNT', what, subject: directoryUrl }, () => client.updateAccount({}))) as { status?: unknown };
     return { directoryUrl, kind: 'checked', url, status: typeof account.status === 'string' ? account.status : 'unknown' };
   } catch (error) {
-    return { directoryUrl, kind: 'error', url, error: acmeError('ACME_ACCOUNT', `the CA did not confirm account ${url}`, error, directoryUrl) };
+    return { directoryUrl, kind: 'error', url, error: acmeError('ACME_ACCOUNT', what, error, directoryUrl) };
   }
 }
 
@@ -157,12 +160,15 @@ export function evaluateAccount(f: AccountFacts, accountDir: string): CheckResul
       if (f.status === 'valid') return ok('account', f.url, 'the account is valid');
       return fail('account', f.url, `the account is ${f.status}`, `move ${accountDir} aside so that issue registers a new account`);
     case 'error': {
+      // By RFC 8555 problem type only (§6.7, §7.3.6): the message text is the CA's prose.
       const text = messageOf(f.error);
-      if (/accountDoesNotExist/.test(text)) {
-        return warn('account', f.url ?? f.directoryUrl, `the CA does not know the stored account (a test CA that was restarted?)`,
+      const kind = problemKindOf(f.error);
+      if (kind === 'accountDoesNotExist') {
+        return warn('account', f.url ?? f.directoryUrl, 'the stored account is unknown to this CA (a test CA that was restarted forgets its accounts): it will be registered again on the next issue',
           'nothing to do: issue registers the stored key again');
       }
-      if (/deactivated|revoked/i.test(text)) {
+      if (kind === 'unauthorized') {
+        // A deactivated or revoked account is refused with `unauthorized` (RFC 8555 §7.3.6).
         return fail('account', f.url ?? f.directoryUrl, text, `move ${accountDir} aside so that issue registers a new account`);
       }
       const fix = f.error instanceof Error && 'fix' in f.error && typeof f.error.fix === 'string' ? f.error.fix : 'run check-dns again with --verbose';

@@ -1,6 +1,6 @@
 /**
  * `gxit-cert acme-dns register`: registers every configured name (without "*.") that has no entry in
- * dns.acme-dns.credentials_file yet, writes the file (0600, atomically, lego's format) and prints
+ * dns.acme_dns.credentials_file yet, writes the file (0600, atomically, lego's format) and prints
  * the CNAME record each name needs. Names already registered are kept and listed again.
  */
 import { dirname } from 'node:path';
@@ -21,7 +21,7 @@ export async function runAcmeDnsRegister(opts: CommonOptions): Promise<number> {
     if (settings === undefined) {
       throw new GxitError('USAGE', `dns.provider is ${config.dns.provider}: acme-dns register needs dns.provider: acme-dns`, {
         subject: 'dns.provider',
-        fix: 'set dns.provider: acme-dns with an acme-dns: section (api:, credentials_file:)',
+        fix: 'set dns.provider: acme-dns with an acme_dns: section (api:, credentials_file:)',
       });
     }
     const [{ readCredentialsFile }, { domainKey, serializeCredentials, unregistered }, { register }] = await Promise.all([

@@ -2,6 +2,7 @@
  * The registered DNS providers as people read them: a block for --help and the README's table.
  * Both are rendered from the registry (src/dns/providers/registry.ts); a test compares the README.
  */
+import { sectionKey } from '../config/provider-section.js';
 import type { ProviderDescriptor } from '../dns/providers/descriptor.js';
 
 /** The lines `gxit-cert --help` ends with. */
@@ -18,7 +19,7 @@ export const TABLE_END = '<!-- /providers -->';
 export function providersTable(providers: readonly ProviderDescriptor[]): string {
   const rows = providers.map((p) => {
     const role = p.ansible === undefined ? '—' : `\`certbot_dns_provider: ${p.ansible.provider}\``;
-    return `| \`${p.name}\` | ${p.summary} | \`dns.${p.name}\`: ${p.keys.map((k) => `\`${k}\``).join(', ')} | ${role} |`;
+    return `| \`${p.name}\` | ${p.summary} | \`dns.${sectionKey(p)}\`: ${p.keys.map((k) => `\`${k}\``).join(', ')} | ${role} |`;
   });
   return ['| `dns.provider` | writes through | section keys | Ansible role |', '|---|---|---|---|', ...rows].join('\n');
 }

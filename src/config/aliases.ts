@@ -14,7 +14,7 @@
  */
 import type { ConfigProblem } from './problems.js';
 import { formatProblem } from './problems.js';
-import type { AnsibleAliases, ProviderSection } from './provider-section.js';
+import { sectionKey, type AnsibleAliases, type ProviderSection } from './provider-section.js';
 import { get, mapNode, type AbsentKeyHint, type MapNode, type ScalarNode, type SeqNode, type TreeNode } from './tree.js';
 import { closest, showValue } from './values.js';
 
@@ -173,7 +173,7 @@ export function applyAliases(root: MapNode, source: string, providers: readonly 
         // Without a registered provider (absent, misspelt, ...) validation reports the provider and the
         // credentials have no place to go.
         const chosen = providers.find((p) => p.name === providerName);
-        if (chosen !== undefined) adopt(dns, chosen.name, get(dns, chosen.name), nativeCredentials(credentials, chosen.ansible));
+        if (chosen !== undefined) adopt(dns, sectionKey(chosen), get(dns, sectionKey(chosen)), nativeCredentials(credentials, chosen.ansible));
       }
       const roleProviders = providers.flatMap((p) => (p.ansible === undefined ? [] : [p.ansible.provider]));
       dns.absent = {
@@ -183,7 +183,7 @@ export function applyAliases(root: MapNode, source: string, providers: readonly 
           fix: `add certbot_dns_provider: ${roleProviders[0] ?? 'rfc2136'}${roleProviders.length > 1 ? ` (or ${roleProviders.slice(1).join(', ')})` : ''}; gxit-cert answers DNS-01 challenges only`,
         },
         ...Object.fromEntries(
-          providers.flatMap((p): [string, AbsentKeyHint][] => (p.ansible === undefined ? [] : [[p.name, { path: 'certbot_dns_credentials', fix: p.ansible.credentialsFix }]])),
+          providers.flatMap((p): [string, AbsentKeyHint][] => (p.ansible === undefined ? [] : [[sectionKey(p), { path: 'certbot_dns_credentials', fix: p.ansible.credentialsFix }]])),
         ),
       };
       out.entries.set('dns', { key: 'dns', node: dns });

@@ -8,7 +8,7 @@
  * Two defaults depend on other values and are derived during validation instead:
  * a certificate's `name` (its first domain without "*.") and its `key_type` (the top-level key_type).
  */
-import type { ProviderSection } from './provider-section.js';
+import { sectionKeys, type ProviderSection } from './provider-section.js';
 import { childPath, get, type MapNode, type ScalarNode, type ScalarValue, type TreeNode } from './tree.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/gxit-cert/config.yml';
@@ -39,8 +39,10 @@ export function applyDefaults(root: MapNode, providers: readonly ProviderSection
   if (dns?.kind === 'map') {
     const filledDns = fill(dns, DEFAULTS.dns);
     for (const provider of providers) {
-      const section = get(filledDns, provider.name);
-      if (section?.kind === 'map') replace(filledDns, provider.name, fill(section, provider.defaults));
+      for (const key of sectionKeys(provider)) {
+        const section = get(filledDns, key);
+        if (section?.kind === 'map') replace(filledDns, key, fill(section, provider.defaults));
+      }
     }
     replace(top, 'dns', filledDns);
   }

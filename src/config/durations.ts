@@ -34,7 +34,7 @@ export const DURATIONS = {
   'dns.propagation_interval': { min: 0.001, max: 600, unit: 'seconds', what: 'seconds between propagation checks', timer: true },
   'dns.rfc2136.timeout': { min: 0.001, max: 300, unit: 'seconds', what: 'seconds per attempt', timer: true },
   // Rules ready for the sections that do not apply them yet (their check.number has no maximum).
-  'dns.acme-dns.timeout': { min: 0.001, max: 300, unit: 'seconds', what: 'seconds per request to the acme-dns API', timer: true },
+  'dns.acme_dns.timeout': { min: 0.001, max: 300, unit: 'seconds', what: 'seconds per request to the acme-dns API', timer: true },
   'dns.cloudflare.timeout': { min: 0.001, max: 300, unit: 'seconds', what: 'seconds per request to the Cloudflare API', timer: true },
   'dns.exec.timeout': { min: 0.001, max: 3600, unit: 'seconds', what: 'seconds one call of the script may run before it is killed', timer: true },
   'hooks.timeout': { min: 0.001, max: DAY, unit: 'seconds', what: 'seconds a hook may run before it is killed', timer: true },

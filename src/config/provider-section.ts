@@ -55,8 +55,12 @@ export interface AnsibleAliases {
 }
 
 export interface ProviderSection {
-  /** dns.provider value and section key (`dns.<name>`); lower case. */
+  /** dns.provider value, and section key (`dns.<name>`) unless `section` says otherwise; lower case. */
   readonly name: string;
+  /** The section key when it differs from the name (acme-dns: `acme_dns`, as lego and the docs write it). */
+  readonly section?: string;
+  /** Earlier spellings of the section key, still read (with a warning) when the section key is absent. */
+  readonly deprecatedSections?: readonly string[];
   /** Every key the section accepts (unknown keys are errors with a "did you mean"). */
   readonly keys: readonly string[];
   /** Defaults in the file's vocabulary (seconds, snake_case), filled in where a key is absent or empty. */
@@ -67,8 +71,18 @@ export interface ProviderSection {
   /** Keys whose value is a secret when written inline: a world-readable file holding one is warned about. */
   readonly secretKeys?: readonly string[];
   /**
-   * Validates `dns.<name>` (defaults applied; undefined when the file has none and missingFix is
+   * Validates `dns.<section key>` (defaults applied; undefined when the file has none and missingFix is
    * undefined). Reports every problem through `check`; returns a draft only when there were none.
    */
   validate(check: Checker, section: TreeNode | undefined, dns: MapNode): SectionDraft | undefined;
+}
+
+/** The key of the provider's section under dns: (`section`, else the name). */
+export function sectionKey(provider: Pick<ProviderSection, 'name' | 'section'>): string {
+  return provider.section ?? provider.name;
+}
+
+/** Every key the provider's section may be written under: the section key, then deprecated spellings. */
+export function sectionKeys(provider: Pick<ProviderSection, 'name' | 'section' | 'deprecatedSections'>): string[] {
+  return [sectionKey(provider), ...(provider.deprecatedSections ?? [])];
 }

@@ -12,7 +12,7 @@
 import { Checker, quote, type At, type ValidateOptions } from './combinators.js';
 import { DEFAULTS } from './defaults.js';
 import type { ConfigProblem } from './problems.js';
-import type { ProviderSection, SectionDraft } from './provider-section.js';
+import { sectionKey, sectionKeys, type ProviderSection, type SectionDraft } from './provider-section.js';
 import { validateClusterKeys } from './cluster.js';
 import { CHECK_DNS_KEYS, CHECK_KEYS, validateCheckKeys, validateExpectTarget } from './check-keys.js';
 import { validateTrustAnchors } from './trust-anchors.js';
@@ -20,14 +20,14 @@ import { validateEab, type EabDraft } from './eab.js';
 import { validateNotify } from './notify.js';
 import { RENEWAL_KEYS, validateRenewalKeys } from './renewal.js';
 import { checkDuration } from './durations.js';
-import { childPath, get, type MapNode } from './tree.js';
+import { childPath, get, type MapNode, type TreeNode } from './tree.js';
 import type { CertificateConfig, Config, DnsCommon, KeyType, ServerAddress } from './types.js';
 import { KEY_TYPE_SPELLINGS, checkEmail, checkLineageName, normalizeDomain, parseAcmeServer, parseKeyType, parseServerAddress } from './values.js';
 
 export const KNOWN_KEYS = {
   top: ['email', 'server', 'ca_bundle', 'state_dir', 'key_type', 'certificates', 'dns', ...RENEWAL_KEYS, ...CHECK_KEYS, 'eab', 'preferred_chain', 'reuse_key', 'profile', 'notify', 'cluster', 'acme_retry_max_wait'],
   certificate: ['name', 'domains', 'key_type', 'server', 'email', 'eab', 'ca_bundle', 'preferred_chain', 'reuse_key', 'profile'],
-  /** The dns section's own keys; each registered provider adds its section key (its name). */
+  /** The dns section's own keys; each registered provider adds its section key (its name, or `section`). */
   dns: ['provider', 'resolvers', 'propagation_timeout', 'propagation_interval', 'propagation_check', 'nameserver_port', ...CHECK_DNS_KEYS],
 } as const;
 
@@ -245,12 +245,32 @@ function validateDomains(check: Checker, certificate: MapNode): string[] {
   return domains;
 }
 
+/**
+ * The configured provider's section: under its section key, else under a deprecated spelling (with a
+ * warning, so that files written before the rename keep working). With both, the deprecated one is ignored.
+ */
+function chosenSection(check: Checker, dns: MapNode, provider: ProviderSection): TreeNode | undefined {
+  const key = sectionKey(provider);
+  let chosen = get(dns, key);
+  for (const old of provider.deprecatedSections ?? []) {
+    const node = get(dns, old);
+    if (node === undefined) continue;
+    if (chosen === undefined) {
+      check.warn(node, `is a deprecated spelling of dns.${key}: rename it to ${key}:`);
+      chosen = node;
+    } else {
+      check.warn(node, `is ignored: dns.${key} is used (${old}: is a deprecated spelling of ${key}:)`);
+    }
+  }
+  return chosen;
+}
+
 function validateDns(check: Checker, root: MapNode, providers: readonly ProviderSection[]): DnsDraft | undefined {
   const names = providers.map((p) => p.name);
-  const sectionFix = `add dns: with ${providers.map((p) => `provider: ${p.name}${p.missingFix === undefined ? '' : ` (and an ${p.name}: section)`}`).join(' or ')}`;
+  const sectionFix = `add dns: with ${providers.map((p) => `provider: ${p.name}${p.missingFix === undefined ? '' : ` (and an ${sectionKey(p)}: section)`}`).join(' or ')}`;
   const node = get(root, 'dns');
   if (node === undefined) return check.missing(root, 'dns', sectionFix);
-  const dns = check.map(node, [...KNOWN_KEYS.dns, ...names], sectionFix);
+  const dns = check.map(node, [...KNOWN_KEYS.dns, ...providers.flatMap(sectionKeys)], sectionFix);
   if (dns === undefined) return undefined;
 
   const providerFix = `write provider: ${names.join(' or provider: ')}`;
@@ -274,16 +294,20 @@ function validateDns(check: Checker, root: MapNode, providers: readonly Provider
 
   let section: SectionDraft | undefined;
   if (provider !== undefined) {
-    const sectionNode = get(dns, provider.name);
-    if (sectionNode === undefined && provider.missingFix !== undefined) check.missing(dns, provider.name, provider.missingFix);
+    const key = sectionKey(provider);
+    const sectionNode = chosenSection(check, dns, provider);
+    if (sectionNode === undefined && provider.missingFix !== undefined) check.missing(dns, key, provider.missingFix);
     else section = provider.validate(check, sectionNode, dns);
   }
   // Sections of the other providers may stay for switching back: they are checked, then dropped.
   for (const other of providers) {
-    const otherNode = other === provider ? undefined : get(dns, other.name);
-    if (otherNode === undefined) continue;
-    other.validate(check, otherNode, dns);
-    if (provider !== undefined) check.warn(otherNode, `is ignored: the DNS provider is ${provider.name}`);
+    if (other === provider) continue;
+    for (const key of sectionKeys(other)) {
+      const otherNode = get(dns, key);
+      if (otherNode === undefined) continue;
+      other.validate(check, otherNode, dns);
+      if (provider !== undefined) check.warn(otherNode, `is ignored: the DNS provider is ${provider.name}`);
+    }
   }
 
   if (

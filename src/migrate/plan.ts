@@ -157,6 +157,10 @@ function renderImportedConfig(input: ImportInput, server: string, lineages: Plan
           { key: 'domains', value: flow(p.lineage.live.facts.domains) },
         ];
         if (p.keyType !== topKeyType) cert.push({ key: 'key_type', value: scalar(p.keyType) });
+        const { reuseKey, preferredChain } = p.lineage.mapping;
+        // Per certificate, as certbot keeps them per lineage; false is gxit-cert's default too.
+        if (reuseKey === true) cert.push({ key: 'reuse_key', value: scalar(true), comment: 'reuse_key of certbot' });
+        if (preferredChain !== undefined) cert.push({ key: 'preferred_chain', value: scalar(preferredChain), comment: 'preferred_chain of certbot' });
         return { value: map(cert) };
       }),
     ),

@@ -34,6 +34,10 @@ export interface RenewalMapping {
   renewBeforeDays?: number;
   /** [acme_renewal_info] ari_retry_after, ISO 8601. */
   ariRetryAfter?: string;
+  /** reuse_key = True: renewals keep the live private key (config reuse_key:, per certificate). */
+  reuseKey?: boolean;
+  /** preferred_chain: the issuer common name of the chain to take (config preferred_chain:, per certificate). */
+  preferredChain?: string;
   /** autorenew = False already: certbot does not renew this lineage. */
   autorenewOff: boolean;
   /** The live/ paths certbot recorded (cert, privkey, chain, fullchain), to check they are the usual ones. */
@@ -74,6 +78,8 @@ const CONSUMED_PARAMS = new Set([
   'dns_rfc2136_credentials',
   'autorenew',
   'renew_before_expiry',
+  'reuse_key',
+  'preferred_chain',
 ]);
 const CONSUMED_TOP = new Set(['version', 'archive_dir', 'cert', 'privkey', 'chain', 'fullchain', 'renew_before_expiry']);
 
@@ -138,6 +144,16 @@ export function mapRenewalConf(name: string, root: CoSection): RenewalMapping {
     if (renewBeforeDays === undefined) warnings.push(`${name}: renew_before_expiry = ${renewBefore} is not a number of days or weeks; gxit-cert's default applies`);
   }
 
+  // certbot's --reuse-key and --preferred-chain have the same meaning as gxit-cert's keys of these names.
+  const reuse = param('reuse_key');
+  let reuseKey: boolean | undefined;
+  if (reuse !== undefined) {
+    reuseKey = parseBool(reuse);
+    if (reuseKey === undefined) warnings.push(`${name}: reuse_key = ${reuse} is not True or False; a new key is made for every certificate`);
+  }
+  const chain = param('preferred_chain')?.trim();
+  const preferredChain = chain === undefined || chain === '' ? undefined : chain;
+
   const autorenew = param('autorenew');
   const autorenewOff = autorenew !== undefined && parseBool(autorenew) === false;
   if (autorenewOff) notes.push(`${name}: autorenew is already off in certbot`);
@@ -185,6 +201,8 @@ export function mapRenewalConf(name: string, root: CoSection): RenewalMapping {
     hooks,
     ...(renewBeforeDays === undefined ? {} : { renewBeforeDays }),
     ...(ariRetryAfter === undefined ? {} : { ariRetryAfter }),
+    ...(reuseKey === undefined ? {} : { reuseKey }),
+    ...(preferredChain === undefined ? {} : { preferredChain }),
     autorenewOff,
     recordedPaths,
     warnings,
@@ -198,12 +216,6 @@ function optional<K extends string>(key: K, value: string | undefined): Partial<
 
 /** The reason an unknown setting is not carried over; "!" marks one worth a warning. */
 function reasonForUnmapped(key: string, value: CoValue): string {
-  if (key === 'reuse_key') {
-    return parseBool(String(value)) === true
-      ? '!gxit-cert makes a new key for every certificate'
-      : 'a new key per certificate is what gxit-cert does too';
-  }
-  if (key === 'preferred_chain') return '!gxit-cert takes the chain the CA offers first';
   if (key === 'must_staple') return parseBool(String(value)) === true ? '!gxit-cert does not request OCSP must-staple' : 'off';
   if (key === 'no_verify_ssl') return parseBool(String(value)) === true ? '!set ca_bundle to trust a test CA instead' : 'off';
   if (key.startsWith('dns_rfc2136_') || key.startsWith('dns_route53_')) return '!a DNS plugin setting gxit-cert has no counterpart for';

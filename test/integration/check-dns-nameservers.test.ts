@@ -89,7 +89,8 @@ describe('check-dns: nameservers', () => {
     expect(results.filter((l) => l.check === 'write').map((l) => l.status)).toEqual(['warn', 'warn']);
     expect(results.find((l) => l.check === 'write')?.message).toContain(`ns3.${UNREACH} at ${UNREACHABLE_NS}:53 did not serve it in time`);
     for (const name of [`_acme-challenge.${GALAXY(UNREACH)}`, `_acme-challenge.ep.interactivetool.${GALAXY(UNREACH)}`]) expect(await txtOnBoth(name)).toEqual([]);
-    expect(ms).toBeLessThan(6000);
+    // Below the lab's 30 s propagation_timeout: the probe does not wait it out for a dead nameserver.
+    expect(ms).toBeLessThan(20_000);
   });
 
   it('fails a secondary with an older serial and names it', async () => {
@@ -129,7 +130,8 @@ describe('check-dns: nameservers', () => {
     const interrupted = Date.now();
     child.kill('SIGINT');
     expect(await exited).toBe(1);
-    expect(Date.now() - interrupted).toBeLessThan(1500);
+    // The secondary lags 30 s (notify-delay): exiting well before proves the wait was stopped.
+    expect(Date.now() - interrupted).toBeLessThan(10_000);
     expect(stderr).toContain('SIGINT: stopping after cleanup');
     expect(stdout).toMatch(/✗ write\s+\S+: interrupted; added and removed TXT/);
     expect(await privateLab.txt(probed![2]!)).not.toContain(probed![1]);

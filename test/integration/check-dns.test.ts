@@ -79,11 +79,13 @@ const failures = (r: Report): Line[] => r.results.filter((l) => l.status === 'fa
 const find = (r: Report, check: string, subject: string): Line | undefined => r.results.find((l) => l.check === check && l.subject === subject);
 
 describe('gxit-cert check-dns on the lab', () => {
-  it('passes the good zone with exit 0 in under 2 s and no warning: the wildcard-covered challenge name is ✓ with a note', async () => {
+  it('passes the good zone with exit 0 and no warning, without waiting out a timeout: the wildcard-covered challenge name is ✓ with a note', async () => {
     const { run, report } = await checkDns('chk-good');
     expect(run.code, run.stdout).toBe(0);
     expect(run.stderr).toBe('');
-    expect(run.ms).toBeLessThan(2000);
+    // Typically under a second; the bound is far below the lab's 30 s propagation_timeout, which a
+    // probe that waited for a nameserver in vain would run into (speed itself: npm run bench).
+    expect(run.ms).toBeLessThan(20_000);
     expect(report?.ok).toBe(true);
     expect(report?.provider).toEqual({ name: 'rfc2136', summary: rfc2136.summary });
     expect(report?.results.filter((l) => l.status !== 'ok').map((l) => `${l.check} ${l.subject}`)).toEqual([]);

@@ -37,7 +37,7 @@ beforeAll(async () => {
   await nsupdate([`update add ${BASE}. 60 A 127.0.0.1`, `update add ${WILDCARD}. 60 CNAME ${BASE}.`], 'lab-admin');
   const made = await labConfig({
     certificates: [{ name: BASE, domains: [BASE, WILDCARD] }],
-    dns: { provider: 'acme-dns', rfc2136: undefined, 'acme-dns': { api: fx.url, credentials_file: 'acme-dns.json' } },
+    dns: { provider: 'acme-dns', rfc2136: undefined, acme_dns: { api: fx.url, credentials_file: 'acme-dns.json' } },
   });
   config = made.config;
   dir = made.dir;
@@ -124,7 +124,7 @@ describe('gxit-cert with dns.provider: acme-dns', () => {
   it('issues a name and its wildcard through one registration: two values in one subdomain', async () => {
     const pair = await labConfig({
       certificates: [{ name: SHARED, domains: [SHARED, `*.${SHARED}`] }],
-      dns: { provider: 'acme-dns', rfc2136: undefined, 'acme-dns': { api: fx.url, credentials_file: 'acme-dns.json' } },
+      dns: { provider: 'acme-dns', rfc2136: undefined, acme_dns: { api: fx.url, credentials_file: 'acme-dns.json' } },
     });
     const register = await runCli(['acme-dns', 'register', '--config', pair.config]);
     expect(register.code).toBe(0);
@@ -153,7 +153,7 @@ describe('gxit-cert with dns.provider: acme-dns', () => {
     await writeFile(file, JSON.stringify(creds), { mode: 0o600 });
     const three = await labConfig({
       certificates: [{ name: BASE, domains: [BASE, `*.${BASE}`, `third.${BASE}`] }],
-      dns: { provider: 'acme-dns', rfc2136: undefined, 'acme-dns': { api: fx.url, credentials_file: file } },
+      dns: { provider: 'acme-dns', rfc2136: undefined, acme_dns: { api: fx.url, credentials_file: file } },
     });
     fx.clearLogs();
     const run = await runCli(['issue', '--config', three.config]);

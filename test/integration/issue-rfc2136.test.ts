@@ -198,7 +198,8 @@ describe('gxit-cert issue failures', () => {
     expect(doc.ok).toBe(false);
     const error = doc.results?.[0]?.error ?? doc.error;
     expect(error.message).toContain('127.0.9.9');
-    expect(run.ms).toBeLessThan(10_000);
+    // 2 attempts of 0.3 s plus start-up, typically about a second.
+    expect(run.ms).toBeLessThan(15_000);
   });
 
   it('removes its TXT records when the order fails after they were added', async () => {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, nsupdate, runCli } from './helpers.js';
@@ -16,10 +16,20 @@ describe('renew and the state lock', () => {
     const setup = await renewSetup('rnw-lock');
     // 10 of 90 days left: due (less than a third of the lifetime). Self-issued, so no ARI.
     await fakeLineage(setup, { notBefore: new Date(Date.now() - 80 * DAY), notAfter: new Date(Date.now() + 10 * DAY) });
-    // The pre hook holds the first run inside the lock long enough for the second to find it taken.
-    await setup.rewrite({ hooks: { pre: ['sleep 1'] } });
+    // The pre hook holds the first run inside the lock until the second says it waits for it (no fixed
+    // sleep that a slow start of the second process could outlast); at most 60 s.
+    const inHook = path.join(setup.dir, 'in-hook');
+    const release = path.join(setup.dir, 'release');
+    await setup.rewrite({ hooks: { pre: [`touch ${inHook}; i=0; while [ ! -e ${release} ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done`] } });
 
-    const [a, b] = await Promise.all([runCli(['renew', '--config', setup.config]), runCli(['renew', '--config', setup.config])]);
+    const first = runCli(['renew', '--config', setup.config]);
+    await waitFor('the first run inside its pre hook', async () => (await stat(inHook).catch(() => undefined)) !== undefined, 30_000);
+    const second = runCli(['renew', '--config', setup.config], {
+      onStderr: (text) => {
+        if (text.includes('waiting for another gxit-cert run')) void writeFile(release, '');
+      },
+    });
+    const [a, b] = await Promise.all([first, second]);
     expect([a.code, b.code]).toEqual([0, 0]);
     const outputs = [a.stderr, b.stderr];
     const renewed = outputs.filter((o) => /renewed \(due: \d+ days left, less than a third of its lifetime\): version 2/.test(o));

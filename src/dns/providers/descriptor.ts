@@ -9,7 +9,8 @@
  * - `load`, which imports the implementation lazily (the AWS SDK costs ~100 ms) and builds the provider.
  *
  * Obligations of a descriptor:
- * - `name` is unique in the registry and equals the DnsProvider's name;
+ * - `name` is unique in the registry and equals the DnsProvider's name; the section key (`section`, else
+ *   `name`) and its deprecated spellings are unique too;
  * - every key in `keys` is either in `defaults` or optional (validate copes with its absence), and every
  *   key in `defaults` is in `keys`;
  * - validate reads the section only through the Checker (problems with line, path and fix; secrets
@@ -28,6 +29,7 @@ import type {
 } from '../../config/provider-section.js';
 import type { MapNode, ScalarValue, TreeNode } from '../../config/tree.js';
 import type { DnsCommon } from '../../config/types.js';
+import { sectionKey } from '../../config/provider-section.js';
 import { GxitError } from '../../errors.js';
 import type { DnsProvider } from '../provider.js';
 import type { ExchangeFn } from '../transport.js';
@@ -60,6 +62,10 @@ export interface ProviderCheckInput {
 /** A provider as its folder writes it: typed by its draft D and its settings S. */
 export interface ProviderSpec<D, S> {
   readonly name: string;
+  /** See ProviderSection.section: the key of dns.<section> when it is not the name. */
+  readonly section?: string;
+  /** See ProviderSection.deprecatedSections. */
+  readonly deprecatedSections?: readonly string[];
   /** One line: what the provider writes to, for --help, check-dns and the README table. */
   readonly summary: string;
   readonly keys: readonly string[];
@@ -106,12 +112,13 @@ export function defineProvider<D, S>(spec: ProviderSpec<D, S>): DefinedProvider<
     return token;
   };
   const open = (settings: ProviderSettings): S | undefined => sealed.get(settings);
+  const key = sectionKey(spec);
   const opened = (settings: ProviderSettings): S => {
     const typed = open(settings);
     if (typed === undefined) {
-      throw new GxitError('CONFIG_INVALID', `dns.${spec.name}: the settings were made for provider ${settings.provider}`, {
-        subject: `dns.${spec.name}`,
-        fix: `set dns.provider: ${settings.provider}, or configure a dns.${spec.name} section`,
+      throw new GxitError('CONFIG_INVALID', `dns.${key}: the settings were made for provider ${settings.provider}`, {
+        subject: `dns.${key}`,
+        fix: `set dns.provider: ${settings.provider}, or configure a dns.${key} section`,
       });
     }
     return typed;
@@ -122,6 +129,8 @@ export function defineProvider<D, S>(spec: ProviderSpec<D, S>): DefinedProvider<
     summary: spec.summary,
     keys: spec.keys,
     defaults: spec.defaults,
+    ...(spec.section === undefined ? {} : { section: spec.section }),
+    ...(spec.deprecatedSections === undefined ? {} : { deprecatedSections: spec.deprecatedSections }),
     ...(spec.missingFix === undefined ? {} : { missingFix: spec.missingFix }),
     ...(spec.ansible === undefined ? {} : { ansible: spec.ansible }),
     ...(spec.secretKeys === undefined ? {} : { secretKeys: spec.secretKeys }),

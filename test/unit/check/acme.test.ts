@@ -1,7 +1,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type * as Acme from 'acme-client';
+import type { AxiosResponse, InternalAxiosRequestConfig } from 'axios';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { installCapture } from '../../../src/acme/capture.js';
 import { evaluateAccount, evaluateDirectory, fetchDirectory, gatherAccount, parseDirectory } from '../../../src/check/acme.js';
 
 const DIR = {
@@ -56,7 +58,7 @@ describe('fetchDirectory', () => {
   beforeAll(async () => {
     server = http.createServer((req, res) => {
       if (req.url === '/dir') res.end(JSON.stringify(DIR));
-      else if (req.url === '/slow') setTimeout(() => res.end('{}'), 2000);
+      else if (req.url === '/slow') setTimeout(() => res.end('{}'), 20_000).unref();
       else res.writeHead(404).end('no');
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -75,7 +77,7 @@ describe('fetchDirectory', () => {
 
   it('gives up after the timeout', async () => {
     const facts = await fetchDirectory(`${base}/slow`, { timeoutMs: 100 });
-    expect(facts.ms).toBeLessThan(1000);
+    expect(facts.ms).toBeLessThan(5000);
     expect(evaluateDirectory(facts).result.message).toMatch(/no answer within 100 ms/);
   });
 });
@@ -95,7 +97,9 @@ describe('account', () => {
         return answer();
       }
     }
-    const acme = { Client, axios: { defaults: {} } } as unknown as typeof Acme;
+    // The capture is installed on acme-client's own axios; a stand-in whose interceptors do nothing.
+    const axios = { defaults: {}, interceptors: { request: { use: () => 0 }, response: { use: () => 0 } } };
+    const acme = { Client, axios } as unknown as typeof Acme;
     return { acme, seen };
   }
 
@@ -115,8 +119,6 @@ describe('account', () => {
 
   it.each([
     [async () => ({ status: 'deactivated' }), 'fail', /the account is deactivated/, /move \/s\/accounts\/ca aside/],
-    [async () => { throw new Error('urn:ietf:params:acme:error:accountDoesNotExist: No account by that key'); }, 'warn', /does not know the stored account/, /issue registers the stored key again/],
-    [async () => { throw new Error('urn:ietf:params:acme:error:unauthorized: Account has been deactivated'); }, 'fail', /deactivated/, /move \/s\/accounts\/ca aside/],
     [async () => { throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }); }, 'fail', /did not confirm account/, /reachable/],
   ] as const)('reports %#', async (answer, status, message, fix) => {
     const { acme } = fakeAcme(answer);
@@ -125,5 +127,58 @@ describe('account', () => {
     expect(r.status).toBe(status);
     expect(r.message).toMatch(message);
     expect(r.fix).toMatch(fix);
+  });
+});
+
+/**
+ * The real acme-client, its network replaced by a CA that answers an account lookup with a problem
+ * document: the classification must come from the problem type, whatever the detail says.
+ */
+describe('account errors classified by their RFC 8555 problem type', () => {
+  const dir = 'https://ca.test/dir';
+  const accountUrl = 'https://ca.test/acct/7';
+  let answer: { status: number; data: unknown } = { status: 200, data: {} };
+  let keyPem = '';
+
+  beforeAll(async () => {
+    const { generateKeyPairSync } = await import('node:crypto');
+    keyPem = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const acme = await import('acme-client');
+    // Installed before gatherAccount's own prepareAcmeHttp, which then leaves this network in place.
+    installCapture(acme.axios, async (config: InternalAxiosRequestConfig): Promise<AxiosResponse> => {
+      const reply = (status: number, data: unknown, headers: Record<string, string> = {}): AxiosResponse =>
+        ({ status, statusText: String(status), data, config, headers: { 'replay-nonce': `n${Math.random()}`, ...headers } });
+      if (config.url === dir) return reply(200, DIR);
+      if (config.url === DIR.newNonce) return reply(200, '');
+      if (config.url === accountUrl) return reply(answer.status, answer.data, { 'content-type': 'application/problem+json' });
+      throw new Error(`unexpected request ${config.method} ${config.url}`);
+    });
+  });
+
+  const run = async (status: number, data: unknown) => {
+    answer = { status, data };
+    const acme = await import('acme-client');
+    const stored = { directoryUrl: dir, keyPem, meta: { url: accountUrl, directoryUrl: dir, createdAt: '2026-01-01T00:00:00Z' } };
+    const facts = await gatherAccount({ readAccount: async () => stored, loadAcme: async () => acme, http: { timeoutMs: 1000 } }, dir);
+    return evaluateAccount(facts, '/s/accounts/ca');
+  };
+
+  it('an account the CA forgot (Pebble restarted) is a warning: it will be registered again on the next issue', async () => {
+    // Pebble's detail does not name the type: only the captured problem document does.
+    const r = await run(400, { type: 'urn:ietf:params:acme:error:accountDoesNotExist', detail: 'Account "7" not found', status: 400 });
+    expect(r).toMatchObject({ status: 'warn', subject: accountUrl, fix: 'nothing to do: issue registers the stored key again' });
+    expect(r.message).toMatch(/unknown to this CA.*registered again on the next issue/);
+  });
+
+  it('a refused (deactivated) account fails and says to move the account aside', async () => {
+    const r = await run(403, { type: 'urn:ietf:params:acme:error:unauthorized', detail: 'Account is not valid, has status "deactivated"', status: 403 });
+    expect(r).toMatchObject({ status: 'fail', fix: 'move /s/accounts/ca aside so that issue registers a new account' });
+    expect(r.message).toContain('has status "deactivated"');
+  });
+
+  it('message text alone classifies nothing: a detail that names accountDoesNotExist under another type is a plain failure', async () => {
+    const r = await run(500, { type: 'urn:ietf:params:acme:error:serverInternal', detail: 'accountDoesNotExist deactivated revoked', status: 500 });
+    expect(r.status).toBe('fail');
+    expect(r.fix).not.toMatch(/issue registers|move .* aside/);
   });
 });

@@ -164,7 +164,8 @@ describe('exchange over UDP', () => {
       setTimeout(() => controller.abort(), 50);
       const started = Date.now();
       await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
-      expect(Date.now() - started).toBeLessThan(1000);
+      // The abort comes after 50 ms; the attempt would last 5 s.
+      expect(Date.now() - started).toBeLessThan(2500);
     } finally {
       await server.close();
     }

@@ -82,6 +82,20 @@ describe('planImport', () => {
     expect(plan.lineages.map((p) => p.keyType)).toEqual(['ecdsa-p256', 'rsa-3072']);
   });
 
+  it('carries reuse_key and preferred_chain over per certificate', () => {
+    const plan = planImport(input({ lineages: [
+      lineage('a.example.org', RFC('reuse_key = True\npreferred_chain = ISRG Root X1\n')),
+      lineage('b.example.org', RFC('reuse_key = False\n')),
+    ] }));
+    expect(plan.warnings).toEqual([]);
+    const written = parse(plan.configText) as { certificates: Record<string, unknown>[] };
+    expect(written.certificates).toEqual([
+      { name: 'a.example.org', domains: ['a.example.org', '*.ep.interactivetool.a.example.org'], reuse_key: true, preferred_chain: 'ISRG Root X1' },
+      { name: 'b.example.org', domains: ['b.example.org', '*.ep.interactivetool.b.example.org'] },
+    ]);
+    expect(plan.configText).toMatch(/reuse_key: true +# reuse_key of certbot/);
+  });
+
   it('warns when the next key differs from the current one (certbot would switch too)', () => {
     const plan = planImport(input({ lineages: [lineage('g', RFC(), 'rsa-2048')] }));
     expect(plan.warnings).toEqual(['g: the current key is rsa-2048; the next renewal makes a ecdsa-p256 key, as certbot would']);

@@ -29,31 +29,46 @@ describe('mapRenewalConf', () => {
     expect(m.notes).toEqual([]);
   });
 
-  it('certbot 1.12 with rfc2136: staging, credentials by reference, every hook, two weeks, reuse_key warned', () => {
+  it('certbot 1.12 with rfc2136: staging, credentials by reference, every hook, two weeks, reuse_key carried over', () => {
     const m = mapFixture('certbot-1.12-rfc2136.conf');
     expect(m).toMatchObject({
       server: LETSENCRYPT_STAGING_DIRECTORY,
       keyType: 'rsa-2048',
       provider: { kind: 'rfc2136', credentials: '/etc/letsencrypt/dns-rfc2136-credentials.ini' },
       renewBeforeDays: 14,
+      reuseKey: true,
     });
+    expect(m.preferredChain).toBeUndefined();
     expect(m.hooks.map((h) => [h.phase, h.command])).toEqual([
       ['pre', { shell: 'systemctl stop foo # not a comment, inside quotes' }],
       ['post', { shell: 'echo a, b' }],
     ]);
-    expect(m.warnings).toEqual(['galaxy.example.org: reuse_key = True is not carried over: gxit-cert makes a new key for every certificate']);
+    expect(m.warnings).toEqual([]);
     expect(m.notes).toEqual([
       'galaxy.example.org: pref_challs not needed (gxit-cert always answers dns-01)',
       'galaxy.example.org: dns_rfc2136_propagation_seconds not needed (gxit-cert asks every authoritative nameserver instead of sleeping)',
     ]);
   });
 
-  it('certbot 2.11 with route53 and ARI: P-384, autorenew already off, the retry time, preferred_chain warned', () => {
+  it('certbot 2.11 with route53 and ARI: P-384, autorenew already off, the retry time, preferred_chain carried over', () => {
     const m = mapFixture('certbot-2.11-route53-ari.conf');
     expect(m).toMatchObject({ keyType: 'ecdsa-p384', provider: { kind: 'route53' }, autorenewOff: true, ariRetryAfter: new Date('2026-12-04T06:00:00').toISOString(), hooks: [] });
-    expect(m.warnings).toEqual(['galaxy.example.org: preferred_chain = ISRG Root X1 is not carried over: gxit-cert takes the chain the CA offers first']);
+    expect(m.preferredChain).toBe('ISRG Root X1');
+    expect(m.reuseKey).toBeUndefined();
+    expect(m.warnings).toEqual([]);
     expect(m.notes).toContain('galaxy.example.org: autorenew is already off in certbot');
     expect(m.notes).toContain('galaxy.example.org: must_staple not needed (off)');
+  });
+
+  it.each([
+    ['reuse_key = False\npreferred_chain = None\n', { reuseKey: false }, []],
+    ['reuse_key = on\npreferred_chain = "  DST Root CA X3 "\n', { reuseKey: true, preferredChain: 'DST Root CA X3' }, []],
+    ['reuse_key = sometimes\n', {}, ['x: reuse_key = sometimes is not True or False; a new key is made for every certificate']],
+  ] as const)('reuse_key and preferred_chain: %j', (extra, fields, warnings) => {
+    const m = mapRenewalConf('x', parseConfigObj(`[renewalparams]\naccount = a\nauthenticator = dns-route53\n${extra}`).root);
+    expect({ reuseKey: m.reuseKey, preferredChain: m.preferredChain }).toEqual({ reuseKey: undefined, preferredChain: undefined, ...fields });
+    expect(m.warnings).toEqual(warnings);
+    expect(m.notes).toEqual([]);
   });
 
   it('without key settings keeps the current key type, and without [renewalparams] warns about the account', () => {

@@ -115,7 +115,8 @@ ns1 IN A   ${HOST}
     if (named.exitCode !== null) throw new Error(`named exited:\n${namedLog}`);
     const soa = await dig('dns.test', 'SOA').catch(() => []);
     if (soa.length > 0) break;
-    if (i > 100) throw new Error(`named did not answer:\n${namedLog}`);
+    // 30 s: named starts in well under a second on an idle machine.
+    if (i > 300) throw new Error(`named did not answer:\n${namedLog}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 

@@ -8,6 +8,9 @@ import type { AcmeDnsSettings } from './settings.js';
 
 export const acmeDns = defineProvider<AcmeDnsSettings, AcmeDnsSettings>({
   name: 'acme-dns',
+  // A YAML key as the issue and lego's docs write it; `acme-dns:` was read before and still is.
+  section: 'acme_dns',
+  deprecatedSections: ['acme-dns'],
   summary: 'an acme-dns server (HTTP API) that each challenge name is delegated to by CNAME',
   keys: ACME_DNS_KEYS,
   defaults: ACME_DNS_DEFAULTS,

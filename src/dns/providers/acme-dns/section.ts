@@ -1,4 +1,4 @@
-/** The dns.acme-dns section: the API's URL, the credentials file (lego/certbot format), a timeout. */
+/** The dns.acme_dns section: the API's URL, the credentials file (lego/certbot format), a timeout. */
 import { quote, type Checker } from '../../../config/combinators.js';
 import { checkDuration } from '../../../config/durations.js';
 import { get, kindName, type TreeNode } from '../../../config/tree.js';
@@ -7,13 +7,13 @@ import type { AcmeDnsSettings } from './settings.js';
 
 export const ACME_DNS_KEYS = ['api', 'credentials_file', 'timeout', 'allow_from'] as const;
 export const ACME_DNS_DEFAULTS = { timeout: 10 } as const;
-export const ACME_DNS_MISSING_FIX = 'add an acme-dns: section with api: (the acme-dns server\'s URL) and credentials_file: (e.g. /etc/gxit-cert/acme-dns.json)';
+export const ACME_DNS_MISSING_FIX = 'add an acme_dns: section with api: (the acme-dns server\'s URL) and credentials_file: (e.g. /etc/gxit-cert/acme-dns.json)';
 
 const URL_FIX = 'write the acme-dns server\'s URL, e.g. https://auth.example.org (http only for localhost/127.x)';
 const CIDR = /^([0-9.]+|[0-9a-f:]+)\/\d{1,3}$/i;
 
 export function validateAcmeDns(check: Checker, node: TreeNode): AcmeDnsSettings | undefined {
-  const map = check.map(node, ACME_DNS_KEYS, 'write acme-dns: as a mapping with api: and credentials_file:');
+  const map = check.map(node, ACME_DNS_KEYS, 'write acme_dns: as a mapping with api: and credentials_file:');
   if (map === undefined) return undefined;
   const before = check.problems.length;
   let api: string | undefined;
@@ -27,7 +27,7 @@ export function validateAcmeDns(check: Checker, node: TreeNode): AcmeDnsSettings
   }
   const credentialsFile = check.path(map, 'credentials_file', 'write the path of the credentials file, e.g. /etc/gxit-cert/acme-dns.json');
   if (get(map, 'credentials_file') === undefined) check.missing(map, 'credentials_file', 'write credentials_file: /etc/gxit-cert/acme-dns.json (gxit-cert acme-dns register creates it; lego\'s and certbot\'s files work as they are)');
-  const timeout = checkDuration(check, map, 'timeout', 'dns.acme-dns.timeout');
+  const timeout = checkDuration(check, map, 'timeout', 'dns.acme_dns.timeout');
   let allowFrom: string[] | undefined;
   const allowNode = get(map, 'allow_from');
   if (allowNode !== undefined) {

@@ -1,4 +1,4 @@
-/** The validated dns.acme-dns section (made by ./descriptor.ts). The API keys stay in the credentials file. */
+/** The validated dns.acme_dns section (made by ./descriptor.ts). The API keys stay in the credentials file. */
 
 export interface AcmeDnsSettings {
   /** Base URL of the acme-dns API (a registration's server_url wins). */

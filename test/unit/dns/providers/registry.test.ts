@@ -9,6 +9,7 @@ import { providersHelp, providersTable, TABLE_END, TABLE_START } from '../../../
 import { applyAliases } from '../../../../src/config/aliases.js';
 import { evaluateConfigText } from '../../../../src/config/load.js';
 import { get, parseYamlTree, type MapNode } from '../../../../src/config/tree.js';
+import { sectionKey, sectionKeys } from '../../../../src/config/provider-section.js';
 import { KNOWN_KEYS } from '../../../../src/config/validate.js';
 import { findProvider } from '../../../../src/dns/providers/descriptor.js';
 import { PROVIDERS } from '../../../../src/dns/providers/registry.js';
@@ -34,11 +35,16 @@ describe('the provider registry', () => {
     for (const name of folders) expect(statSync(join(PROVIDERS_DIR, name, 'descriptor.ts')).isFile()).toBe(true);
   });
 
-  it('names providers in lower case and never as a generic dns key', () => {
+  it('names providers in lower case, and their section keys never as a generic dns key nor twice', () => {
     for (const p of PROVIDERS) {
       expect(p.name).toMatch(/^[a-z][a-z0-9-]*$/);
-      expect(KNOWN_KEYS.dns as readonly string[]).not.toContain(p.name);
+      for (const key of sectionKeys(p)) {
+        expect(key).toMatch(/^[a-z][a-z0-9_-]*$/);
+        expect(KNOWN_KEYS.dns as readonly string[]).not.toContain(key);
+      }
     }
+    const keys = PROVIDERS.flatMap(sectionKeys);
+    expect(new Set(keys).size).toBe(keys.length);
   });
 
   it('loads implementations lazily: no descriptor imports code outside its section at the top', () => {
@@ -57,7 +63,7 @@ describe('the provider registry', () => {
     const end = readme.indexOf(TABLE_END);
     expect(start, 'README.md lacks the provider table markers').toBeGreaterThanOrEqual(0);
     expect(readme.slice(start + TABLE_START.length, end).trim(), 'run npm run docs:providers').toBe(providersTable(PROVIDERS));
-    for (const p of PROVIDERS) expect(readme).toContain(`| \`${p.name}\` | ${p.summary} |`);
+    for (const p of PROVIDERS) expect(readme).toContain(`| \`${p.name}\` | ${p.summary} | \`dns.${sectionKey(p)}\`: `);
   });
 
   it('--help lists every provider with its summary', async () => {
@@ -76,6 +82,7 @@ describe('the provider registry', () => {
 });
 
 describe.each(PROVIDERS.map((p) => [p.name, p] as const))('descriptor %s', (name, p) => {
+  const section = sectionKey(p);
   it('has a one-line summary', () => {
     expect(p.summary.length).toBeGreaterThan(10);
     expect(p.summary).not.toMatch(/\n/);
@@ -88,20 +95,21 @@ describe.each(PROVIDERS.map((p) => [p.name, p] as const))('descriptor %s', (name
 
   it('validates every key: a mapping where a value belongs is reported at that key', () => {
     for (const key of p.keys) {
-      const { problems } = evaluate(`${CERTIFICATES}dns:\n  provider: ${name}\n  ${name}:\n    ${key}: {nested: 1}\n`);
-      expect(problems.map((problem) => problem.path), `dns.${name}.${key}`).toContain(`dns.${name}.${key}`);
+      const { problems } = evaluate(`${CERTIFICATES}dns:\n  provider: ${name}\n  ${section}:\n    ${key}: {nested: 1}\n`);
+      expect(problems.map((problem) => problem.path), `dns.${section}.${key}`).toContain(`dns.${section}.${key}`);
     }
   });
 
   it('refuses unknown keys in its section', () => {
-    const { problems } = evaluate(`${CERTIFICATES}dns:\n  provider: ${name}\n  ${name}:\n    no_such_key: 1\n`);
-    expect(problems.map((problem) => problem.path)).toContain(`dns.${name}.no_such_key`);
+    const { problems } = evaluate(`${CERTIFICATES}dns:\n  provider: ${name}\n  ${section}:\n    no_such_key: 1\n`);
+    expect(problems.map((problem) => problem.path)).toContain(`dns.${section}.no_such_key`);
   });
 
   it('says what is missing when its section is required, or works without it', () => {
     const { config, problems } = evaluate(`${CERTIFICATES}dns:\n  provider: ${name}\n`);
     if (p.missingFix !== undefined) {
-      expect(problems[0]).toMatchObject({ path: `dns.${name}`, message: 'is missing', fix: p.missingFix });
+      expect(problems[0]).toMatchObject({ path: `dns.${section}`, message: 'is missing', fix: p.missingFix });
+      expect(p.missingFix).toContain(`${section}:`);
     } else {
       expect(problems).toEqual([]);
       expect(config?.dns.provider).toBe(name);
@@ -117,6 +125,6 @@ describe.each(PROVIDERS.map((p) => [p.name, p] as const))('descriptor %s', (name
     const tree = parseYamlTree(`certbot_domains: [galaxy.example.org]\ncertbot_dns_provider: ${roleValue}\ncertbot_dns_credentials: {}\n`, 'vars.yml').tree!;
     const dns = get(applyAliases(tree, 'vars.yml', PROVIDERS).root, 'dns') as MapNode;
     expect(get(dns, 'provider')).toMatchObject({ value: name });
-    expect(get(dns, name)?.kind).toBe('map');
+    expect(get(dns, section)?.kind).toBe('map');
   });
 });

@@ -60,18 +60,46 @@ describe('dns.exec', () => {
   });
 });
 
-describe('dns.acme-dns', () => {
+describe('dns.acme_dns', () => {
   it('takes api and credentials_file (relative to the config file)', () => {
-    const r = evaluate(`${HEAD}dns:\n  provider: acme-dns\n  acme-dns:\n    api: https://auth.example.org/\n    credentials_file: acme-dns.json\n    allow_from: [192.0.2.0/24]\n`);
+    const r = evaluate(`${HEAD}dns:\n  provider: acme-dns\n  acme_dns:\n    api: https://auth.example.org/\n    credentials_file: acme-dns.json\n    allow_from: [192.0.2.0/24]\n`);
     expect(r.problems).toEqual([]);
     expect(acmeDns.open(r.config!.dns.settings)).toEqual({ api: 'https://auth.example.org', credentialsFile: '/etc/gxit-cert/acme-dns.json', timeoutMs: 10_000, allowFrom: ['192.0.2.0/24'] });
   });
 
   it('refuses plain http to a remote server and a missing credentials_file', () => {
-    expect(problems(`${HEAD}dns:\n  provider: acme-dns\n  acme-dns:\n    api: http://auth.example.org\n`)).toEqual([
-      expect.stringMatching(/^5: dns\.acme-dns\.credentials_file: is missing/),
-      expect.stringMatching(/^6: dns\.acme-dns\.api: "http:\/\/auth\.example\.org" uses http, which is allowed only for localhost and 127\.x addresses/),
+    expect(problems(`${HEAD}dns:\n  provider: acme-dns\n  acme_dns:\n    api: http://auth.example.org\n`)).toEqual([
+      expect.stringMatching(/^5: dns\.acme_dns\.credentials_file: is missing/),
+      expect.stringMatching(/^6: dns\.acme_dns\.api: "http:\/\/auth\.example\.org" uses http, which is allowed only for localhost and 127\.x addresses/),
     ]);
+  });
+
+  it('names acme_dns: when the section is missing', () => {
+    expect(problems(`${HEAD}dns:\n  provider: acme-dns\n`)).toEqual([expect.stringMatching(/^3: dns\.acme_dns: is missing \(add an acme_dns: section/)]);
+  });
+
+  it('still reads the earlier spelling acme-dns:, with a warning to rename it', () => {
+    const r = evaluate(`${HEAD}dns:\n  provider: acme-dns\n  acme-dns:\n    api: https://auth.example.org\n    credentials_file: /etc/gxit-cert/acme-dns.json\n    timeout: 3\n`);
+    expect(r.problems).toEqual([]);
+    expect(acmeDns.open(r.config!.dns.settings)).toEqual({ api: 'https://auth.example.org', credentialsFile: '/etc/gxit-cert/acme-dns.json', timeoutMs: 3000 });
+    expect(r.warnings).toEqual([expect.stringMatching(/dns\.acme-dns.*deprecated spelling of dns\.acme_dns: rename it to acme_dns:/)]);
+    // Problems in the old spelling are reported where they are written.
+    expect(problems(`${HEAD}dns:\n  provider: acme-dns\n  acme-dns:\n    api: https://auth.example.org\n`)).toEqual([expect.stringMatching(/^5: dns\.acme-dns\.credentials_file: is missing/)]);
+  });
+
+  it('with both spellings uses acme_dns: and says acme-dns: is ignored', () => {
+    const r = evaluate(`${HEAD}dns:\n  provider: acme-dns\n  acme_dns:\n    api: https://new.example.org\n    credentials_file: /n.json\n  acme-dns:\n    api: https://old.example.org\n    credentials_file: /o.json\n`);
+    expect(r.problems).toEqual([]);
+    expect(acmeDns.open(r.config!.dns.settings)).toMatchObject({ api: 'https://new.example.org', credentialsFile: '/n.json' });
+    expect(r.warnings).toEqual([expect.stringMatching(/dns\.acme-dns.*is ignored: dns\.acme_dns is used/)]);
+  });
+
+  it('an acme_dns: section while another provider is configured is checked and ignored, in either spelling', () => {
+    for (const key of ['acme_dns', 'acme-dns']) {
+      const r = evaluate(`${HEAD}dns:\n  provider: exec\n  exec:\n    command: /usr/local/bin/hook\n  ${key}:\n    api: https://auth.example.org\n    credentials_file: /a.json\n`);
+      expect(r.problems).toEqual([]);
+      expect(r.warnings).toEqual([expect.stringMatching(new RegExp(`dns\\.${key}.*is ignored: the DNS provider is exec`))]);
+    }
   });
 });
 
