@@ -95,7 +95,8 @@ export async function seeder(cl: ClusterLab, name = 'seed'): Promise<OpenedClust
 /** Commits a new self-signed version of the lineage through the cluster store; returns its serial (hex, upper case). */
 export async function commitVersion(store: OpenedClusterStore, names: Names, serialHex: string): Promise<{ version: number; serial: string }> {
   const { certPem, keyPem } = makeCertificate({ serialHex, commonName: names.base, sans: names.domains });
-  const files: CertificateFiles = { certPem, chainPem: certPem, fullchainPem: certPem, privkeyPem: keyPem };
+  // A self-signed certificate is its own chain; fullchain is cert + chain, as the live-file health check demands.
+  const files: CertificateFiles = { certPem, chainPem: certPem, fullchainPem: certPem + certPem, privkeyPem: keyPem };
   const lock = await store.locker.acquire(names.base, { waitMs: 30_000 });
   try {
     const result = await store.store.commit(names.base, files, { domains: names.domains, keyType: 'rsa-2048', server: lab().directoryUrl }, { fence: lock.lost });

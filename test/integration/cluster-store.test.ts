@@ -26,7 +26,7 @@ const opened: OpenedClusterStore[] = [];
 
 function files(serialHex: string): CertificateFiles {
   const { certPem, keyPem } = makeCertificate({ serialHex, commonName: NAME, sans: [NAME] });
-  return { certPem, chainPem: certPem, fullchainPem: certPem, privkeyPem: keyPem };
+  return { certPem, chainPem: certPem, fullchainPem: certPem + certPem, privkeyPem: keyPem };
 }
 
 async function node(name: string, database = 'store'): Promise<OpenedClusterStore> {
