@@ -138,7 +138,8 @@ export async function startNamed(keys: TsigKey[], zones: NamedZone[]): Promise<N
   for (let attempt = 0; attempt < 5; attempt++) {
     // named listens only on addresses configured on an interface: 127.0.0.1, not any of 127/8.
     const host = '127.0.0.1';
-    const port = randomInt(20_000, 60_000);
+    // Below Linux's ephemeral range (32768-60999): an outgoing connection's source port can never hold it.
+    const port = randomInt(20_000, 32_000);
     const dir = await mkdtemp(join(tmpdir(), 'gxit-named-'));
     // A serial of our own tells our named apart from another server that may hold the port.
     const serial = randomInt(1, 2 ** 31);

@@ -81,7 +81,8 @@ async function signZone(z: (typeof ZONES)[number]): Promise<Signed> {
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'gxit-dnssec-'));
   for (const s of await Promise.all(ZONES.map(signZone))) signed.set(s.zone.split('.')[0] as string, s);
-  const port = randomInt(20_000, 60_000);
+  // Below Linux's ephemeral range (32768-60999): an outgoing connection's source port can never hold it.
+  const port = randomInt(20_000, 32_000);
   server = { host: '127.0.0.1', port };
   await writeFile(path.join(dir, 'named.conf'), `options { directory "${dir}"; pid-file none; session-keyfile none; managed-keys-directory "${dir}";
   listen-on port ${port} { 127.0.0.1; }; listen-on-v6 { none; }; automatic-interface-scan no; recursion no; dnssec-validation no; notify no; };
