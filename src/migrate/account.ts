@@ -21,10 +21,8 @@ export function certbotServerPath(directoryUrl: string): string | undefined {
   return posix.join(written, url.pathname);
 }
 
-export type JwkResult = { ok: true; pem: string; kty: string } | { ok: false; reason: string };
-
-/** The account key of private_key.json as PKCS#8 PEM (node:crypto reads RSA and EC JWKs). */
-export function jwkToPem(text: string): JwkResult {
+/** certbot's account files are JSON objects; the reason completes "<file> ...". */
+function parseJsonObject(text: string): { ok: true; value: Record<string, unknown> } | { ok: false; reason: string } {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -32,7 +30,16 @@ export function jwkToPem(text: string): JwkResult {
     return { ok: false, reason: 'is not JSON' };
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, reason: 'is not a JSON object' };
-  const jwk = value as JsonWebKey;
+  return { ok: true, value: value as Record<string, unknown> };
+}
+
+export type JwkResult = { ok: true; pem: string; kty: string } | { ok: false; reason: string };
+
+/** The account key of private_key.json as PKCS#8 PEM (node:crypto reads RSA and EC JWKs). */
+export function jwkToPem(text: string): JwkResult {
+  const parsed = parseJsonObject(text);
+  if (!parsed.ok) return parsed;
+  const jwk = parsed.value as JsonWebKey;
   if (typeof jwk.kty !== 'string') return { ok: false, reason: 'has no "kty"' };
   if (jwk.d === undefined) return { ok: false, reason: 'holds no private key ("d" is missing)' };
   try {
@@ -52,14 +59,9 @@ export interface Registration {
 export type RegrResult = { ok: true; value: Registration } | { ok: false; reason: string };
 
 export function parseRegr(text: string): RegrResult {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return { ok: false, reason: 'is not JSON' };
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, reason: 'is not a JSON object' };
-  const record = value as Record<string, unknown>;
+  const parsed = parseJsonObject(text);
+  if (!parsed.ok) return parsed;
+  const record = parsed.value;
   const uri = record.uri;
   if (typeof uri !== 'string' || !/^https?:\/\//.test(uri)) return { ok: false, reason: 'has no account "uri"' };
   const body = record.body;

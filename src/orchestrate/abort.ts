@@ -1,25 +1,12 @@
+import { abortable } from '../dns/abort.js';
 import { GxitError } from '../errors.js';
 
 /** Resolves with the work, or rejects as soon as the run is interrupted (SIGINT/SIGTERM, lock lost). */
 export function unlessAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return work;
-  if (signal.aborted) {
-    work.catch(() => undefined);
-    return Promise.reject(abortError(signal));
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(abortError(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
+  // dns/abort's abortable rejects with the signal's reason; the run reports it as one of our errors.
+  return abortable(work, signal).catch((error: unknown) => {
+    throw signal.aborted && error === signal.reason ? abortError(signal) : error;
   });
 }
 
