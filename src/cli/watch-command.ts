@@ -5,7 +5,7 @@
  * versions are). A lost connection is retried with backoff; the local files keep being served
  * meanwhile. SIGTERM/SIGINT stop it after the sync in progress.
  */
-import type { Client, Notification } from 'pg';
+import type { Client } from 'pg';
 import type { Config } from '../config/types.js';
 import type { OpenedClusterStore } from '../store/cluster/store.js';
 import { followLineage, type FollowReport } from './cluster-follow.js';
@@ -14,7 +14,7 @@ import { hookOutputPrinter } from './lineage-output.js';
 import type { CommonOptions } from './main.js';
 import { EXIT_OK, formatError, reportCommandError } from './output.js';
 import { followLines, requireCluster } from './sync-command.js';
-import { SyncQueue } from './sync-queue.js';
+import { watchSession } from './watch-session.js';
 
 export interface WatchOptions extends CommonOptions {
   /** Seconds between full reconciles (default 600). */
@@ -88,69 +88,51 @@ async function watchLoop(config: Config & { cluster: NonNullable<Config['cluster
   const node = config.cluster.node;
   const configured = new Set(config.certificates.map((c) => c.name));
   const onHookOutput = hookOutputPrinter(opts);
-  const [{ openClusterStore }, { connect, databaseError }, { CHANNEL }, { localVersion }] = await Promise.all([
+  const report = (r: FollowReport): void => {
+    if (r.status === 'current' && !opts.verbose) return;
+    for (const line of followLines(r, node)) err.write(`${line}\n`);
+  };
+  const [{ openClusterStore }, { connect, databaseError }, { CHANNEL }, { localVersion }, { runQuery }] = await Promise.all([
     import('../store/cluster/store.js'),
     import('../store/cluster/connect.js'),
     import('../store/cluster/rows.js'),
     import('../store/cluster/local.js'),
+    import('../store/cluster/query.js'),
   ]);
   let backoff: number | undefined;
 
   while (!stop.aborted) {
     let opened: OpenedClusterStore | undefined;
     let listener: Client | undefined;
-    const broken = new AbortController();
     try {
       opened = await openClusterStore({ stateDir: config.stateDir, cluster: config.cluster });
       const store = opened;
-      listener = await connect(config.cluster, opened.secrets, { purpose: 'watch' }, (error) => broken.abort(error));
-      listener.on('end', () => broken.abort(new Error('the connection ended')));
-      store.db.on('error', (error: Error) => broken.abort(error));
-
-      const report = (r: FollowReport): void => {
-        if (r.status === 'current' && !opts.verbose) return;
-        for (const line of followLines(r, node)) err.write(`${line}\n`);
-      };
-      const queue = new SyncQueue(
-        async (name) => {
+      // Its failures reach the session's own error listener (connect keeps one that swallows them).
+      const listening = await connect(config.cluster, opened.secrets, { purpose: 'watch' });
+      listener = listening;
+      const failure = await watchSession({
+        listener: listening,
+        listen: () => runQuery(listening, `LISTEN ${CHANNEL}`),
+        watched: [store.db],
+        configured,
+        notified: (payload) => notifiedLineage(payload, configured),
+        localVersion: (name) => localVersion(store.fs, store.stateDir, name),
+        async sync(name) {
           const certificate = config.certificates.find((c) => c.name === name);
-          if (certificate === undefined) return;
+          if (certificate === undefined) return undefined;
           const r = await followLineage({ config, opened: store, parentEnv: process.env, signal: stop, ...(onHookOutput === undefined ? {} : { onHookOutput }) }, certificate);
           report(r);
           // The database (or this node's files) failed: reconnect, with backoff.
-          if (r.status === 'failed') broken.abort(r.error);
+          return r.status === 'failed' ? (r.error ?? new Error(`${name}: the sync failed`)) : undefined;
         },
+        reconcileMs,
         stop,
-        (name, error) => broken.abort(error instanceof Error ? error : new Error(`${name}: ${String(error)}`)),
-      );
-      const enqueue = (names: Iterable<string>): void => queue.add(names);
-
-      listener.on('notification', (message: Notification) => {
-        const notified = notifiedLineage(message.payload, configured);
-        if (notified === undefined) return;
-        // A version this node already has (its own commit, a repeated notification) needs no database read.
-        void localVersion(store.fs, store.stateDir, notified.name)
-          .catch(() => undefined)
-          .then((local) => {
-            if (local === undefined || notified.version === undefined || local < notified.version) enqueue([notified.name]);
-          });
+        onListening() {
+          err.write(`watch: node ${node} listening on ${store.database}; reconciling ${configured.size} certificate(s)\n`);
+          backoff = undefined;
+        },
       });
-      await listener.query(`LISTEN ${CHANNEL}`);
-      err.write(`watch: node ${node} listening on ${opened.database}; reconciling ${configured.size} certificate(s)\n`);
-      backoff = undefined;
-      enqueue(configured);
-      const timer = setInterval(() => enqueue(configured), reconcileMs);
-      try {
-        await new Promise<void>((resolve) => {
-          if (stop.aborted || broken.signal.aborted) return resolve();
-          stop.addEventListener('abort', () => resolve(), { once: true });
-          broken.signal.addEventListener('abort', () => resolve(), { once: true });
-        });
-      } finally {
-        clearInterval(timer);
-        await queue.idle();
-      }
-      if (broken.signal.aborted && !stop.aborted) throw databaseError(config.cluster, 'the connection', broken.signal.reason);
+      if (failure !== undefined && !stop.aborted) throw databaseError(config.cluster, 'the connection', failure);
     } catch (error) {
       if (stop.aborted) break;
       backoff = nextBackoff(backoff);

@@ -76,6 +76,11 @@ export function archivePaths(stateDir: string, name: string, version: number): R
   };
 }
 
+/** live/<name>/<kind>.pem alone (a check of the live version needs one path, not all five). */
+export function liveFile(stateDir: string, name: string, kind: PemKind): string {
+  return join(stateDir, 'live', name, `${kind}.pem`);
+}
+
 export function livePaths(stateDir: string, name: string): LivePaths {
   const dir = join(liveRoot(stateDir), name);
   return {

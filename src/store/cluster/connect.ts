@@ -99,7 +99,7 @@ export async function connect(
     // TCP keepalives find a peer that vanished without a FIN; the lock's heartbeat finds it sooner.
     keepAlive: true,
     keepAliveInitialDelayMillis: 10_000,
-    query_timeout: 30_000,
+    // No query_timeout: statements time out in runQuery (query.ts), which says why.
   };
   const client = new pg.default.Client(clientConfig);
   client.on('error', (error: Error) => onError?.(error));

@@ -15,6 +15,7 @@ import {
   archivePaths,
   checkLineageName,
   LIVE_README,
+  liveFile,
   liveLinkTarget,
   livePaths,
   modeOf,
@@ -44,7 +45,7 @@ function pemOf(files: CertificateFiles, kind: PemKind): string {
 /** The version live/<name>/cert.pem points at on this node; undefined when none. */
 export async function localVersion(fs: StoreFs, stateDir: string, name: string): Promise<number | undefined> {
   checkLineageName(name);
-  const target = await readLinkIfAny(fs, livePaths(stateDir, name).cert);
+  const target = await readLinkIfAny(fs, liveFile(stateDir, name, 'cert'));
   return target === undefined ? undefined : versionOfLinkTarget(target, name, 'cert');
 }
 

@@ -11,6 +11,7 @@ import { GxitError } from '../../errors.js';
 import type { AcquireOptions, Lock, Locker, LockHolderInfo } from '../contract.js';
 import { lockLostError } from '../contract.js';
 import { connect, databaseError, databaseName, type ClusterSecrets } from './connect.js';
+import { runQuery } from './query.js';
 import { LOCK_NAMESPACE } from './schema.js';
 
 /** A held lock and the connection it lives on (for the fenced commit). */
@@ -56,7 +57,8 @@ export function clusterLocker(config: ClusterConfig, secrets: ClusterSecrets, op
 
   async function holderOf(client: Client, scope: string): Promise<LockHolderInfo | undefined> {
     // application_name carries the holder's node ("gxit-cert web1 lock").
-    const found = await client.query<{ pid: number; application_name: string; backend_start: Date }>(
+    const found = await runQuery<{ pid: number; application_name: string; backend_start: Date }>(
+      client,
       `SELECT a.pid, a.application_name, a.backend_start FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
        WHERE l.locktype = 'advisory' AND l.classid = $1::oid AND l.objid = hashtext($2)::oid AND l.granted LIMIT 1`,
       [LOCK_NAMESPACE, scope],
@@ -95,7 +97,7 @@ export function clusterLocker(config: ClusterConfig, secrets: ClusterSecrets, op
         if (opts.signal?.aborted) return fail(interrupted(opts.signal));
         let got: boolean;
         try {
-          const result = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok', [LOCK_NAMESPACE, scope]);
+          const result = await runQuery<{ ok: boolean }>(client, 'SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok', [LOCK_NAMESPACE, scope]);
           got = result.rows[0]?.ok === true;
         } catch (error) {
           return fail(databaseError(config, `taking the cluster lock for ${scope}`, error));
@@ -123,8 +125,7 @@ export function clusterLocker(config: ClusterConfig, secrets: ClusterSecrets, op
       const heartbeat = setInterval(() => {
         if (beating || released || lost.signal.aborted) return;
         beating = true;
-        client
-          .query('SELECT 1')
+        runQuery(client, 'SELECT 1')
           .catch((error: unknown) => markLost(error))
           .finally(() => {
             beating = false;
@@ -144,7 +145,7 @@ export function clusterLocker(config: ClusterConfig, secrets: ClusterSecrets, op
           released = true;
           clearInterval(heartbeat);
           holding.delete(scope);
-          if (!lost.signal.aborted) await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LOCK_NAMESPACE, scope]).catch(() => undefined);
+          if (!lost.signal.aborted) await runQuery(client, 'SELECT pg_advisory_unlock($1, hashtext($2))', [LOCK_NAMESPACE, scope]).catch(() => undefined);
           // Ending the session drops the lock in any case.
           await client.end().catch(() => undefined);
         },

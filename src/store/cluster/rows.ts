@@ -2,11 +2,12 @@
  * The SQL of the cluster store, one function per statement or transaction, over any connected client.
  * Rows become the store's types here; nothing above this file writes SQL.
  */
-import type { ClientBase } from 'pg';
+import type { Client } from 'pg';
 import type { AccountMeta } from '../accounts.js';
 import type { CertificateFiles } from '../contract.js';
 import type { LineageState } from '../state.js';
 import { accountAad, lineageAad, open, seal, type SealedKey } from './crypto.js';
+import { runQuery } from './query.js';
 import { SCHEMA } from './schema.js';
 
 /** The channel every commit notifies on; the payload is `{"lineage": name, "version": N}`, ids only. */
@@ -33,8 +34,8 @@ function lineageOf(row: RawLineage): LineageRow {
   return { name: row.name, currentVersion: row.current_version, state: state as LineageState };
 }
 
-export async function selectLineage(db: ClientBase, name: string): Promise<LineageRow | undefined> {
-  const found = await db.query<RawLineage>(
+export async function selectLineage(db: Client, name: string): Promise<LineageRow | undefined> {
+  const found = await runQuery<RawLineage>(db, 
     `SELECT name, current_version, domains, key_type, server, state FROM ${SCHEMA}.lineages WHERE name = $1`,
     [name],
   );
@@ -42,8 +43,8 @@ export async function selectLineage(db: ClientBase, name: string): Promise<Linea
   return row === undefined || row.current_version === 0 ? undefined : lineageOf(row);
 }
 
-export async function selectLineages(db: ClientBase): Promise<LineageRow[]> {
-  const found = await db.query<RawLineage>(
+export async function selectLineages(db: Client): Promise<LineageRow[]> {
+  const found = await runQuery<RawLineage>(db, 
     `SELECT name, current_version, domains, key_type, server, state FROM ${SCHEMA}.lineages WHERE current_version > 0 ORDER BY name`,
   );
   return found.rows.map(lineageOf);
@@ -59,8 +60,8 @@ interface RawVersion {
   key_tag: Buffer;
 }
 
-export async function selectVersion(db: ClientBase, key: Buffer, name: string, version: number): Promise<CertificateFiles | undefined> {
-  const found = await db.query<RawVersion>(
+export async function selectVersion(db: Client, key: Buffer, name: string, version: number): Promise<CertificateFiles | undefined> {
+  const found = await runQuery<RawVersion>(db, 
     `SELECT version, cert_pem, chain_pem, fullchain_pem, key_nonce, key_ciphertext, key_tag FROM ${SCHEMA}.versions WHERE lineage = $1 AND version = $2`,
     [name, version],
   );
@@ -95,47 +96,47 @@ export type CommitOutcome = { ok: true; version: number } | { ok: false; current
  * when the lock was lost). The notification is sent by COMMIT, so no node hears of a version that
  * was rolled back.
  */
-export async function commitVersion(db: ClientBase, key: Buffer, v: NewVersion, beforeCommit: () => void): Promise<CommitOutcome> {
+export async function commitVersion(db: Client, key: Buffer, v: NewVersion, beforeCommit: () => void): Promise<CommitOutcome> {
   const version = v.expected + 1;
   const sealed = seal(key, v.files.privkeyPem, lineageAad(v.name, version));
   const extra = stateJson(v.state);
-  await db.query('BEGIN');
+  await runQuery(db, 'BEGIN');
   try {
     // A new lineage starts as a row at version 0, so the same fence covers the first version.
-    await db.query(
+    await runQuery(db, 
       `INSERT INTO ${SCHEMA}.lineages (name, domains, key_type, server, current_version, state) VALUES ($1, $2, $3, $4, 0, $5)
        ON CONFLICT (name) DO NOTHING`,
       [v.name, v.state.domains, v.state.keyType, v.state.server, extra],
     );
-    const current = await db.query<{ current_version: number }>(
+    const current = await runQuery<{ current_version: number }>(db, 
       `SELECT current_version FROM ${SCHEMA}.lineages WHERE name = $1 FOR UPDATE`,
       [v.name],
     );
     const currentVersion = current.rows[0]?.current_version ?? 0;
     if (currentVersion !== v.expected) {
-      await db.query('ROLLBACK');
+      await runQuery(db, 'ROLLBACK');
       return { ok: false, currentVersion };
     }
-    await db.query(
+    await runQuery(db, 
       `INSERT INTO ${SCHEMA}.versions (lineage, version, cert_pem, chain_pem, fullchain_pem, key_nonce, key_ciphertext, key_tag, serial, not_after, created_by)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
       [v.name, version, v.files.certPem, v.files.chainPem, v.files.fullchainPem, sealed.nonce, sealed.ciphertext, sealed.tag, v.serial, v.notAfter, v.node],
     );
-    const moved = await db.query(
+    const moved = await runQuery(db, 
       `UPDATE ${SCHEMA}.lineages SET current_version = $2, domains = $3, key_type = $4, server = $5, state = $6, updated_at = now()
        WHERE name = $1 AND current_version = $7`,
       [v.name, version, v.state.domains, v.state.keyType, v.state.server, extra, v.expected],
     );
     if (moved.rowCount !== 1) {
-      await db.query('ROLLBACK');
+      await runQuery(db, 'ROLLBACK');
       return { ok: false, currentVersion: -1 };
     }
-    await db.query('SELECT pg_notify($1, $2)', [CHANNEL, JSON.stringify({ lineage: v.name, version })]);
+    await runQuery(db, 'SELECT pg_notify($1, $2)', [CHANNEL, JSON.stringify({ lineage: v.name, version })]);
     beforeCommit();
-    await db.query('COMMIT');
+    await runQuery(db, 'COMMIT');
     return { ok: true, version };
   } catch (error) {
-    await db.query('ROLLBACK').catch(() => undefined);
+    await runQuery(db, 'ROLLBACK').catch(() => undefined);
     throw error;
   }
 }
@@ -147,8 +148,8 @@ function stateJson(state: LineageState): string {
 }
 
 /** Replace the JSON part of the state (ARI, runs) of an existing lineage. */
-export async function updateLineageState(db: ClientBase, state: LineageState): Promise<void> {
-  await db.query(`UPDATE ${SCHEMA}.lineages SET state = $2, updated_at = now() WHERE name = $1`, [state.name, stateJson(state)]);
+export async function updateLineageState(db: Client, state: LineageState): Promise<void> {
+  await runQuery(db, `UPDATE ${SCHEMA}.lineages SET state = $2, updated_at = now() WHERE name = $1`, [state.name, stateJson(state)]);
 }
 
 interface RawAccount {
@@ -163,12 +164,12 @@ interface RawAccount {
 }
 
 export async function selectAccount(
-  db: ClientBase,
+  db: Client,
   key: Buffer,
   directoryUrl: string,
   eabKid = '',
 ): Promise<{ keyPem: string; meta?: AccountMeta } | undefined> {
-  const found = await db.query<RawAccount>(`SELECT * FROM ${SCHEMA}.accounts WHERE directory_url = $1 AND eab_kid = $2`, [directoryUrl, eabKid]);
+  const found = await runQuery<RawAccount>(db, `SELECT * FROM ${SCHEMA}.accounts WHERE directory_url = $1 AND eab_kid = $2`, [directoryUrl, eabKid]);
   const row = found.rows[0];
   if (row === undefined) return undefined;
   const what = `the account at ${directoryUrl}${eabKid === '' ? '' : ` (EAB ${eabKid})`}`;
@@ -185,18 +186,18 @@ export async function selectAccount(
 }
 
 /** False when an account key for this directory (and kid) is already stored (it is never replaced). */
-export async function insertAccountKey(db: ClientBase, key: Buffer, directoryUrl: string, pem: string, eabKid = ''): Promise<boolean> {
+export async function insertAccountKey(db: Client, key: Buffer, directoryUrl: string, pem: string, eabKid = ''): Promise<boolean> {
   const sealed = seal(key, pem, accountAad(directoryUrl, eabKid));
-  const inserted = await db.query(
+  const inserted = await runQuery(db, 
     `INSERT INTO ${SCHEMA}.accounts (directory_url, eab_kid, key_nonce, key_ciphertext, key_tag) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (directory_url, eab_kid) DO NOTHING`,
     [directoryUrl, eabKid, sealed.nonce, sealed.ciphertext, sealed.tag],
   );
   return inserted.rowCount === 1;
 }
 
-export async function updateAccountUrl(db: ClientBase, directoryUrl: string, url: string, email: string | undefined, eabKid = ''): Promise<Date | undefined> {
+export async function updateAccountUrl(db: Client, directoryUrl: string, url: string, email: string | undefined, eabKid = ''): Promise<Date | undefined> {
   // created_at moves only when the URL changes (a new registration).
-  const updated = await db.query<{ created_at: Date }>(
+  const updated = await runQuery<{ created_at: Date }>(db, 
     `UPDATE ${SCHEMA}.accounts SET created_at = CASE WHEN url IS DISTINCT FROM $2 THEN now() ELSE created_at END, url = $2, email = $3
      WHERE directory_url = $1 AND eab_kid = $4 RETURNING created_at`,
     [directoryUrl, url, email ?? null, eabKid],
@@ -205,9 +206,9 @@ export async function updateAccountUrl(db: ClientBase, directoryUrl: string, url
 }
 
 /** Key rollover, step 1: keep the next key beside the current one. False when there is no account or a rollover is unfinished. */
-export async function stageAccountKey(db: ClientBase, key: Buffer, directoryUrl: string, pem: string, eabKid = ''): Promise<boolean> {
+export async function stageAccountKey(db: Client, key: Buffer, directoryUrl: string, pem: string, eabKid = ''): Promise<boolean> {
   const sealed = seal(key, pem, accountAad(directoryUrl, eabKid));
-  const staged = await db.query(
+  const staged = await runQuery(db, 
     `UPDATE ${SCHEMA}.accounts SET next_key_nonce = $3, next_key_ciphertext = $4, next_key_tag = $5
      WHERE directory_url = $1 AND eab_kid = $2 AND next_key_nonce IS NULL`,
     [directoryUrl, eabKid, sealed.nonce, sealed.ciphertext, sealed.tag],
@@ -216,8 +217,8 @@ export async function stageAccountKey(db: ClientBase, key: Buffer, directoryUrl:
 }
 
 /** Step 2: the staged key becomes the account key in one statement. False when nothing was staged. */
-export async function promoteAccountKey(db: ClientBase, directoryUrl: string, eabKid = ''): Promise<boolean> {
-  const promoted = await db.query(
+export async function promoteAccountKey(db: Client, directoryUrl: string, eabKid = ''): Promise<boolean> {
+  const promoted = await runQuery(db, 
     `UPDATE ${SCHEMA}.accounts SET key_nonce = next_key_nonce, key_ciphertext = next_key_ciphertext, key_tag = next_key_tag,
        next_key_nonce = NULL, next_key_ciphertext = NULL, next_key_tag = NULL
      WHERE directory_url = $1 AND eab_kid = $2 AND next_key_nonce IS NOT NULL`,
@@ -231,10 +232,10 @@ export async function promoteAccountKey(db: ClientBase, directoryUrl: string, ea
  * encrypted) in removed_lineages, then the versions, the node reports and the lineage. The id of the
  * backup row; undefined when there was no such lineage.
  */
-export async function removeLineage(db: ClientBase, name: string, node: string): Promise<number | undefined> {
-  await db.query('BEGIN');
+export async function removeLineage(db: Client, name: string, node: string): Promise<number | undefined> {
+  await runQuery(db, 'BEGIN');
   try {
-    const backup = await db.query<{ id: string }>(
+    const backup = await runQuery<{ id: string }>(db, 
       `INSERT INTO ${SCHEMA}.removed_lineages (name, lineage, versions, removed_by)
        SELECT l.name, to_jsonb(l), coalesce((SELECT jsonb_agg(to_jsonb(v) ORDER BY v.version) FROM ${SCHEMA}.versions v WHERE v.lineage = l.name), '[]'::jsonb), $2
        FROM ${SCHEMA}.lineages l WHERE l.name = $1 RETURNING id`,
@@ -242,16 +243,16 @@ export async function removeLineage(db: ClientBase, name: string, node: string):
     );
     const id = backup.rows[0]?.id;
     if (id === undefined) {
-      await db.query('ROLLBACK');
+      await runQuery(db, 'ROLLBACK');
       return undefined;
     }
-    await db.query(`DELETE FROM ${SCHEMA}.versions WHERE lineage = $1`, [name]);
-    await db.query(`DELETE FROM ${SCHEMA}.nodes WHERE lineage = $1`, [name]);
-    await db.query(`DELETE FROM ${SCHEMA}.lineages WHERE name = $1`, [name]);
-    await db.query('COMMIT');
+    await runQuery(db, `DELETE FROM ${SCHEMA}.versions WHERE lineage = $1`, [name]);
+    await runQuery(db, `DELETE FROM ${SCHEMA}.nodes WHERE lineage = $1`, [name]);
+    await runQuery(db, `DELETE FROM ${SCHEMA}.lineages WHERE name = $1`, [name]);
+    await runQuery(db, 'COMMIT');
     return Number(id);
   } catch (error) {
-    await db.query('ROLLBACK').catch(() => undefined);
+    await runQuery(db, 'ROLLBACK').catch(() => undefined);
     throw error;
   }
 }
@@ -270,8 +271,8 @@ export interface NodeState {
   updatedAt: string;
 }
 
-export async function upsertNodeState(db: ClientBase, state: Omit<NodeState, 'updatedAt'>): Promise<void> {
-  await db.query(
+export async function upsertNodeState(db: Client, state: Omit<NodeState, 'updatedAt'>): Promise<void> {
+  await runQuery(db, 
     `INSERT INTO ${SCHEMA}.nodes (node, lineage, deployed_version, served_serial, deploy_ok, last_error, deployed_at, updated_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, now())
      ON CONFLICT (node, lineage) DO UPDATE SET deployed_version = EXCLUDED.deployed_version, served_serial = EXCLUDED.served_serial,
@@ -291,9 +292,8 @@ interface RawNode {
   updated_at: Date;
 }
 
-export async function selectNodeStates(db: ClientBase): Promise<NodeState[]> {
-  const found = await db.query<RawNode>(`SELECT * FROM ${SCHEMA}.nodes ORDER BY lineage, node`);
-  return found.rows.map((r) => ({
+function nodeStateOf(r: RawNode): NodeState {
+  return {
     node: r.node,
     lineage: r.lineage,
     updatedAt: r.updated_at.toISOString(),
@@ -302,23 +302,31 @@ export async function selectNodeStates(db: ClientBase): Promise<NodeState[]> {
     ...(r.deploy_ok === null ? {} : { deployOk: r.deploy_ok }),
     ...(r.last_error === null ? {} : { lastError: r.last_error }),
     ...(r.deployed_at === null ? {} : { deployedAt: r.deployed_at.toISOString() }),
-  }));
+  };
 }
 
-export async function selectNodeState(db: ClientBase, node: string, lineage: string): Promise<NodeState | undefined> {
-  return (await selectNodeStates(db)).find((s) => s.node === node && s.lineage === lineage);
+export async function selectNodeStates(db: Client): Promise<NodeState[]> {
+  const found = await runQuery<RawNode>(db, `SELECT * FROM ${SCHEMA}.nodes ORDER BY lineage, node`);
+  return found.rows.map(nodeStateOf);
+}
+
+/** One node's report on one lineage (every sync reads it: one row, not the whole table). */
+export async function selectNodeState(db: Client, node: string, lineage: string): Promise<NodeState | undefined> {
+  const found = await runQuery<RawNode>(db, `SELECT * FROM ${SCHEMA}.nodes WHERE node = $1 AND lineage = $2`, [node, lineage]);
+  const row = found.rows[0];
+  return row === undefined ? undefined : nodeStateOf(row);
 }
 
 /** Each lineage's current version and when it was committed (for the lag rule of status). */
-export async function selectCurrentVersions(db: ClientBase): Promise<{ name: string; version: number; committedAt: string; serial: string }[]> {
-  const found = await db.query<{ name: string; version: number; created_at: Date; serial: string }>(
+export async function selectCurrentVersions(db: Client): Promise<{ name: string; version: number; committedAt: string; serial: string }[]> {
+  const found = await runQuery<{ name: string; version: number; created_at: Date; serial: string }>(db, 
     `SELECT l.name, l.current_version AS version, v.created_at, v.serial FROM ${SCHEMA}.lineages l
      JOIN ${SCHEMA}.versions v ON v.lineage = l.name AND v.version = l.current_version ORDER BY l.name`,
   );
   return found.rows.map((r) => ({ name: r.name, version: r.version, committedAt: r.created_at.toISOString(), serial: r.serial }));
 }
 
-export async function selectSerial(db: ClientBase, name: string, version: number): Promise<string | undefined> {
-  const found = await db.query<{ serial: string }>(`SELECT serial FROM ${SCHEMA}.versions WHERE lineage = $1 AND version = $2`, [name, version]);
+export async function selectSerial(db: Client, name: string, version: number): Promise<string | undefined> {
+  const found = await runQuery<{ serial: string }>(db, `SELECT serial FROM ${SCHEMA}.versions WHERE lineage = $1 AND version = $2`, [name, version]);
   return found.rows[0]?.serial;
 }

@@ -3,8 +3,9 @@
  * tool itself. Migrations run in one transaction under a transaction-level advisory lock, so nodes
  * starting at once apply each step exactly once; a node that finds a newer schema than it knows stops.
  */
-import type { ClientBase } from 'pg';
+import type { Client } from 'pg';
 import { GxitError } from '../../errors.js';
+import { runQuery } from './query.js';
 
 export const SCHEMA = 'gxit_cert';
 /** Namespace of our advisory locks (first key); the second key tells them apart. */
@@ -74,18 +75,16 @@ export const MIGRATIONS: readonly string[] = [
 ];
 
 /** Creates the schema or brings it up to date. */
-export async function migrate(client: ClientBase, database: string): Promise<void> {
+export async function migrate(client: Client, database: string): Promise<void> {
   // The common case, one round trip: the schema is there and current.
-  const current = await client
-    .query<{ version: number | null }>(`SELECT max(version) AS version FROM ${SCHEMA}.schema_version`)
-    .then((r) => r.rows[0]?.version ?? 0, () => 0);
+  const current = await runQuery<{ version: number | null }>(client, `SELECT max(version) AS version FROM ${SCHEMA}.schema_version`).then((r) => r.rows[0]?.version ?? 0, () => 0);
   if (current === MIGRATIONS.length) return;
-  await client.query('BEGIN');
+  await runQuery(client, 'BEGIN');
   try {
-    await client.query('SELECT pg_advisory_xact_lock($1, $2)', [LOCK_NAMESPACE, MIGRATION_LOCK]);
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${SCHEMA}`);
-    await client.query(`CREATE TABLE IF NOT EXISTS ${SCHEMA}.schema_version (version integer NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
-    const found = await client.query<{ version: number | null }>(`SELECT max(version) AS version FROM ${SCHEMA}.schema_version`);
+    await runQuery(client, 'SELECT pg_advisory_xact_lock($1, $2)', [LOCK_NAMESPACE, MIGRATION_LOCK]);
+    await runQuery(client, `CREATE SCHEMA IF NOT EXISTS ${SCHEMA}`);
+    await runQuery(client, `CREATE TABLE IF NOT EXISTS ${SCHEMA}.schema_version (version integer NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+    const found = await runQuery<{ version: number | null }>(client, `SELECT max(version) AS version FROM ${SCHEMA}.schema_version`);
     const current = found.rows[0]?.version ?? 0;
     if (current > MIGRATIONS.length) {
       throw new GxitError('CLUSTER_DB', `the cluster schema in ${database} is version ${current}, newer than this gxit-cert knows (${MIGRATIONS.length})`, {
@@ -94,12 +93,12 @@ export async function migrate(client: ClientBase, database: string): Promise<voi
       });
     }
     for (let version = current + 1; version <= MIGRATIONS.length; version++) {
-      await client.query(MIGRATIONS[version - 1] as string);
-      await client.query(`INSERT INTO ${SCHEMA}.schema_version (version) VALUES ($1)`, [version]);
+      await runQuery(client, MIGRATIONS[version - 1] as string);
+      await runQuery(client, `INSERT INTO ${SCHEMA}.schema_version (version) VALUES ($1)`, [version]);
     }
-    await client.query('COMMIT');
+    await runQuery(client, 'COMMIT');
   } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    await runQuery(client, 'ROLLBACK').catch(() => undefined);
     throw error;
   }
 }
