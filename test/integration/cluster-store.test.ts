@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterConfig } from '../../src/config/types.js';
 import type { CertificateFiles } from '../../src/store/contract.js';
 import { pullLineage } from '../../src/store/cluster/pull.js';
+import { runQuery } from '../../src/store/cluster/query.js';
 import { openClusterStore, type OpenedClusterStore } from '../../src/store/cluster/store.js';
 import { GxitError } from '../../src/errors.js';
 import { makeCertificate } from '../unit/renew/certs.js';
@@ -165,5 +166,20 @@ describe('cluster store on PostgreSQL', () => {
     const state = JSON.parse(await readFile(path.join(away.stateDir, 'renewal', `${NAME}.json`), 'utf8'));
     expect(state).toMatchObject({ name: NAME, version: 3, domains: [NAME] });
     expect(await pullLineage(away, NAME)).toMatchObject({ from: 3, to: 3, changed: false });
+  });
+
+  it('a statement without an answer within its timeout fails and drops the connection; the store reports the database', async () => {
+    const a = await node('timeout');
+    const ended = new Promise<void>((resolve) => a.db.once('end', () => resolve()));
+    const started = Date.now();
+    await expect(runQuery(a.db, 'SELECT pg_sleep(30)', [], 300)).rejects.toThrow('no answer within 0.3 s');
+    // Far sooner than the statement would have answered (generous bound: 30 s is the sleep).
+    expect(Date.now() - started).toBeLessThan(20_000);
+    await ended;
+    // The next read fails at once, naming the database (the caller reconnects or exits 1).
+    const failed = await rejection(a.store.readLineage(NAME));
+    expect(failed.code).toBe('CLUSTER_DB');
+    expect(failed.message).toContain(`${HOST}:${pg.port}/store`);
+    expect(await runQuery<{ n: number }>((await node('timeout-2')).db, 'SELECT 1 AS n').then((r) => r.rows)).toEqual([{ n: 1 }]);
   });
 });
