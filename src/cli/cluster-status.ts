@@ -1,5 +1,5 @@
 /** The cluster part of `status`: read from the database (lazily loaded), rendered by renew/cluster-status.ts. */
-import type { Config } from '../config/types.js';
+import type { OpenedClusterStore } from '../store/cluster/store.js';
 import { clusterLines, clusterPrometheus, clusterStatus, type ClusterLineageStatus } from '../renew/cluster-status.js';
 
 export interface ClusterSection {
@@ -10,21 +10,18 @@ export interface ClusterSection {
   prometheus: string;
 }
 
-export async function clusterSection(config: Config, nowMs: number): Promise<ClusterSection | undefined> {
-  if (config.cluster === undefined) return undefined;
-  const [{ openClusterStore }, rows] = await Promise.all([import('../store/cluster/store.js'), import('../store/cluster/rows.js')]);
-  const opened = await openClusterStore({ stateDir: config.stateDir, cluster: config.cluster });
-  try {
-    const [versions, nodes] = await Promise.all([rows.selectCurrentVersions(opened.db), rows.selectNodeStates(opened.db)]);
-    const lineages = clusterStatus(versions, nodes, nowMs);
-    return {
-      ok: lineages.every((l) => l.healthy),
-      database: opened.database,
-      lineages,
-      lines: clusterLines(lineages),
-      prometheus: clusterPrometheus(lineages),
-    };
-  } finally {
-    await opened.close();
-  }
+/** Read on the connection of the store `status` opened already: one database session for the whole command. */
+export async function clusterSection(opened: OpenedClusterStore, nowMs: number): Promise<ClusterSection> {
+  const rows = await import('../store/cluster/rows.js');
+  // One statement after the other: a pg client runs them in turn anyway.
+  const versions = await rows.selectCurrentVersions(opened.db);
+  const nodes = await rows.selectNodeStates(opened.db);
+  const lineages = clusterStatus(versions, nodes, nowMs);
+  return {
+    ok: lineages.every((l) => l.healthy),
+    database: opened.database,
+    lineages,
+    lines: clusterLines(lineages),
+    prometheus: clusterPrometheus(lineages),
+  };
 }

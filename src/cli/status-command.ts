@@ -8,9 +8,10 @@ import { dirname } from 'node:path';
 import { nodeFs, writeFileAtomic } from '../store/fs.js';
 import { readSnapshots } from '../renew/facts.js';
 import { lineageStatus, prometheusText, stateWord, type LineageStatusEntry } from '../renew/status.js';
-import { openStore } from '../store/factory.js';
+import { openConfiguredCluster, openStore } from '../store/factory.js';
 import { GxitError } from '../errors.js';
 import type { DnsJournal } from '../store/contract.js';
+import type { ClusterSection } from './cluster-status.js';
 import { loadCommandConfig } from './command-context.js';
 import type { CommonOptions } from './main.js';
 import { EXIT_FAILURE, EXIT_OK, reportCommandError } from './output.js';
@@ -25,18 +26,23 @@ export async function runStatus(opts: StatusOptions): Promise<number> {
   const err = process.stderr;
   try {
     const config = await loadCommandConfig(opts.config, opts, warnings);
-    const { store, close } = await openStore(config);
+    // In cluster mode the cluster section reads on the connection of the store opened here: one session.
+    const clusterStore = config.cluster === undefined ? undefined : await openConfiguredCluster({ ...config, cluster: config.cluster });
+    const { store, close } = clusterStore ?? (await openStore(config));
+    const now = Date.now();
     let names: string[];
     let snapshots: Awaited<ReturnType<typeof readSnapshots>>;
+    let section: ClusterSection | undefined;
     try {
       const stored = await store.listLineages();
       names = [...new Set([...config.certificates.map((c) => c.name), ...stored])];
       snapshots = await readSnapshots(store, names);
+      // cluster: each node's deployed version, served serial and last error (exit 1 on a lagging or failed node).
+      if (clusterStore !== undefined) section = await (await import('./cluster-status.js')).clusterSection(clusterStore, now);
     } finally {
       // A cluster store holds a database connection.
       await close();
     }
-    const now = Date.now();
     const entries = names.map((name) =>
       lineageStatus(
         snapshots.get(name) ?? { name },
@@ -45,19 +51,16 @@ export async function runStatus(opts: StatusOptions): Promise<number> {
         config.renewBeforeDays === undefined ? {} : { renewBeforeDays: config.renewBeforeDays },
       ),
     );
-    // cluster: each node's deployed version, served serial and last error (exit 1 on a lagging or failed node).
-    const { clusterSection } = await import('./cluster-status.js');
-    const cluster = await clusterSection(config, now);
-    if (opts.prometheus !== undefined) await writePrometheus(opts.prometheus, prometheusText(entries) + (cluster?.prometheus ?? ''));
-    const ok = entries.every((e) => !e.issued || e.healthy) && cluster?.ok !== false;
+    if (opts.prometheus !== undefined) await writePrometheus(opts.prometheus, prometheusText(entries) + (section?.prometheus ?? ''));
+    const ok = entries.every((e) => !e.issued || e.healthy) && section?.ok !== false;
     const leftovers = await listLeftovers(store.journal, config.dns.provider);
     if (opts.json) {
-      const clusterJson = cluster === undefined ? {} : { cluster: { database: cluster.database, ok: cluster.ok, lineages: cluster.lineages } };
+      const clusterJson = section === undefined ? {} : { cluster: { database: section.database, ok: section.ok, lineages: section.lineages } };
       out.write(`${JSON.stringify({ ok, lineages: entries, ...clusterJson, dnsLeftovers: leftovers, warnings }, null, 2)}\n`);
     } else {
       if (entries.length === 0) out.write('no certificates configured or stored\n');
       for (const entry of entries) out.write(describe(entry));
-      for (const line of cluster?.lines ?? []) out.write(`${line}\n`);
+      for (const line of section?.lines ?? []) out.write(`${line}\n`);
       for (const l of leftovers) out.write(`warning: TXT values left behind: ${l.description}: ${l.reason}\n`);
     }
     return ok ? EXIT_OK : EXIT_FAILURE;

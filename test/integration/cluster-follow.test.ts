@@ -5,11 +5,14 @@
  */
 import { readlink } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OpenedClusterStore } from '../../src/store/cluster/store.js';
 import { runCli } from './helpers.js';
 import { commitVersion, makeNode, seeder, serveNode, startClusterLab, startWatch, type ClusterLab, type Node, type Watch } from './cluster-helpers.js';
 import { namesFor, waitFor } from './renew-helpers.js';
+
+const TRACE_CONNECTIONS = fileURLToPath(new URL('./trace-connections.mjs', import.meta.url));
 
 const PG_HOST = '127.0.63.1';
 const NGINX_HOSTS = ['127.0.63.11', '127.0.63.12', '127.0.63.13'];
@@ -100,10 +103,12 @@ describe('cluster nodes follow the committed versions', { timeout: 120_000 }, ()
     expect(fresh.code, fresh.stdout).toBe(0);
     expect(fresh.stdout).toMatch(/node web3: version 2, serves 0D02, catching up/);
     await cl.pg.sql('follow', "UPDATE gxit_cert.versions SET created_at = now() - interval '20 minutes' WHERE version = 3");
-    const lagging = await runCli(['status', '--config', nodes[0]!.config]);
+    const lagging = await runCli(['status', '--config', nodes[0]!.config], { env: { NODE_OPTIONS: `--import=${TRACE_CONNECTIONS}` } });
     expect(lagging.code).toBe(1);
     expect(lagging.stdout).toContain(`${names.base}: cluster version 3`);
     expect(lagging.stdout).toMatch(/node web3: version 2, serves 0D02, LAGGING/);
+    // One database connection for the lineages and the cluster section alike.
+    expect(lagging.stderr.match(/^CONNECT .*$/gm)).toEqual([`CONNECT ${PG_HOST}:${cl.pg.port}`]);
 
     const restarted = startWatch(nodes[2]!);
     watches[2] = restarted;
