@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { checkDatabaseUri } from '../../../src/config/cluster.js';
 import { describeDatabase } from '../../../src/store/cluster/connect.js';
@@ -127,6 +128,18 @@ describe('a follower (cluster.renewer: false): dns: is optional and its secrets 
     const result = evaluateConfigText(text(...CERTIFICATES, ...dns, ...cluster('false')), SOURCE, { ...watched().options, fileMode: 0o100644 });
     expect(result.problems).toEqual([]);
     expect(result.warnings).toEqual([expect.stringMatching(/holds an inline secret \(dns\.rfc2136\.secret\) and is readable by every user/)]);
+  });
+
+  test("docs/cluster.md's follower example loads as it is written", () => {
+    const doc = readFileSync(new URL('../../../docs/cluster.md', import.meta.url), 'utf8');
+    const example = doc.split('```yaml\n').find((block) => block.includes('renewer: false\n'))?.split('```')[0];
+    expect(example).toContain('cluster:');
+    const w = watched();
+    const result = evaluateConfigText(example ?? '', SOURCE, w.options);
+    expect(result.problems).toEqual([]);
+    expect(result.config?.dns).toBeUndefined();
+    expect(result.config?.cluster).toMatchObject({ node: 'web2', renewer: false });
+    expect(w.files).toEqual([]);
   });
 
   describe('a renewer (renewer: true, or no cluster:) is unchanged', () => {
