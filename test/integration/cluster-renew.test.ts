@@ -242,6 +242,14 @@ describe('a cluster of three nodes renewing one certificate', { timeout: 180_000
     await waitFor('the follower holding the new version', async () => (await liveVersion().catch(() => '')) === next, 30_000);
     expect(watch.output()).toContain(`${names.base}: synced version ${next} to this node (web4)`);
     expect(await watch.stop()).toBe(0);
+
+    // revoke needs the CA and the cluster's account, not DNS: it works here, and a renewer's next renew replaces the certificate.
+    const revoked = await runCli(['revoke', names.base, '--config', follower.config], { env });
+    expect(revoked.code, revoked.stderr).toBe(0);
+    expect(revoked.stderr).toContain(`${names.base}: still configured: the next renew on a renewer node orders a new certificate`);
+    const replaced = await runCli(['renew', '--config', nodes[0]!.config], { timeoutMs: 120_000 });
+    expect(replaced.code, replaced.stderr).toBe(0);
+    expect(Number(await current())).toBe(Number(next) + 1);
   });
 
   it('with the database down, renew exits 1 with one line naming it, and every nginx keeps serving', async () => {
