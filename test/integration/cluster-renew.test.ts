@@ -7,7 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { readFile, readlink } from 'node:fs/promises';
+import { readFile, readlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -34,7 +34,7 @@ describe('a cluster of three nodes renewing one certificate', { timeout: 180_000
   const lockHeldBy = async (node: string): Promise<boolean> =>
     (
       await cl.pg.sql(DB, `SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted AND a.application_name = 'gxit-cert ${node} lock'`)
-    ).trim() === '1';
+    ).trim() !== '0';
 
   beforeAll(async () => {
     cl = await startClusterLab(PG_HOST, DB);
@@ -183,7 +183,7 @@ describe('a cluster of three nodes renewing one certificate', { timeout: 180_000
 
   it('a follower without dns: and without any DNS secret syncs what the renewer issued, follows with watch, shows status', async () => {
     // A fresh node: empty state_dir, no dns: section, so no TSIG key file or variable anywhere in its configuration.
-    const follower = await makeNode(cl, 'web4', names, { dns: undefined });
+    const follower = await makeNode(cl, 'follow1', names, { dns: undefined });
     await follower.rewrite({ cluster: { renewer: false } });
     const text = await readFile(follower.config, 'utf8');
     expect(text).not.toMatch(/^dns:/m);
@@ -195,7 +195,7 @@ describe('a cluster of three nodes renewing one certificate', { timeout: 180_000
     const sync = await runCli(['sync', '--config', follower.config, '--json'], { env });
     expect(sync.code, sync.stdout + sync.stderr).toBe(0);
     const version = Number(await current());
-    expect(JSON.parse(sync.stdout)).toMatchObject({ ok: true, node: 'web4', results: [{ name: names.base, status: 'synced', version }] });
+    expect(JSON.parse(sync.stdout)).toMatchObject({ ok: true, node: 'follow1', results: [{ name: names.base, status: 'synced', version }] });
     expect(await liveVersion()).toBe(String(version));
     const serial = new X509Certificate(await readFile(path.join(follower.stateDir, 'live', names.base, 'cert.pem'))).serialNumber;
     expect(serial).toBe(await currentSerial());
@@ -203,7 +203,7 @@ describe('a cluster of three nodes renewing one certificate', { timeout: 180_000
     // renew on a follower syncs: current now.
     const renew = await runCli(['renew', '--config', follower.config], { env });
     expect(renew.code, renew.stderr).toBe(0);
-    expect(renew.stderr).toContain(`${names.base}: current: this node (web4) has version ${version}`);
+    expect(renew.stderr).toContain(`${names.base}: current: this node (follow1) has version ${version}`);
 
     // status, --json and --prometheus: the lineage, the cluster's version and this node's.
     const prometheus = path.join(follower.dir, 'gxit.prom');
@@ -212,12 +212,12 @@ describe('a cluster of three nodes renewing one certificate', { timeout: 180_000
     const doc = JSON.parse(status.stdout);
     expect(doc).toMatchObject({ ok: true, lineages: [{ name: names.base, version }], dnsLeftovers: [] });
     expect(doc.cluster.lineages[0].version).toBe(version);
-    expect(doc.cluster.lineages[0].nodes).toContainEqual(expect.objectContaining({ node: 'web4', deployedVersion: version }));
-    expect(await readFile(prometheus, 'utf8')).toContain(`gxit_cert_node_deployed_version{name="${names.base}",node="web4"} ${version}`);
+    expect(doc.cluster.lineages[0].nodes).toContainEqual(expect.objectContaining({ node: 'follow1', deployedVersion: version }));
+    expect(await readFile(prometheus, 'utf8')).toContain(`gxit_cert_node_deployed_version{name="${names.base}",node="follow1"} ${version}`);
     const plain = await runCli(['status', '--config', follower.config], { env });
     expect(plain.code, plain.stdout + plain.stderr).toBe(0);
     expect(plain.stdout).toContain(`${names.base}: cluster version ${version}`);
-    expect(plain.stdout).toMatch(/node web4: version \d+/);
+    expect(plain.stdout).toMatch(/node follow1: version \d+/);
 
     // What needs DNS refuses with one line naming the node, exit 2, no stack trace.
     for (const args of [['check-dns'], ['acme-dns', 'register'], ['issue', '--force']]) {
@@ -225,7 +225,7 @@ describe('a cluster of three nodes renewing one certificate', { timeout: 180_000
       expect(run.code, `${args.join(' ')}: ${run.stderr}`).toBe(2);
       const lines = run.stderr.trim().split('\n');
       expect(lines, args.join(' ')).toHaveLength(1);
-      expect(lines[0]).toMatch(/^error: node web4 is not a renewer \(cluster\.renewer: false in .*config\.yml\)/);
+      expect(lines[0]).toMatch(/^error: node follow1 is not a renewer \(cluster\.renewer: false in .*config\.yml\)/);
       expect(run.stdout).toBe('');
     }
     const checkDns = await runCli(['check-dns', '--config', follower.config], { env });
@@ -240,7 +240,7 @@ describe('a cluster of three nodes renewing one certificate', { timeout: 180_000
     const next = await current();
     expect(Number(next)).toBe(version + 1);
     await waitFor('the follower holding the new version', async () => (await liveVersion().catch(() => '')) === next, 30_000);
-    expect(watch.output()).toContain(`${names.base}: synced version ${next} to this node (web4)`);
+    expect(watch.output()).toContain(`${names.base}: synced version ${next} to this node (follow1)`);
     expect(await watch.stop()).toBe(0);
 
     // revoke needs the CA and the cluster's account, not DNS: it works here, and a renewer's next renew replaces the certificate.
@@ -268,5 +268,26 @@ describe('a cluster of three nodes renewing one certificate', { timeout: 180_000
     } finally {
       await cl.pg.resume();
     }
+  });
+
+  it('runs on different lineages go on side by side: one waits in its pre hook, the other renews', async () => {
+    const other = namesFor('clr2');
+    const gate = path.join(cl.dir, 'gate');
+    const web4 = await makeNode(cl, 'web4', other);
+    await web4.rewrite({ hooks: { pre: [`while [ ! -e ${gate} ]; do sleep 0.05; done`] } });
+    const blocked = runCli(['issue', '--config', web4.config], { timeoutMs: 120_000 });
+    await waitFor('web4 holding the lock of its lineage', () => lockHeldBy('web4'), 30_000);
+
+    // The lock of another lineage does not stop this renewal (one cluster-wide lock would).
+    const renewed = await runCli(['renew', '--force', '--config', nodes[0]!.config, '--json'], { timeoutMs: 120_000 });
+    expect(renewed.code, renewed.stdout + renewed.stderr).toBe(0);
+    expect(JSON.parse(renewed.stdout).results[0].status).toBe('renewed');
+    expect(await lockHeldBy('web4')).toBe(true);
+
+    await writeFile(gate, '');
+    const issued = await blocked;
+    expect(issued.code, issued.stderr).toBe(0);
+    expect(issued.stderr).toContain(`${other.base}: issued version 1`);
+    for (const name of [...names.challenges, ...other.challenges]) expect(await txtEverywhere(name)).toEqual([]);
   });
 });

@@ -28,7 +28,7 @@ import type {
   SectionDraft,
 } from '../../config/provider-section.js';
 import type { MapNode, ScalarValue, TreeNode } from '../../config/tree.js';
-import type { DnsCommon } from '../../config/types.js';
+import type { DnsCommon, ServerAddress } from '../../config/types.js';
 import { sectionKey } from '../../config/provider-section.js';
 import { GxitError } from '../../errors.js';
 import type { DnsProvider } from '../provider.js';
@@ -57,6 +57,8 @@ export interface ProviderCheckInput {
   /** Milliseconds since the epoch. */
   now: () => number;
   signal: AbortSignal;
+  /** dns.resolvers, when set: how a provider looks up the host names of its servers, as it does when it writes. */
+  resolvers?: ServerAddress[];
 }
 
 /** A provider as its folder writes it: typed by its draft D and its settings S. */
