@@ -13,8 +13,7 @@ import { formatProblem } from './problems.js';
 import { resolveEab } from './eab.js';
 import type { SecretContext } from './provider-section.js';
 import type { CertificateConfig, Config, DnsConfig } from './types.js';
-import type { DnsDraft } from './validate.js';
-import type { ConfigDraft } from './validate.js';
+import type { ConfigDraft, DnsDraft } from './validate.js';
 
 export interface SecretFile {
   data: Buffer | string;
