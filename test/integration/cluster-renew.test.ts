@@ -192,6 +192,15 @@ describe('a cluster of three nodes renewing one certificate', { timeout: 180_000
     const liveVersion = async (): Promise<string> => (await readlink(path.join(follower.stateDir, 'live', names.base, 'cert.pem'))).replace(/^.*cert(\d+)\.pem$/, '$1');
     const current = async (): Promise<string> => (await cl.pg.sql(DB, 'SELECT current_version FROM gxit_cert.lineages')).trim();
 
+    // A dry run (sync --dry-run, or renew --dry-run on a follower) says what a sync would write, and writes nothing.
+    const clusterVersion = Number(await current());
+    const dry = await runCli(['renew', '--dry-run', '--config', follower.config], { env });
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stderr).toBe(`${names.base}: dry run: a sync would write version ${clusterVersion} to this node (follow1), and run its deploy hooks; nothing was written\n`);
+    const dryJson = await runCli(['sync', '--dry-run', '--json', '--config', follower.config], { env });
+    expect(JSON.parse(dryJson.stdout)).toMatchObject({ ok: true, dryRun: true, node: 'follow1', results: [{ name: names.base, status: 'would-sync', version: clusterVersion }] });
+    await expect(readlink(path.join(follower.stateDir, 'live', names.base, 'cert.pem'))).rejects.toMatchObject({ code: 'ENOENT' });
+
     const sync = await runCli(['sync', '--config', follower.config, '--json'], { env });
     expect(sync.code, sync.stdout + sync.stderr).toBe(0);
     const version = Number(await current());
