@@ -354,6 +354,37 @@ describe('the gxit_cert Ansible role', () => {
       await db.stop();
     }
   }, 420_000);
+  it('checks its variables first: a follower needs no DNS provider but the cluster key; a renewer needs the provider', async () => {
+    const dir = path.join(work, 'checks');
+    await mkdir(dir, { recursive: true });
+    const base = {
+      certbot_domains: ['checks.example.org'],
+      certbot_environment: 'staging',
+      gxit_cert_cluster_database: `postgresql://gxit@${PG_HOST}:5432/gxit_cert`,
+    };
+    const run = async (label: string, vars: Record<string, unknown>): Promise<{ recap: Recap; failedTask: string }> => {
+      const varsFile = path.join(dir, `${label}.yml`);
+      await writeFile(varsFile, stringify({ ...base, ...vars }));
+      const play = path.join(dir, `${label}-playbook.yml`);
+      await writeFile(play, stringify([{ hosts: 'all', gather_facts: false, vars_files: [varsFile], roles: ['gxit_cert'] }]));
+      const result = await playbook(play);
+      // The task whose header comes last before the first "fatal:".
+      const fatal = result.output.indexOf('\nfatal:');
+      const headers = [...result.output.slice(0, fatal < 0 ? 0 : fatal).matchAll(/^TASK \[gxit_cert : (.*)\] \*+$/gm)];
+      return { recap: recapOf(result, 'localhost'), failedTask: headers.at(-1)?.[1] ?? '' };
+    };
+    // A follower without any certbot_dns_* passes the DNS check and stops at the missing key.
+    const follower = await run('follower', { gxit_cert_cluster_renewer: false });
+    expect(follower.recap.failed, follower.recap.output).toBe(1);
+    expect(follower.failedTask, follower.recap.output).toBe('Check the cluster variables');
+    expect(follower.recap.output).toContain('cluster mode needs gxit_cert_cluster_database, gxit_cert_cluster_key');
+    // A renewer of the same cluster needs its DNS provider.
+    const renewer = await run('renewer', { gxit_cert_cluster_key: randomBytes(32).toString('base64') });
+    expect(renewer.failedTask, renewer.recap.output).toBe('Check the DNS provider');
+    // renewer false without a cluster means nothing and is said so.
+    const alone = await run('alone', { gxit_cert_cluster_database: undefined, gxit_cert_cluster_renewer: false, certbot_dns_provider: 'rfc2136' });
+    expect(alone.failedTask, alone.recap.output).toBe('Check the cluster variables');
+  }, 120_000);
 });
 
 /** Waits until the server asks the role gxit for its password (pg_reload_conf only signals the reload). */
