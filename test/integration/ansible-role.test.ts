@@ -25,6 +25,8 @@ const exec = promisify(execFile);
 
 /** The cluster case's PostgreSQL listens here (no other test uses 127.0.67.0/24). */
 const PG_HOST = '127.0.67.1';
+/** The PATH systemd gives a service that sets none. */
+const SYSTEMD_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 let work: string;
 let tarball: string;
@@ -313,15 +315,22 @@ describe('the gxit_cert Ansible role', () => {
 
       // gxit-cert-watch.service: the shipped unit with each node's binary and configuration, enabled by its link.
       const shipped = await readFile(path.join(CHECKOUT, 'systemd/gxit-cert-watch.service'), 'utf8');
+      const nodeDir = path.dirname((await exec('node', ['-p', 'process.execPath'])).stdout.trim());
       const units = new Map<string, string>();
       for (const host of ['web1', 'web2']) {
         const unitDir = path.join(dir, host, 'root/etc/systemd/system');
         const unit = await readFile(path.join(unitDir, 'gxit-cert-watch.service'), 'utf8');
         units.set(host, unit);
         expect(unit, host).toContain(`\nExecStart=${path.join(dir, host, 'prefix/bin/gxit-cert')} watch --config ${path.join(dir, host, 'etc/config.yml')}\n`);
-        // Everything else as shipped.
-        const rest = (text: string): string[] => text.split('\n').filter((line) => !/^(ExecStart=|Environment=PATH=|# Written by)/.test(line));
-        expect(rest(unit), host).toEqual(rest(shipped));
+        // PATH leads to the node the role found, unless systemd's own PATH does.
+        const pathLine = /^Environment=PATH=(.*)$/m.exec(unit)?.[1];
+        expect(pathLine, host).toBe(SYSTEMD_PATH.split(':').includes(nodeDir) ? undefined : `${nodeDir}:${SYSTEMD_PATH}`);
+        // From [Unit] on, everything else as shipped.
+        const body = (text: string): string[] => {
+          const lines = text.split('\n');
+          return lines.slice(lines.findIndex((line) => line.startsWith('['))).filter((line) => !/^(ExecStart|Environment=PATH)=/.test(line));
+        };
+        expect(body(unit), host).toEqual(body(shipped));
         const link = path.join(unitDir, 'multi-user.target.wants/gxit-cert-watch.service');
         expect((await lstat(link)).isSymbolicLink(), host).toBe(true);
         expect(await readlink(link), host).toBe('/etc/systemd/system/gxit-cert-watch.service');
@@ -426,7 +435,7 @@ interface Started {
 function startFromUnit(unit: string): Started {
   const exec = /^ExecStart=(.*)$/m.exec(unit)?.[1];
   if (exec === undefined) throw new Error(`no ExecStart= in:\n${unit}`);
-  const env: Record<string, string> = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' };
+  const env: Record<string, string> = { PATH: SYSTEMD_PATH };
   for (const m of unit.matchAll(/^Environment=([A-Z_][A-Z0-9_]*)=(.*)$/gm)) env[m[1] ?? ''] = m[2] ?? '';
   const [command, ...args] = exec.split(' ');
   const child = spawn(command ?? '', args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
