@@ -3,20 +3,14 @@
  * kills the script and everything it started (SIGTERM, then SIGKILL after a grace period). Never
  * throws: a missing program, a timeout and an exit code are all outcomes the caller words.
  */
-import { runInGroup } from '../../../process/group.js';
+import { runInGroup, type GroupRun } from '../../../process/group.js';
 
-export interface ScriptRun {
+/**
+ * stdout is what the script wrote there (certbot hands the auth hook's output to the cleanup hook);
+ * the end of stderr is for the error line. `ok`: exit code 0, neither timed out nor interrupted.
+ */
+export interface ScriptRun extends Omit<GroupRun, 'output'> {
   ok: boolean;
-  exitCode?: number;
-  signal?: string;
-  timedOut: boolean;
-  aborted: boolean;
-  /** Why it could not be started (ENOENT, EACCES, ...). */
-  spawnError?: string;
-  /** What the script wrote to stdout (certbot hands the auth hook's output to the cleanup hook). */
-  stdout: string;
-  /** The end of what it wrote to stderr, for the error line. */
-  stderr: string;
 }
 
 export interface ScriptOptions {
