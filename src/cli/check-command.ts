@@ -73,7 +73,8 @@ export async function runCheckDns(opts: CommonOptions): Promise<number> {
       loadProvider: probeProvider,
       providerChecks: async (targets) => {
         if (descriptor.checks === undefined) return [];
-        return descriptor.checks(config.dns.settings, { targets, exchange, now: Date.now, signal: interrupts.signal });
+        const resolvers = config.dns.resolvers;
+        return descriptor.checks(config.dns.settings, { targets, exchange, now: Date.now, signal: interrupts.signal, ...(resolvers === undefined ? {} : { resolvers }) });
       },
       account: {
         readAccount: (url) => store.readAccount(url, config.eab?.kid),

@@ -103,14 +103,15 @@ export async function runOrderCommand(command: OrderCommand): Promise<CycleRepor
   try {
     const base = command.preload ? loadBase(config, opts, warnings) : undefined;
     await base;
-    const idle = await decideQuickly(config, opened.store, Date.now(), command.run);
-    if (idle !== undefined) {
+    const quick = await decideQuickly(config, opened.store, Date.now(), command.run);
+    if (quick.idle !== undefined) {
       await sweepWhenIdle(command, opened);
-      return idle;
+      return quick.idle;
     }
     // Forced runs started at once (on several nodes of a cluster) place one order: see RunOptions.seenVersions.
     const seenVersions = command.run.force ? await versionsOf(config, opened.store) : undefined;
-    return await runLocked({ ...command, run: { ...command.run, ...(seenVersions === undefined ? {} : { seenVersions }) } }, opened, base);
+    const run = { ...command.run, only: quick.only, ...(seenVersions === undefined ? {} : { seenVersions }) };
+    return await runLocked({ ...command, run }, opened, base);
   } finally {
     await opened.close();
   }

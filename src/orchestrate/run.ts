@@ -19,9 +19,9 @@ import { describeServedFailure, verifyServed } from '../hooks/served.js';
 import type { OrderSession } from '../acme/session.js';
 import type { AriClient } from '../renew/ari-client.js';
 import { readSnapshot } from '../renew/facts.js';
-import { GLOBAL_SCOPE, type LockHolderInfo, type Locker, type Store, type WriteOptions } from '../store/contract.js';
+import { lockLineages, type LockHolderInfo, type Locker, type Store, type WriteOptions } from '../store/contract.js';
 import { abortError, anySignal } from './abort.js';
-import { decide, refreshAri, idleReport, type Decision, type DecideDeps, type RunOptions } from './decide.js';
+import { certificatesOf, decide, refreshAri, idleReport, withOthers, type Decision, type DecideDeps, type RunOptions } from './decide.js';
 import { dryRunStore, lineageStore, type LineageStore } from './lineage-store.js';
 import { orderLineage, type ChallengeDns, type LineageResult } from './order.js';
 import { journaled, sweepLeftovers } from './journal.js';
@@ -77,16 +77,17 @@ export function dryRunServer(server: string): string {
   return server === LETSENCRYPT_DIRECTORY ? LETSENCRYPT_STAGING_DIRECTORY : server;
 }
 
-/** Runs issue or renew under the store's lock. */
+/** Runs issue or renew under the lock of its lineages (the whole store's on the file store). */
 export async function runOrders(deps: RunDeps, opts: RunOptions): Promise<CycleReport> {
-  const lock = await deps.locker.acquire(GLOBAL_SCOPE, {
+  const names = certificatesOf(deps.config, opts).map((c) => c.name);
+  const lock = await lockLineages(deps.locker, names, {
     signal: deps.signal,
     waitMs: deps.lockWaitMs ?? LOCK_WAIT_MS,
     ...(deps.onLockWait === undefined ? {} : { onWait: deps.onLockWait }),
   });
   try {
     const run = new RunState(deps, opts, anySignal([deps.signal, lock.lost]), { fence: lock.lost });
-    return await run.execute();
+    return withOthers(deps.config, await run.execute(), opts);
   } finally {
     await lock.release();
   }

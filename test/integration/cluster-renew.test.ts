@@ -6,6 +6,7 @@
  * fails with one line naming it while every nginx keeps serving.
  */
 import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,7 +33,7 @@ describe('a cluster of three nodes renewing one certificate', { timeout: 180_000
   const lockHeldBy = async (node: string): Promise<boolean> =>
     (
       await cl.pg.sql(DB, `SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted AND a.application_name = 'gxit-cert ${node} lock'`)
-    ).trim() === '1';
+    ).trim() !== '0';
 
   beforeAll(async () => {
     cl = await startClusterLab(PG_HOST, DB);
@@ -192,5 +193,26 @@ describe('a cluster of three nodes renewing one certificate', { timeout: 180_000
     } finally {
       await cl.pg.resume();
     }
+  });
+
+  it('runs on different lineages go on side by side: one waits in its pre hook, the other renews', async () => {
+    const other = namesFor('clr2');
+    const gate = path.join(cl.dir, 'gate');
+    const web4 = await makeNode(cl, 'web4', other);
+    await web4.rewrite({ hooks: { pre: [`while [ ! -e ${gate} ]; do sleep 0.05; done`] } });
+    const blocked = runCli(['issue', '--config', web4.config], { timeoutMs: 120_000 });
+    await waitFor('web4 holding the lock of its lineage', () => lockHeldBy('web4'), 30_000);
+
+    // The lock of another lineage does not stop this renewal (one cluster-wide lock would).
+    const renewed = await runCli(['renew', '--force', '--config', nodes[0]!.config, '--json'], { timeoutMs: 120_000 });
+    expect(renewed.code, renewed.stdout + renewed.stderr).toBe(0);
+    expect(JSON.parse(renewed.stdout).results[0].status).toBe('renewed');
+    expect(await lockHeldBy('web4')).toBe(true);
+
+    await writeFile(gate, '');
+    const issued = await blocked;
+    expect(issued.code, issued.stderr).toBe(0);
+    expect(issued.stderr).toContain(`${other.base}: issued version 1`);
+    for (const name of [...names.challenges, ...other.challenges]) expect(await txtEverywhere(name)).toEqual([]);
   });
 });

@@ -22,7 +22,7 @@
 import type { Checker } from '../../config/combinators.js';
 import type { ProviderSection, ProviderSettings, SecretContext, SectionDraft } from '../../config/provider-section.js';
 import type { MapNode, TreeNode } from '../../config/tree.js';
-import type { DnsCommon } from '../../config/types.js';
+import type { DnsCommon, ServerAddress } from '../../config/types.js';
 import { sectionKey } from '../../config/provider-section.js';
 import { GxitError } from '../../errors.js';
 import type { DnsProvider } from '../provider.js';
@@ -51,6 +51,8 @@ export interface ProviderCheckInput {
   /** Milliseconds since the epoch. */
   now: () => number;
   signal: AbortSignal;
+  /** dns.resolvers, when set: how a provider looks up the host names of its servers, as it does when it writes. */
+  resolvers?: ServerAddress[];
 }
 
 /**
