@@ -72,7 +72,7 @@ export async function runRevoke(name: string, opts: RevokeOptions): Promise<numb
       else {
         err.write(`${name}: ${already ? 'already revoked' : `revoked serial ${cert.serialNumber} (${reason})`} at ${ca.server}\n`);
         if (removed !== undefined) err.write(`${name}: lineage removed; backup ${removed.backup}\n`);
-        else if (configured !== undefined) err.write(`${name}: still configured: the next renew orders a new certificate\n`);
+        else if (configured !== undefined) err.write(`${name}: still configured: the next renew${config.dns === undefined ? ' on a renewer node' : ''} orders a new certificate\n`);
       }
       return EXIT_OK;
     });

@@ -8,7 +8,7 @@
  */
 import { dirname, resolve as resolvePath } from 'node:path';
 import { accountKeyOf, caOf, withCa, type CaSettings } from '../config/ca.js';
-import { LETSENCRYPT_DIRECTORY, LETSENCRYPT_STAGING_DIRECTORY, type CertificateConfig, type Config, type HookCommand, type HooksConfig } from '../config/types.js';
+import { LETSENCRYPT_DIRECTORY, LETSENCRYPT_STAGING_DIRECTORY, type CertificateConfig, type HookCommand, type HooksConfig, type RenewerConfig } from '../config/types.js';
 import { DEFAULT_HOOK_TIMEOUT_SECONDS } from '../config/renewal.js';
 import type { DnsProvider } from '../dns/provider.js';
 import { GxitError, messageOf } from '../errors.js';
@@ -40,12 +40,13 @@ export interface Ordering {
 }
 
 export interface RunDeps {
-  config: Config;
+  /** Only a renewer orders (a follower's renew syncs instead: src/cli/renew-command.ts). */
+  config: RenewerConfig;
   store: Store;
   locker: Locker;
   reporter: Reporter;
   /** Loads the ACME session and the DNS provider for the CA the orders go to. */
-  ordering: (config: Config, store: LineageStore) => Promise<Ordering>;
+  ordering: (config: RenewerConfig, store: LineageStore) => Promise<Ordering>;
   /** ARI over HTTP; without it no renewal information is fetched. */
   ari?: AriClient;
   /** Aborted by SIGINT/SIGTERM. */
@@ -100,7 +101,7 @@ class RunState {
   readonly hooks: HooksConfig;
   readonly hookCwd: string;
   readonly renewing: boolean;
-  readonly orderConfig: Config;
+  readonly orderConfig: RenewerConfig;
   readonly reports = new Map<string, LineageReport>();
   readonly handled = new Set<string>();
   readonly pre: HookRun[] = [];
