@@ -4,13 +4,11 @@
 // acme_retry_max_wait fails with the time to retry. And a loopback fake CA whose newAccount answers
 // without Location: bounded requests, one line, exit 1; SIGTERM honoured while the client waits.
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFaultProxy, type FaultProxy, type Rule } from '../../fixtures/fault-proxy/proxy.mjs';
-import { CLI, labConfig, lab, runCli } from './helpers.js';
+import { CLI, labConfig, pebbleUpstream, runCli } from './helpers.js';
 import { freePort, liveCert, renewSetup } from './renew-helpers.js';
 
 describe('ACME retries through the fault proxy', () => {
@@ -18,13 +16,8 @@ describe('ACME retries through the fault proxy', () => {
   const extra: FaultProxy[] = [];
 
   async function newProxy(rules: Rule[] = []): Promise<FaultProxy> {
-    const l = lab();
     return startFaultProxy({
-      upstream: l.directoryUrl,
-      upstreamCa: await readFile(l.caBundle, 'utf8'),
-      caCertFile: l.caBundle,
-      caKeyFile: path.join(l.dir, 'ca-key.pem'),
-      host: l.pebbleIp,
+      ...(await pebbleUpstream()),
       rules,
     });
   }
