@@ -1,7 +1,8 @@
 /**
- * Plumbing shared by the commands that place orders (issue, renew): configuration, the store from its
- * factory, the interrupts, and the one way a run is started (runOrders). Nothing heavy is imported
- * at the top: `renew` with nothing due must stay fast.
+ * Plumbing shared by the commands: configuration, the store from its factory, the interrupts, the one
+ * way a run is started (runOrders), and the one way a command works under the store's lock
+ * (withStoreLock: account, revoke, delete). Nothing heavy is imported at the top: `renew` with
+ * nothing due must stay fast.
  */
 import { loadConfig } from '../config/load.js';
 import { PROVIDERS } from '../dns/providers/registry.js';
@@ -12,7 +13,7 @@ import type { OrderingBase } from '../orchestrate/ordering.js';
 import type { CycleReport, RunOptions } from '../orchestrate/run.js';
 import type { Reporter } from '../orchestrate/reporter.js';
 import { decideQuickly } from '../orchestrate/decide.js';
-import type { OpenedStore } from '../store/contract.js';
+import type { Lock, OpenedStore } from '../store/contract.js';
 import { openStore } from '../store/factory.js';
 import { redactLine } from '../redact.js';
 import { collectingReporter, terminalReporter } from './progress.js';
@@ -56,6 +57,46 @@ export interface OrderCommand {
   onHookOutput?: (phase: HookPhase, label: string, text: string) => void;
   /** issue: load acme-client and the provider before anything else, so a configuration problem comes first. */
   preload?: boolean;
+}
+
+/** How long a command waits for another run's lock before it gives up (LOCKED). */
+const COMMAND_LOCK_WAIT_MS = 60_000;
+
+export interface LockedStore {
+  store: OpenedStore['store'];
+  lock: Lock;
+  /** Aborted by SIGINT/SIGTERM (never, when the command does not listen for them). */
+  signal: AbortSignal;
+}
+
+/**
+ * Open the store, take the lock of `scope` and run `work` under it; SIGINT/SIGTERM abort the wait
+ * and the signal handed to `work` unless `interrupts: false`. The lock is released, the listeners
+ * removed and the store closed afterwards, also when taking the lock failed.
+ */
+export async function withStoreLock<T>(
+  config: Parameters<typeof openStore>[0],
+  scope: string,
+  work: (locked: LockedStore) => Promise<T>,
+  options: { interrupts?: boolean } = {},
+): Promise<T> {
+  const opened = await openStore(config);
+  try {
+    const interrupts = options.interrupts === false ? undefined : (await import('./signals.js')).listenForInterrupts();
+    try {
+      const signal = interrupts?.signal ?? new AbortController().signal;
+      const lock = await opened.locker.acquire(scope, { ...(interrupts === undefined ? {} : { signal }), waitMs: COMMAND_LOCK_WAIT_MS });
+      try {
+        return await work({ store: opened.store, lock, signal });
+      } finally {
+        await lock.release();
+      }
+    } finally {
+      interrupts?.stop();
+    }
+  } finally {
+    await opened.close();
+  }
 }
 
 /** An order command once its configuration is known to be a renewer's. */

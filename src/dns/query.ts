@@ -19,8 +19,13 @@ export async function query(server: ServerAddress, name: string, type: number, o
   const { recursionDesired, checkingDisabled, exchange: send = exchange, ...transport } = opts;
   const request = buildQuery(name, type, { recursionDesired, checkingDisabled });
   const reply = await send(server, request, transport);
+  return parseReply(server, name, type, () => parseMessage(reply));
+}
+
+/** `parse()` of a reply to `name type` from `server`; a parse error names the server and the question. */
+export function parseReply<T>(server: ServerAddress, name: string, type: number, parse: () => T): T {
   try {
-    return parseMessage(reply);
+    return parse();
   } catch (error) {
     if (!(error instanceof GxitError)) throw error;
     throw new GxitError('DNS_BAD_RESPONSE', `${formatServer(server)} sent a malformed reply to ${name} ${typeName(type)}: ${error.message}`, {
