@@ -40,8 +40,15 @@ export async function openAccount(
   let stored = await store.loadAccount(opts.directoryUrl, kid);
   if (!stored) {
     const keyPem = (await acme.crypto.createPrivateEcdsaKey('P-256')).toString();
-    await store.saveAccountKey(opts.directoryUrl, keyPem, kid);
-    stored = { keyPem };
+    try {
+      await store.saveAccountKey(opts.directoryUrl, keyPem, kid);
+      stored = { keyPem };
+    } catch (error) {
+      // Another run stored a key first (another node of a cluster, ordering another lineage at the
+      // same time): this key was never used, so take that one instead.
+      stored = await store.loadAccount(opts.directoryUrl, kid);
+      if (stored === undefined) throw error;
+    }
   }
   const client = new acme.Client({
     directoryUrl: opts.directoryUrl,

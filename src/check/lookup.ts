@@ -14,7 +14,7 @@ const MAX_HOPS = 8;
 export function memoize(query: QueryFn): QueryFn {
   const seen = new Map<string, Promise<DnsMessage>>();
   return (server, name, type, opts) => {
-    const key = `${formatServer(server)} ${normalizeName(name)} ${type} ${opts?.recursionDesired ? 'rd' : 'nord'}`;
+    const key = `${formatServer(server)} ${normalizeName(name)} ${type} ${opts?.recursionDesired ? 'rd' : 'nord'} ${opts?.checkingDisabled ? 'cd' : 'nocd'}`;
     let reply = seen.get(key);
     if (!reply) {
       reply = query(server, name, type, opts);

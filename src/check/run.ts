@@ -7,7 +7,7 @@
  * (one per distinct challenge target). A probe TXT at _acme-challenge.ep.interactivetool.<host> would
  * otherwise change what the wildcard and challenge-name lookups see. The ACME checks run alongside.
  */
-import type { Config } from '../config/types.js';
+import type { RenewerConfig } from '../config/types.js';
 import type { DnsProvider, TxtRecord } from '../dns/provider.js';
 import type { ProviderCheckResult } from '../dns/providers/descriptor.js';
 import { lookupServers, type QueryFn } from '../dns/resolver.js';
@@ -36,7 +36,8 @@ export const PROBE_VISIBLE_MS = 2000;
 export const PROBE_GONE_MS = 1000;
 
 export interface CheckDeps {
-  config: Config;
+  /** Checks are about ordering: a renewer's configuration, with its DNS provider. */
+  config: RenewerConfig;
   /** Lookups with the check's timeouts (memoized here per run). */
   query: QueryFn;
   /** One uncached question to one server, UDP or TCP. */

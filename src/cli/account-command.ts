@@ -11,8 +11,7 @@ import type { CaSettings } from '../config/ca.js';
 import { parseAcmeServer } from '../config/values.js';
 import { GxitError } from '../errors.js';
 import { GLOBAL_SCOPE } from '../store/contract.js';
-import { openStore } from '../store/factory.js';
-import { loadCommandConfig } from './command-context.js';
+import { loadCommandConfig, withStoreLock } from './command-context.js';
 import type { CommonOptions } from './main.js';
 import { EXIT_OK, reportCommandError } from './output.js';
 
@@ -48,12 +47,7 @@ export async function runAccount(action: string, opts: AccountOptions): Promise<
       const own = config.certificates.find((c) => c.server === parsed.value);
       if (parsed.value !== config.server) ca = { server: parsed.value, ...(ca.email === undefined ? {} : { email: ca.email }), ...(own?.eab === undefined ? {} : { eab: own.eab }) };
     }
-    const opened = await openStore(config);
-    const { listenForInterrupts } = await import('./signals.js');
-    const interrupts = listenForInterrupts();
-    const lock = await opened.locker.acquire(GLOBAL_SCOPE, { signal: interrupts.signal, waitMs: 60_000 });
-    try {
-      const { store } = opened;
+    return await withStoreLock(config, GLOBAL_SCOPE, async ({ store, lock, signal }) => {
       const kid = ca.eab?.kid;
       const stored = await store.readAccount(ca.server, kid);
       if (stored?.meta === undefined) {
@@ -61,9 +55,9 @@ export async function runAccount(action: string, opts: AccountOptions): Promise<
       }
       const { loadAcme, openCaAccount } = await import('./acme-context.js');
       const acme = await loadAcme(config);
-      const client = await openCaAccount(acme, store, ca, { fence: lock.lost, signal: interrupts.signal });
+      const client = await openCaAccount(acme, store, ca, { fence: lock.lost, signal });
       const { callAcme } = await import('../acme/capture.js');
-      const call = <T>(what: string, work: () => Promise<T>): Promise<T> => callAcme({ code: 'ACME_ACCOUNT', what, subject: ca.server, signal: interrupts.signal }, work);
+      const call = <T>(what: string, work: () => Promise<T>): Promise<T> => callAcme({ code: 'ACME_ACCOUNT', what, subject: ca.server, signal }, work);
       let keyPem = stored.keyPem;
       if (action === 'rollover') {
         const next = (await acme.crypto.createPrivateEcdsaKey('P-256')).toString();
@@ -86,11 +80,7 @@ export async function runAccount(action: string, opts: AccountOptions): Promise<
         out.write(`server      ${data.server}\nurl         ${data.url}\nstatus      ${status}\ncontact     ${contact.join(', ') || '(none)'}\nthumbprint  ${thumbprint}\n${kid === undefined ? '' : `eab kid     ${kid}\n`}location    ${data.location}\n`);
       }
       return EXIT_OK;
-    } finally {
-      await lock.release();
-      interrupts.stop();
-      await opened.close();
-    }
+    });
   } catch (error) {
     return reportCommandError(error, opts, warnings, { out, err });
   }

@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import { acmeDns } from '../dns/providers/acme-dns/descriptor.js';
 import { GxitError } from '../errors.js';
 import { ensureDir, nodeFs, writeFileAtomic } from '../store/fs.js';
-import { loadCommandConfig } from './command-context.js';
+import { loadCommandConfig, requireRenewer } from './command-context.js';
 import type { CommonOptions } from './main.js';
 import { EXIT_OK, reportCommandError } from './output.js';
 
@@ -16,7 +16,8 @@ export async function runAcmeDnsRegister(opts: CommonOptions): Promise<number> {
   const out = process.stdout;
   const err = process.stderr;
   try {
-    const config = await loadCommandConfig(opts.config, opts, warnings);
+    // The renewers use the registrations; a follower loads no DNS provider.
+    const config = requireRenewer(await loadCommandConfig(opts.config, opts, warnings), 'acme-dns register');
     const settings = acmeDns.open(config.dns.settings);
     if (settings === undefined) {
       throw new GxitError('USAGE', `dns.provider is ${config.dns.provider}: acme-dns register needs dns.provider: acme-dns`, {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { runChecks } from '../check/run.js';
 import { ok, sortResults, summarize, warn, type CheckResult, type CheckStatus } from '../check/types.js';
 import { describeEntry, journaled, sweepUnderLock, type SweepResult } from '../orchestrate/journal.js';
-import type { Config } from '../config/types.js';
+import type { RenewerConfig } from '../config/types.js';
 import { query } from '../dns/query.js';
 import { findProvider, loadProvider } from '../dns/providers/descriptor.js';
 import { PROVIDERS } from '../dns/providers/registry.js';
@@ -11,7 +11,7 @@ import { readCaBundle } from '../orchestrate/ordering.js';
 import { openStore } from '../store/factory.js';
 import type { CommonOptions } from './main.js';
 import { EXIT_FAILURE, EXIT_OK, reportCommandError } from './output.js';
-import { loadCommandConfig } from './command-context.js';
+import { loadCommandConfig, requireRenewer } from './command-context.js';
 import { listenForInterrupts } from './signals.js';
 
 /** The sweep of the DNS journal as check lines: what was removed (ok) and what is still there (warn). */
@@ -41,10 +41,11 @@ export async function runCheckDns(opts: CommonOptions): Promise<number> {
   const out = process.stdout;
   const err = process.stderr;
   const warnings: string[] = [];
-  let config: Config;
+  let config: RenewerConfig;
   let caBundlePem: string | undefined;
   try {
-    config = await loadCommandConfig(opts.config, opts, warnings);
+    // A follower has no DNS provider to check: one usage line, exit 2.
+    config = requireRenewer(await loadCommandConfig(opts.config, opts, warnings), 'check-dns');
     caBundlePem = config.caBundle ? await readCaBundle(config.caBundle) : undefined;
   } catch (error) {
     return reportCommandError(error, opts, warnings, { out, err });
@@ -73,7 +74,8 @@ export async function runCheckDns(opts: CommonOptions): Promise<number> {
       loadProvider: probeProvider,
       providerChecks: async (targets) => {
         if (descriptor.checks === undefined) return [];
-        return descriptor.checks(config.dns.settings, { targets, exchange, now: Date.now, signal: interrupts.signal });
+        const resolvers = config.dns.resolvers;
+        return descriptor.checks(config.dns.settings, { targets, exchange, now: Date.now, signal: interrupts.signal, ...(resolvers === undefined ? {} : { resolvers }) });
       },
       account: {
         readAccount: (url) => store.readAccount(url, config.eab?.kid),

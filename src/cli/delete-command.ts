@@ -5,8 +5,7 @@
  */
 import { GxitError } from '../errors.js';
 import { GLOBAL_SCOPE } from '../store/contract.js';
-import { openStore } from '../store/factory.js';
-import { loadCommandConfig } from './command-context.js';
+import { loadCommandConfig, withStoreLock } from './command-context.js';
 import type { CommonOptions } from './main.js';
 import { EXIT_OK, reportCommandError } from './output.js';
 
@@ -30,21 +29,18 @@ export async function runDelete(name: string, opts: DeleteOptions): Promise<numb
     if (!opts.yes) {
       throw new GxitError('USAGE', `delete ${name}: this removes its live/, archive/ and renewal/ files`, { subject: name, fix: `run gxit-cert delete ${name} --yes to confirm (a backup is kept)` });
     }
-    const opened = await openStore(config);
-    try {
-      const lock = await opened.locker.acquire(GLOBAL_SCOPE, { waitMs: 60_000 });
-      try {
-        const removed = await opened.store.removeLineage(name, { fence: lock.lost });
+    return await withStoreLock(
+      config,
+      GLOBAL_SCOPE,
+      async ({ store, lock }) => {
+        const removed = await store.removeLineage(name, { fence: lock.lost });
         if (removed === undefined) throw new GxitError('USAGE', `no lineage ${JSON.stringify(name)} in ${config.stateDir}`, { subject: name, fix: 'run gxit-cert status to see the lineages' });
         if (opts.json) out.write(`${JSON.stringify({ ok: true, name, backup: removed.backup, warnings }, null, 2)}\n`);
         else err.write(`${name}: removed; backup ${removed.backup}\n`);
         return EXIT_OK;
-      } finally {
-        await lock.release();
-      }
-    } finally {
-      await opened.close();
-    }
+      },
+      { interrupts: false },
+    );
   } catch (error) {
     return reportCommandError(error, opts, warnings, { out, err });
   }

@@ -78,7 +78,8 @@ function program(): Command {
   withCommon(cli.command('sync'))
     .description('cluster: write every newer version from the cluster database into state_dir, then run the deploy hooks and the served check')
     .option('-q, --quiet', 'print nothing unless something fails (for cron)')
-    .action(async (opts: CommonOptions & { quiet?: boolean }) => {
+    .option('--dry-run', 'say which versions a sync would write; write nothing, run no hook')
+    .action(async (opts: CommonOptions & { quiet?: boolean; dryRun?: boolean }) => {
       const { runSync } = await import('./sync-command.js');
       process.exitCode = await runSync(opts);
     });

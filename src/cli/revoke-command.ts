@@ -8,8 +8,7 @@ import { X509Certificate } from 'node:crypto';
 import { caOf } from '../config/ca.js';
 import { GxitError } from '../errors.js';
 import { GLOBAL_SCOPE, REVOCATION_REASONS, type RevocationReason } from '../store/contract.js';
-import { openStore } from '../store/factory.js';
-import { loadCommandConfig } from './command-context.js';
+import { loadCommandConfig, withStoreLock } from './command-context.js';
 import type { CommonOptions } from './main.js';
 import { EXIT_OK, reportCommandError } from './output.js';
 
@@ -36,12 +35,7 @@ export async function runRevoke(name: string, opts: RevokeOptions): Promise<numb
   try {
     const reason = parseReason(opts.reason);
     const config = await loadCommandConfig(opts.config, opts, warnings);
-    const opened = await openStore(config);
-    const { listenForInterrupts } = await import('./signals.js');
-    const interrupts = listenForInterrupts();
-    const lock = await opened.locker.acquire(GLOBAL_SCOPE, { signal: interrupts.signal, waitMs: 60_000 });
-    try {
-      const { store } = opened;
+    return await withStoreLock(config, GLOBAL_SCOPE, async ({ store, lock, signal }) => {
       const lineage = await store.readLineage(name);
       const live = lineage === undefined ? undefined : await store.readLive(name);
       if (lineage === undefined || live === undefined) {
@@ -55,12 +49,12 @@ export async function runRevoke(name: string, opts: RevokeOptions): Promise<numb
       if (!already) {
         const acme = await (await import('./acme-context.js')).loadAcme(config);
         const revoke = await import('../acme/revoke.js');
-        const common = { reasonCode: REVOCATION_REASONS[reason], subject: name, directoryUrl: ca.server, signal: interrupts.signal };
+        const common = { reasonCode: REVOCATION_REASONS[reason], subject: name, directoryUrl: ca.server, signal };
         try {
           if (reason === 'keyCompromise') await revoke.revokeWithCertificateKey(acme, live.privkeyPem, live.certPem, common);
           else {
             const { openCaAccount } = await import('./acme-context.js');
-            const client = await openCaAccount(acme, store, ca, { fence: lock.lost, signal: interrupts.signal });
+            const client = await openCaAccount(acme, store, ca, { fence: lock.lost, signal });
             await revoke.revokeWithAccount(client, live.certPem, common);
           }
         } catch (error) {
@@ -78,14 +72,10 @@ export async function runRevoke(name: string, opts: RevokeOptions): Promise<numb
       else {
         err.write(`${name}: ${already ? 'already revoked' : `revoked serial ${cert.serialNumber} (${reason})`} at ${ca.server}\n`);
         if (removed !== undefined) err.write(`${name}: lineage removed; backup ${removed.backup}\n`);
-        else if (configured !== undefined) err.write(`${name}: still configured: the next renew orders a new certificate\n`);
+        else if (configured !== undefined) err.write(`${name}: still configured: the next renew${config.dns === undefined ? ' on a renewer node' : ''} orders a new certificate\n`);
       }
       return EXIT_OK;
-    } finally {
-      await lock.release();
-      interrupts.stop();
-      await opened.close();
-    }
+    });
   } catch (error) {
     return reportCommandError(error, opts, warnings, { out, err });
   }

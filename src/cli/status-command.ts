@@ -53,7 +53,7 @@ export async function runStatus(opts: StatusOptions): Promise<number> {
     );
     if (opts.prometheus !== undefined) await writePrometheus(opts.prometheus, prometheusText(entries) + (section?.prometheus ?? ''));
     const ok = entries.every((e) => !e.issued || e.healthy) && section?.ok !== false;
-    const leftovers = await listLeftovers(store.journal, config.dns.provider);
+    const leftovers = await listLeftovers(store.journal, config.dns?.provider);
     if (opts.json) {
       const clusterJson = section === undefined ? {} : { cluster: { database: section.database, ok: section.ok, lineages: section.lineages } };
       out.write(`${JSON.stringify({ ok, lineages: entries, ...clusterJson, dnsLeftovers: leftovers, warnings }, null, 2)}\n`);
@@ -78,14 +78,17 @@ interface LeftoverLine {
   reason: string;
 }
 
-/** The DNS journal's entries, without touching DNS: which the next run removes, which it cannot. */
-async function listLeftovers(journal: DnsJournal | undefined, provider: string): Promise<LeftoverLine[]> {
+/**
+ * The DNS journal's entries, without touching DNS: which the next run removes, which it cannot.
+ * `provider` is undefined on a follower: it loads no DNS provider (the entries date from when this node was a renewer).
+ */
+async function listLeftovers(journal: DnsJournal | undefined, provider: string | undefined): Promise<LeftoverLine[]> {
   if (journal === undefined) return [];
   const entries = await journal.list();
   if (entries.length === 0) return [];
   const { cannotRemove, describeEntry } = await import('../orchestrate/journal.js');
   return entries.map((entry) => {
-    const refused = cannotRemove(entry, { name: provider });
+    const refused = provider === undefined ? FOLLOWER_CANNOT_REMOVE : cannotRemove(entry, { name: provider });
     return {
       description: describeEntry(entry),
       records: entry.records,
@@ -95,6 +98,9 @@ async function listLeftovers(journal: DnsJournal | undefined, provider: string):
     };
   });
 }
+
+const FOLLOWER_CANNOT_REMOVE =
+  'this node is not a renewer (cluster.renewer: false) and writes no DNS: run renew once with cluster.renewer: true and its dns: section, or remove the values by hand and then the journal entry';
 
 async function writePrometheus(path: string, text: string): Promise<void> {
   try {

@@ -5,6 +5,7 @@
  * cannot be reached (one line naming it; the local files stay as they are) or a deploy failed.
  */
 import { GxitError } from '../errors.js';
+import { peekLineage } from '../store/cluster/pull.js';
 import type { OpenedClusterStore } from '../store/cluster/store.js';
 import { followLine, followLineage, type FollowReport } from './cluster-follow.js';
 import { loadCommandConfig } from './command-context.js';
@@ -15,6 +16,8 @@ import type { Config } from '../config/types.js';
 
 export interface SyncOptions extends CommonOptions {
   quiet?: boolean;
+  /** Say what a sync would write; write nothing, run no hook (renew --dry-run on a follower too). */
+  dryRun?: boolean;
 }
 
 /** The cluster section or a usage error: sync and watch mean nothing without it. */
@@ -59,6 +62,29 @@ export function followLines(r: FollowReport, node: string): string[] {
 
 export const followOk = (r: FollowReport): boolean => r.status !== 'failed' && r.problems.length === 0;
 
+/** What a sync would do, from the database and this node's files; nothing is written, no hook runs. */
+async function dryRun(opened: OpenedClusterStore, config: Config & { cluster: NonNullable<Config['cluster']> }, opts: SyncOptions, warnings: string[]): Promise<number> {
+  const node = config.cluster.node;
+  const seen = await Promise.all(config.certificates.map(({ name }) => peekLineage(opened, name)));
+  const statusOf = (p: (typeof seen)[number]): 'absent' | 'current' | 'would-sync' =>
+    p.to === undefined ? 'absent' : p.from !== undefined && p.from >= p.to ? 'current' : 'would-sync';
+  if (opts.json) {
+    const results = seen.map((p) => ({ name: p.name, status: statusOf(p), ...(p.from === undefined ? {} : { from: p.from }), ...(p.to === undefined ? {} : { version: p.to }) }));
+    process.stdout.write(`${JSON.stringify({ ok: true, dryRun: true, node, results, warnings }, null, 2)}\n`);
+    return EXIT_OK;
+  }
+  for (const p of seen) {
+    const line =
+      statusOf(p) === 'absent'
+        ? 'the cluster has no certificate yet (a renewer runs gxit-cert issue)'
+        : statusOf(p) === 'current'
+          ? `current: this node (${node}) has version ${p.to}`
+          : `a sync would write version ${p.to} to this node (${node})${p.from === undefined ? '' : `, which has version ${p.from}`}, and run its deploy hooks`;
+    process.stderr.write(`${p.name}: dry run: ${line}; nothing was written\n`);
+  }
+  return EXIT_OK;
+}
+
 /** `loaded`: the configuration a caller already read (renew on a node with cluster.renewer: false). */
 export async function runSync(opts: SyncOptions, loaded?: { config: Config; warnings: string[] }): Promise<number> {
   const warnings: string[] = loaded?.warnings ?? [];
@@ -69,6 +95,7 @@ export async function runSync(opts: SyncOptions, loaded?: { config: Config; warn
     const config = loaded?.config ?? (await loadCommandConfig(opts.config, opts, warnings));
     requireCluster(config, 'sync');
     opened = await openCluster(config);
+    if (opts.dryRun) return await dryRun(opened, config, opts, warnings);
     const onHookOutput = hookOutputPrinter(opts);
     const reports: FollowReport[] = [];
     for (const certificate of config.certificates) {

@@ -3,7 +3,7 @@
  * written, the top-level ones otherwise. A certificate's server does not inherit the top-level eab
  * (EAB credentials belong to one CA); its email and ca_bundle are inherited.
  */
-import type { CertificateConfig, Config, EabConfig } from './types.js';
+import type { CertificateConfig, Config, EabConfig, RenewerConfig } from './types.js';
 
 export interface CaSettings {
   server: string;
@@ -36,8 +36,8 @@ export function caBundlesOf(config: Pick<Config, 'caBundle' | 'certificates'>): 
   return [...new Set([config.caBundle, ...config.certificates.map((c) => c.caBundle)].filter((p): p is string => p !== undefined))];
 }
 
-/** The configuration with the CA settings of one certificate in place of the top-level ones. */
-export function withCa(config: Config, ca: CaSettings): Config {
+/** The configuration with the CA settings of one certificate in place of the top-level ones (for its order). */
+export function withCa(config: RenewerConfig, ca: CaSettings): RenewerConfig {
   const { email: _email, eab: _eab, caBundle: _caBundle, ...rest } = config;
   return { ...rest, ...ca };
 }

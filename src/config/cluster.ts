@@ -9,10 +9,11 @@
  *     key_file: /etc/gxit-cert/cluster.key       # 32 bytes (base64 or hex) that encrypt the private keys
  *
  * Secrets stay files: the password and the key are read when the database is opened, never kept in Config.
+ * A follower (`renewer: false`) needs no `dns:` section, and its DNS secrets are never read.
  */
 import { hostname } from 'node:os';
 import { get, type MapNode } from './tree.js';
-import type { ClusterConfig } from './types.js';
+import type { FollowerCluster, RenewerCluster } from './types.js';
 import type { Checker } from './combinators.js';
 import { showValue } from './values.js';
 
@@ -35,7 +36,18 @@ export function checkDatabaseUri(text: string): { ok: true; value: string } | { 
   return { ok: true, value: text };
 }
 
-export function validateClusterKeys(check: Checker, root: MapNode, host: string = hostname()): { cluster?: ClusterConfig } {
+/**
+ * Whether the file makes this node a follower (`cluster.renewer: false` as written): then `dns:` is
+ * optional. Read from the tree, not from the validated section, so that a mistake elsewhere in
+ * `cluster:` is reported alone, not together with a `dns:` that a follower does not need.
+ */
+export function writtenAsFollower(root: MapNode): boolean {
+  const cluster = get(root, 'cluster');
+  const renewer = cluster?.kind === 'map' ? get(cluster, 'renewer') : undefined;
+  return renewer?.kind === 'scalar' && renewer.value === false;
+}
+
+export function validateClusterKeys(check: Checker, root: MapNode, host: string = hostname()): { cluster?: RenewerCluster | FollowerCluster } {
   const node = get(root, 'cluster');
   if (node === undefined) return {};
   const map = check.map(node, CLUSTER_KEYS, 'write cluster: as a mapping with database:, password_file:, node:, renewer: and key_file:');
@@ -69,13 +81,6 @@ export function validateClusterKeys(check: Checker, root: MapNode, host: string 
   const renewer = check.bool(map, 'renewer') ?? true;
 
   if (check.problems.length > before || database === undefined || keyFile === undefined) return {};
-  return {
-    cluster: {
-      database,
-      ...(passwordFile === undefined ? {} : { passwordFile }),
-      node: nodeName,
-      renewer,
-      keyFile,
-    },
-  };
+  const common = { database, ...(passwordFile === undefined ? {} : { passwordFile }), node: nodeName, keyFile };
+  return { cluster: renewer ? { ...common, renewer: true } : { ...common, renewer: false } };
 }

@@ -153,3 +153,55 @@ export class Checker {
     return isAbsolute(text) ? resolvePath(text) : resolvePath(this.options.baseDir, text);
   }
 }
+
+/** The three keys a section names one secret with (written inline, in a file, in a variable), and their fixes. */
+export interface SecretKeys {
+  inline: string;
+  file: string;
+  env: string;
+  inlineFix: string;
+  fileFix: string;
+  envFix: string;
+  /** For an env value that is not a variable name. */
+  envNameFix: string;
+  /** The inline value as it is kept, or what is wrong with it. */
+  checkInline(text: string): { value: string } | { message: string; fix: string };
+}
+
+/**
+ * Every one of the keys that is set, as a SecretRef, in the order inline, file, env. `failed`: a key
+ * is set but is no good (reported). More than one source is left to the caller (reportSecondSources).
+ */
+export function secretSources(check: Checker, map: MapNode, keys: SecretKeys): { sources: SecretRef[]; failed: boolean } {
+  const sources: SecretRef[] = [];
+  let failed = false;
+  const inline = check.string(map, keys.inline, keys.inlineFix, true);
+  if (inline !== undefined) {
+    const checked = keys.checkInline(inline.value);
+    if ('value' in checked) sources.push({ kind: 'inline', value: checked.value, at: check.place(inline.node) });
+    else {
+      check.report(inline.node, checked.message, checked.fix);
+      failed = true;
+    }
+  } else if (get(map, keys.inline) !== undefined) failed = true;
+  const file = check.path(map, keys.file, keys.fileFix);
+  if (file !== undefined) sources.push({ kind: 'file', file, at: check.place(locate(map, keys.file)) });
+  else if (get(map, keys.file) !== undefined) failed = true;
+  const env = check.string(map, keys.env, keys.envFix);
+  if (env !== undefined) {
+    if (ENV_NAME.test(env.value.trim())) sources.push({ kind: 'env', variable: env.value.trim(), at: check.place(env.node) });
+    else {
+      check.report(env.node, `${quote(env.value)} is not an environment variable name`, keys.envNameFix);
+      failed = true;
+    }
+  } else if (get(map, keys.env) !== undefined) failed = true;
+  return { sources, failed };
+}
+
+/** Reports each source after the first as a second one for `what` ("the TSIG secret"); true when there were several. */
+export function reportSecondSources(check: Checker, sources: readonly SecretRef[], what: string, keys: SecretKeys): boolean {
+  for (const extra of sources.slice(1)) {
+    check.report(extra.at, `is a second source for ${what} (also ${sources[0]?.at.path})`, `keep only one of ${keys.inline}, ${keys.file} and ${keys.env}`);
+  }
+  return sources.length > 1;
+}

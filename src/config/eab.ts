@@ -10,7 +10,7 @@
  * warning when its file is readable by every user. CAs hand it out base64url-encoded (ZeroSSL,
  * Google Trust Services, Sectigo); standard base64 is accepted too.
  */
-import { ENV_NAME, quote, type Checker, type SecretRef } from './combinators.js';
+import { quote, reportSecondSources, secretSources, type Checker, type SecretKeys, type SecretRef } from './combinators.js';
 import type { SecretContext } from './provider-section.js';
 import { get, locate, type MapNode, type TreeNode } from './tree.js';
 import { EAB_ALGORITHMS, type EabAlgorithm, type EabConfig } from './types.js';
@@ -56,35 +56,22 @@ function eabAlgorithm(check: Checker, map: MapNode): EabAlgorithm | undefined {
   return algorithm;
 }
 
+const HMAC_KEY_KEYS: SecretKeys = {
+  inline: 'hmac_key',
+  file: 'hmac_key_file',
+  env: 'hmac_key_env',
+  inlineFix: 'write the HMAC key (better: keep it in a file and use hmac_key_file:)',
+  fileFix: 'write the path of a file holding the HMAC key (mode 0600)',
+  envFix: 'write the name of an environment variable, e.g. hmac_key_env: EAB_HMAC_KEY',
+  envNameFix: 'write a name of letters, digits and "_", e.g. hmac_key_env: EAB_HMAC_KEY',
+  checkInline: (text) => (decodeHmacKey(text) === undefined ? { message: 'is not a base64url HMAC key', fix: 'write the HMAC key exactly as your CA shows it' } : { value: text }),
+};
+
 function hmacKeySource(check: Checker, map: MapNode): SecretRef | undefined {
-  const sources: SecretRef[] = [];
-  let failed = false;
-  const inline = check.string(map, 'hmac_key', 'write the HMAC key (better: keep it in a file and use hmac_key_file:)', true);
-  if (inline !== undefined) {
-    if (decodeHmacKey(inline.value) === undefined) {
-      check.report(inline.node, 'is not a base64url HMAC key', 'write the HMAC key exactly as your CA shows it');
-      failed = true;
-    } else sources.push({ kind: 'inline', value: inline.value, at: check.place(inline.node) });
-  } else if (get(map, 'hmac_key') !== undefined) failed = true;
-  const file = check.path(map, 'hmac_key_file', 'write the path of a file holding the HMAC key (mode 0600)');
-  if (file !== undefined) sources.push({ kind: 'file', file, at: check.place(locate(map, 'hmac_key_file')) });
-  else if (get(map, 'hmac_key_file') !== undefined) failed = true;
-  const env = check.string(map, 'hmac_key_env', 'write the name of an environment variable, e.g. hmac_key_env: EAB_HMAC_KEY');
-  if (env !== undefined) {
-    if (ENV_NAME.test(env.value.trim())) sources.push({ kind: 'env', variable: env.value.trim(), at: check.place(env.node) });
-    else {
-      check.report(env.node, `${quote(env.value)} is not an environment variable name`, 'write a name of letters, digits and "_", e.g. hmac_key_env: EAB_HMAC_KEY');
-      failed = true;
-    }
-  } else if (get(map, 'hmac_key_env') !== undefined) failed = true;
+  const { sources, failed } = secretSources(check, map, HMAC_KEY_KEYS);
   if (failed) return undefined;
   if (sources.length === 0) return check.report(locate(map, 'hmac_key_file'), 'is missing', 'add hmac_key_file: (or hmac_key_env:, hmac_key:) with the HMAC key your CA gave you');
-  if (sources.length > 1) {
-    for (const extra of sources.slice(1)) {
-      check.report(extra.at, `is a second source for the EAB HMAC key (also ${sources[0]!.at.path})`, 'keep only one of hmac_key, hmac_key_file and hmac_key_env');
-    }
-    return undefined;
-  }
+  if (reportSecondSources(check, sources, 'the EAB HMAC key', HMAC_KEY_KEYS)) return undefined;
   return sources[0];
 }
 

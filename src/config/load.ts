@@ -19,7 +19,7 @@ import { showPath } from '../redact.js';
 import { applyAliases } from './aliases.js';
 import { applyDefaults, DEFAULT_CONFIG_PATH } from './defaults.js';
 import { ConfigError, sortProblems, type ConfigProblem } from './problems.js';
-import type { ProviderSection } from './provider-section.js';
+import { sectionKey, type ProviderSection } from './provider-section.js';
 import { readSecretFileSync, resolveSecrets, type SecretFileReader } from './secrets.js';
 import { get, parseYamlTree, type MapNode } from './tree.js';
 import type { Config } from './types.js';
@@ -75,7 +75,8 @@ export function evaluateConfigText(text: string, source: string, options: ParseO
   }
   if (problems.length > 0 || validated.draft === undefined) return { problems: sortProblems(problems), warnings };
 
-  const inline = inlineSecretKeys(defaulted, validated.draft.dns.provider, options.providers);
+  // A follower's file may hold a dns: section it never uses: its inline secrets are still in the file.
+  const inline = inlineSecretKeys(defaulted, options.providers);
   if (options.fileMode !== undefined && (options.fileMode & 0o004) !== 0 && inline.length > 0) {
     const mode = (options.fileMode & 0o777).toString(8).padStart(4, '0');
     warnings.push(`${showPath(source)}: holds an inline secret (${inline.join(', ')}) and is readable by every user (mode ${mode}); run chmod 600 ${showPath(source)}, or move the secret to a file (secret_file:)`);
@@ -124,11 +125,15 @@ export async function loadConfig(path: string = DEFAULT_CONFIG_PATH, options: Lo
 }
 
 /** Key paths of the secrets written in the file itself: the chosen provider's secretKeys (its descriptor says which). */
-function inlineSecretKeys(root: MapNode, provider: string, providers: readonly ProviderSection[]): string[] {
+function inlineSecretKeys(root: MapNode, providers: readonly ProviderSection[]): string[] {
   const dns = get(root, 'dns');
-  const section = dns?.kind === 'map' ? get(dns, provider) : undefined;
+  if (dns?.kind !== 'map') return [];
+  const written = get(dns, 'provider');
+  const name = written?.kind === 'scalar' && typeof written.value === 'string' ? written.value.trim() : undefined;
+  const provider = providers.find((p) => p.name === name);
+  const section = provider === undefined ? undefined : get(dns, sectionKey(provider));
   if (section?.kind !== 'map') return [];
-  const keys = providers.find((p) => p.name === provider)?.secretKeys ?? [];
+  const keys = provider?.secretKeys ?? [];
   return keys.flatMap((key) => {
     const node = get(section, key);
     return node?.kind === 'scalar' && typeof node.value === 'string' && node.value.trim() !== '' ? [node.path] : [];

@@ -4,6 +4,7 @@
  * provider's descriptor knows its own secrets (src/dns/providers/<name>/section.ts).
  *
  * File access and the environment are passed in. No secret value ever appears in a problem or warning.
+ * A follower's draft has no DNS part: none of the DNS provider's secrets is read for it.
  */
 import { isFileReadError, readBoundedFileSync } from '../files/read.js';
 import type { Place, SecretRef } from './combinators.js';
@@ -12,7 +13,7 @@ import { formatProblem } from './problems.js';
 import { resolveEab } from './eab.js';
 import type { SecretContext } from './provider-section.js';
 import type { CertificateConfig, Config, DnsConfig } from './types.js';
-import type { ConfigDraft } from './validate.js';
+import type { ConfigDraft, DnsDraft } from './validate.js';
 
 export interface SecretFile {
   data: Buffer | string;
@@ -63,17 +64,34 @@ export function resolveSecrets(draft: ConfigDraft, sources: SecretSources): Secr
     warn,
   };
 
-  const { section, ...common } = draft.dns;
-  const settings = section.resolve(context);
-  const { eab: eabDraft, certificates: certificateDrafts, ...rest } = draft;
-  const eab = eabDraft === undefined ? undefined : resolveEab(eabDraft, context);
-  const certificates = certificateDrafts.map(({ eab: certificateEab, ...certificate }): CertificateConfig => {
+  const eab = draft.eab === undefined ? undefined : resolveEab(draft.eab, context);
+  const certificates = draft.certificates.map(({ eab: certificateEab, ...certificate }): CertificateConfig => {
     const resolved = certificateEab === undefined ? undefined : resolveEab(certificateEab, context);
     return { ...certificate, ...(resolved === undefined ? {} : { eab: resolved }) };
   });
-  if (problems.length > 0 || settings === undefined) return { problems, warnings };
-  const dns: DnsConfig = { ...common, settings };
-  return { config: { ...rest, ...(eab === undefined ? {} : { eab }), certificates, dns, warnings: [...draft.warnings, ...warnings] }, problems, warnings };
+  // A follower's draft has no dns: nothing of DNS is read for it.
+  const dns = draft.dns === undefined ? undefined : resolveDns(draft.dns, context);
+  if (problems.length > 0) return { problems, warnings };
+  const resolved = { certificates, ...(eab === undefined ? {} : { eab }), warnings: [...draft.warnings, ...warnings] };
+  if (draft.dns === undefined) {
+    const { eab: _eab, certificates: _certificates, dns: _dns, ...rest } = draft;
+    return { config: { ...rest, ...resolved }, problems, warnings };
+  }
+  // An unresolved section has reported its problem; this keeps a missed one from ending without a message.
+  if (dns === undefined) return { problems: [unresolved(draft.source)], warnings };
+  const { eab: _eab, certificates: _certificates, dns: _dns, ...rest } = draft;
+  return { config: { ...rest, ...resolved, dns }, problems, warnings };
+}
+
+function unresolved(source: string): ConfigProblem {
+  return { code: 'SECRET_UNAVAILABLE', source, line: 0, path: 'dns', message: 'the DNS provider settings are incomplete', fix: 'see the configuration reference' };
+}
+
+/** The provider's section with its secrets read; undefined after reporting. */
+function resolveDns(draft: DnsDraft, context: SecretContext): DnsConfig | undefined {
+  const { section, ...common } = draft;
+  const settings = section.resolve(context);
+  return settings === undefined ? undefined : { ...common, settings };
 }
 
 /** Reads a secret file as text; warns when every user may read it. */

@@ -109,7 +109,8 @@ export interface HooksConfig {
   timeoutMs: number;
 }
 
-export interface Config {
+/** What every configuration has, a renewer's or a follower's. */
+export interface ConfigBase {
   /** Where the configuration came from (for messages). */
   source: string;
   email?: string;
@@ -124,7 +125,6 @@ export interface Config {
   stateDir: string;
   keyType: KeyType;
   certificates: CertificateConfig[];
-  dns: DnsConfig;
   /** Commands run around orders (absent: none). */
   hooks?: HooksConfig;
   /** Renew when fewer days than this remain (absent: a third of the lifetime; ARI decides where the CA offers it). */
@@ -141,6 +141,28 @@ export interface Config {
   warnings: string[];
 }
 
+/**
+ * A machine that places orders: one without `cluster:` (its own renewer), or a cluster node with
+ * `renewer: true`. Its DNS provider is configured and its secrets are read.
+ */
+export interface RenewerConfig extends ConfigBase {
+  dns: DnsConfig;
+  cluster?: RenewerCluster;
+}
+
+/**
+ * A cluster node with `renewer: false`: it never orders, it only follows the versions the renewers
+ * commit, so it has no DNS settings. A `dns:` section in its file is checked (keys, types) and then
+ * dropped; none of its secrets (TSIG key, AWS credentials, API tokens) is read.
+ */
+export interface FollowerConfig extends ConfigBase {
+  dns?: undefined;
+  cluster: FollowerCluster;
+}
+
+/** The validated configuration: `config.dns === undefined` tells a follower from a renewer. */
+export type Config = RenewerConfig | FollowerConfig;
+
 /** The `cluster:` section; secrets are file paths, read when the database is opened. */
 export interface ClusterConfig {
   /** libpq URI without a password. */
@@ -152,6 +174,14 @@ export interface ClusterConfig {
   renewer: boolean;
   /** 32 bytes (base64 or hex) that encrypt the private keys stored in the database. */
   keyFile: string;
+}
+
+export interface RenewerCluster extends ClusterConfig {
+  renewer: true;
+}
+
+export interface FollowerCluster extends ClusterConfig {
+  renewer: false;
 }
 
 export const LETSENCRYPT_DIRECTORY = 'https://acme-v02.api.letsencrypt.org/directory';

@@ -8,12 +8,16 @@
  *
  * The generic sections live here; `dns.<provider>` is validated by the provider's descriptor (from the
  * registry passed in), and the readers are the combinators of combinators.ts.
+ *
+ * `dns:` is required, except on a cluster follower (`cluster.renewer: false`): there it may be left out,
+ * and when it is written it is checked like a renewer's and then dropped (the draft has no DNS part, so
+ * secrets.ts reads none of its secrets).
  */
 import { Checker, quote, type At, type ValidateOptions } from './combinators.js';
 import { DEFAULTS } from './defaults.js';
 import type { ConfigProblem } from './problems.js';
 import { sectionKey, sectionKeys, type ProviderSection, type SectionDraft } from './provider-section.js';
-import { validateClusterKeys } from './cluster.js';
+import { validateClusterKeys, writtenAsFollower } from './cluster.js';
 import { CHECK_DNS_KEYS, CHECK_KEYS, validateCheckKeys, validateExpectTarget } from './check-keys.js';
 import { validateTrustAnchors } from './trust-anchors.js';
 import { validateEab, type EabDraft } from './eab.js';
@@ -21,7 +25,7 @@ import { validateNotify } from './notify.js';
 import { RENEWAL_KEYS, validateRenewalKeys } from './renewal.js';
 import { checkDuration } from './durations.js';
 import { childPath, get, type MapNode, type TreeNode } from './tree.js';
-import type { CertificateConfig, Config, DnsCommon, KeyType, ServerAddress } from './types.js';
+import type { CertificateConfig, ConfigBase, DnsCommon, FollowerCluster, KeyType, RenewerCluster, ServerAddress } from './types.js';
 import { KEY_TYPE_SPELLINGS, checkEmail, checkLineageName, normalizeDomain, parseAcmeServer, parseKeyType, parseServerAddress } from './values.js';
 
 export const KNOWN_KEYS = {
@@ -37,12 +41,25 @@ export interface DnsDraft extends DnsCommon {
   section: SectionDraft;
 }
 
-/** A validated configuration whose secrets are still references. */
-export interface ConfigDraft extends Omit<Config, 'dns' | 'eab' | 'certificates'> {
-  dns: DnsDraft;
+interface DraftBase extends Omit<ConfigBase, 'eab' | 'certificates' | 'cluster'> {
   eab?: EabDraft;
   certificates: CertificateDraft[];
 }
+
+/** A renewer's draft (RenewerConfig to be): with the dns section. */
+export interface RenewerDraft extends DraftBase {
+  dns: DnsDraft;
+  cluster?: RenewerCluster;
+}
+
+/** A follower's draft (FollowerConfig to be): no DNS part, whatever the file says under dns:. */
+export interface FollowerDraft extends DraftBase {
+  dns?: undefined;
+  cluster: FollowerCluster;
+}
+
+/** A validated configuration whose secrets are still references. */
+export type ConfigDraft = RenewerDraft | FollowerDraft;
 
 /** A certificate whose EAB key is still a reference. */
 export interface CertificateDraft extends Omit<CertificateConfig, 'eab'> {
@@ -82,16 +99,17 @@ export function validateTree(root: MapNode, options: TreeOptions): ValidationRes
     ...(preferredChain === undefined ? {} : { preferredChain }),
     ...(reuseKey === undefined ? {} : { reuseKey }),
   });
-  const dns = validateDns(check, root, options.providers);
+  // A follower never writes DNS records: its dns: section may be left out (written, it is still checked).
+  const dns = validateDns(check, root, options.providers, !writtenAsFollower(root));
   const renewal = validateRenewalKeys(check, root);
   const notify = validateNotify(check, get(root, 'notify'));
   const checkSettings = validateCheckKeys(check, root);
-  const cluster = validateClusterKeys(check, root);
+  const { cluster } = validateClusterKeys(check, root);
 
-  if (check.problems.length > 0 || server === undefined || stateDir === undefined || dns === undefined) {
+  if (check.problems.length > 0 || server === undefined || stateDir === undefined) {
     return { problems: check.problems, warnings: check.warnings };
   }
-  const draft: ConfigDraft = {
+  const common: DraftBase = {
     source: options.source,
     ...(email === undefined ? {} : { email }),
     server,
@@ -101,14 +119,15 @@ export function validateTree(root: MapNode, options: TreeOptions): ValidationRes
     stateDir,
     keyType,
     certificates,
-    dns,
     ...renewal,
     ...checkSettings,
     ...(notify === undefined ? {} : { notify }),
-    ...cluster,
     warnings: [],
   };
-  return { draft, problems: [], warnings: check.warnings };
+  if (cluster?.renewer === false) return { draft: { ...common, cluster }, problems: [], warnings: check.warnings };
+  // Without dns (a renewer's file) validateDns has reported it missing.
+  if (dns === undefined) return { problems: check.problems, warnings: check.warnings };
+  return { draft: { ...common, dns, ...(cluster === undefined ? {} : { cluster }) }, problems: [], warnings: check.warnings };
 }
 
 function validateEmail(check: Checker, root: MapNode): string | undefined {
@@ -265,11 +284,11 @@ function chosenSection(check: Checker, dns: MapNode, provider: ProviderSection):
   return chosen;
 }
 
-function validateDns(check: Checker, root: MapNode, providers: readonly ProviderSection[]): DnsDraft | undefined {
+function validateDns(check: Checker, root: MapNode, providers: readonly ProviderSection[], required: boolean): DnsDraft | undefined {
   const names = providers.map((p) => p.name);
   const sectionFix = `add dns: with ${providers.map((p) => `provider: ${p.name}${p.missingFix === undefined ? '' : ` (and an ${sectionKey(p)}: section)`}`).join(' or ')}`;
   const node = get(root, 'dns');
-  if (node === undefined) return check.missing(root, 'dns', sectionFix);
+  if (node === undefined) return required ? check.missing(root, 'dns', sectionFix) : undefined;
   const dns = check.map(node, [...KNOWN_KEYS.dns, ...providers.flatMap(sectionKeys)], sectionFix);
   if (dns === undefined) return undefined;
 

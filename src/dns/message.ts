@@ -146,15 +146,21 @@ export function randomId(): number {
   return randomInt(0x10000);
 }
 
+/** The CD bit in the header's flags word (RFC 4035 §3.2.2). */
+const CD_FLAG = 0x0010;
+
 export function buildQuery(
   name: string,
   type: number,
-  opts: { recursionDesired?: boolean; id?: number } = {},
+  opts: { recursionDesired?: boolean | undefined; checkingDisabled?: boolean | undefined; id?: number } = {},
 ): Buffer {
   const packet = new Packet();
   packet.header = new Packet.Header({ id: opts.id ?? randomId(), opcode: Opcode.QUERY, rd: opts.recursionDesired ? 1 : 0 });
   packet.questions = [new Packet.Question(wireName(name), type, RRClass.IN)];
-  return packet.toBuffer();
+  const wire = packet.toBuffer();
+  // dns2's Header type has no CD member: set the bit (0x0010 of the flags word) on the wire.
+  if (opts.checkingDisabled) wire.writeUInt16BE(wire.readUInt16BE(2) | CD_FLAG, 2);
+  return wire;
 }
 
 export interface UpdateChanges {

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import type { ServerAddress } from '../config/types.js';
 import { GxitError } from '../errors.js';
-import { RRType, type DnsMessage } from './message.js';
+import { RCode, RRType, rcodeName, type DnsMessage } from './message.js';
 import { normalizeName, queryFirst, type QueryFn } from './resolver.js';
 
 export interface Nameserver {
@@ -34,10 +34,14 @@ export async function authoritativeNameservers(
   zone: string,
   port: number,
 ): Promise<Nameserver[]> {
-  const reply = await queryFirst(query, resolvers, zone, RRType.NS, { recursionDesired: true });
+  // CD set, as for finding the zone (zone.ts): which servers are authoritative does not depend on
+  // the signatures; a validating resolver would answer SERVFAIL for a zone with a broken chain.
+  const flags = { recursionDesired: true, checkingDisabled: true };
+  const reply = await queryFirst(query, resolvers, zone, RRType.NS, flags);
   const names = nsNames(reply, zone);
   if (names.length === 0) {
-    throw new GxitError('DNS_NO_NAMESERVERS', `zone ${zone} has no NS records`, {
+    const answered = reply.rcode === RCode.NOERROR ? 'has no NS records' : `has no NS records: the lookup servers answered ${rcodeName(reply.rcode)}`;
+    throw new GxitError('DNS_NO_NAMESERVERS', `zone ${zone} ${answered}`, {
       subject: zone,
       fix: 'check the zone on the resolvers in dns.resolvers (or the system resolver)',
     });
@@ -48,7 +52,7 @@ export async function authoritativeNameservers(
       let ips = addressesIn(reply, name);
       if (ips.length === 0) {
         const lookups = await Promise.allSettled(
-          [RRType.A, RRType.AAAA].map((type) => queryFirst(query, resolvers, name, type, { recursionDesired: true })),
+          [RRType.A, RRType.AAAA].map((type) => queryFirst(query, resolvers, name, type, flags)),
         );
         ips = lookups.flatMap((l) => (l.status === 'fulfilled' ? addressesIn(l.value, name) : []));
       }

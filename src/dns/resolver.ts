@@ -11,8 +11,18 @@ export type QueryFn = (
   server: ServerAddress,
   name: string,
   type: number,
-  opts?: { recursionDesired?: boolean; signal?: AbortSignal },
+  opts?: QueryFlags,
 ) => Promise<DnsMessage>;
+
+export interface QueryFlags {
+  recursionDesired?: boolean;
+  /**
+   * The CD bit (RFC 4035 §3.2.2): a validating resolver answers with the data even where the
+   * DNSSEC chain is broken, instead of SERVFAIL. For finding zones, never for the answers checked.
+   */
+  checkingDisabled?: boolean;
+  signal?: AbortSignal;
+}
 
 /** Lookup servers: the configured resolvers, else the system's (from /etc/resolv.conf). */
 export function lookupServers(configured: ServerAddress[] | undefined): ServerAddress[] {
@@ -37,7 +47,7 @@ export async function queryFirst(
   servers: ServerAddress[],
   name: string,
   type: number,
-  opts?: { recursionDesired?: boolean; signal?: AbortSignal },
+  opts?: QueryFlags,
 ): Promise<DnsMessage> {
   let lastError: unknown = new Error('no lookup servers configured');
   for (const server of servers) {

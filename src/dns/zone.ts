@@ -27,8 +27,12 @@ export async function findZone(
   opts: { recursionDesired: boolean; signal?: AbortSignal },
 ): Promise<string> {
   const candidates = suffixes(name);
+  // Through a resolver, with CD set: a validating one would answer SERVFAIL for the SOA of a zone whose
+  // DNSSEC chain is broken (the DS does not match, unsigned records were added), and the parent would
+  // be taken for the zone. Where the zone is depends on the NS and SOA records, not on their signatures.
+  const flags = { ...opts, checkingDisabled: opts.recursionDesired };
   const replies = await Promise.allSettled(
-    candidates.map((candidate) => queryFirst(query, servers, candidate, RRType.SOA, opts)),
+    candidates.map((candidate) => queryFirst(query, servers, candidate, RRType.SOA, flags)),
   );
   for (const [i, candidate] of candidates.entries()) {
     const reply = replies[i];

@@ -1,16 +1,13 @@
 /**
- * The environment a hook runs with, built from scratch: a few harmless variables of gxit-cert's own
- * environment (never the whole of it: TSIG and cloud secrets may be there), a PATH that also holds the
- * sbin directories (cron's PATH lacks them, and nginx lives in /usr/sbin), and the facts of the run
- * under certbot's names (RENEWED_LINEAGE, RENEWED_DOMAINS, FAILED_DOMAINS) and gxit-cert's own.
+ * The environment a hook runs with, built from scratch: process/env.ts's start (a few harmless
+ * variables of gxit-cert's own environment, a PATH that also holds the sbin directories) and the facts
+ * of the run under certbot's names (RENEWED_LINEAGE, RENEWED_DOMAINS, FAILED_DOMAINS) and gxit-cert's own.
  */
+import { baseEnvironment } from '../process/env.js';
+
+export { childPath as hookPath } from '../process/env.js';
 
 export type HookPhase = 'pre' | 'deploy' | 'post' | 'on_failure';
-
-/** Variables passed on from gxit-cert's environment, when set. Nothing else is. */
-export const PASSED_VARIABLES = ['HOME', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TZ'] as const;
-
-export const STANDARD_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'] as const;
 
 /** What a hook learns about one lineage. */
 export interface HookLineage {
@@ -34,20 +31,9 @@ export interface HookFacts {
   failed?: { name: string; domains: string[] }[];
 }
 
-/** PATH of the parent with the standard directories it lacks appended. */
-export function hookPath(parentPath: string | undefined): string {
-  const parts = (parentPath ?? '').split(':').filter((p) => p !== '');
-  for (const dir of STANDARD_PATH) if (!parts.includes(dir)) parts.push(dir);
-  return parts.join(':');
-}
-
 /** The complete environment of a hook (pure). */
 export function hookEnvironment(parent: NodeJS.ProcessEnv, facts: HookFacts): Record<string, string> {
-  const env: Record<string, string> = { PATH: hookPath(parent.PATH) };
-  for (const name of PASSED_VARIABLES) {
-    const value = parent[name];
-    if (value !== undefined && value !== '') env[name] = value;
-  }
+  const env = baseEnvironment(parent);
   env.GXIT_CERT_HOOK = facts.phase;
   if (facts.dryRun) env.GXIT_CERT_DRY_RUN = '1';
   const lineage = facts.lineage;

@@ -11,7 +11,7 @@ import { readSnapshots, type LineageSnapshot } from '../renew/facts.js';
 import { ariStateOf, needsWork, planRenewal, type RenewPlanItem } from '../renew/plan.js';
 import type { Store, WriteOptions } from '../store/contract.js';
 import { recordAri } from './record.js';
-import { initialReport, type CycleReport } from './report.js';
+import { initialReport, type CycleReport, type LineageReport } from './report.js';
 import type { Reporter } from './reporter.js';
 
 export interface RunOptions {
@@ -28,6 +28,12 @@ export interface RunOptions {
    * node of a cluster): it is not ordered again, not even when forced.
    */
   seenVersions?: ReadonlyMap<string, number>;
+  /**
+   * The lineages this run works on, and locks (default: every configured certificate), and the
+   * reports of the others, which decideQuickly found with nothing to do: they are not read again.
+   * On a cluster this is what lets runs on other lineages go on at the same time.
+   */
+  only?: { lineages: readonly string[]; others: readonly LineageReport[] };
 }
 
 export interface Decision {
@@ -44,8 +50,16 @@ export interface Decision {
   versions: Map<string, number>;
 }
 
+/** The configured certificates the run works on (RunOptions.only), in configuration order. */
+export function certificatesOf(config: Config, opts: RunOptions): Config['certificates'] {
+  const only = opts.only;
+  if (only === undefined) return config.certificates;
+  const names = new Set(only.lineages);
+  return config.certificates.filter((c) => names.has(c.name));
+}
+
 function planOf(config: Config, snapshots: ReadonlyMap<string, LineageSnapshot>, nowMs: number, opts: RunOptions): RenewPlanItem[] {
-  return planRenewal(config.certificates, snapshots, nowMs, {
+  return planRenewal(certificatesOf(config, opts), snapshots, nowMs, {
     force: opts.force || opts.dryRun,
     server: config.server,
     ...(config.renewBeforeDays === undefined ? {} : { renewBeforeDays: config.renewBeforeDays }),
@@ -72,16 +86,42 @@ export function idleReport(config: Config, decision: Decision, opts: RunOptions)
   return { mode: opts.mode, dryRun: opts.dryRun, server: config.server, ordered: false, lineages, pre: [], post: [], problems: [], ok: true };
 }
 
+/** What decideQuickly found. */
+export type QuickDecision =
+  /** Nothing to order, no ARI check, no redeploy: the run ends here with this report. */
+  | { idle: CycleReport }
+  /** The run takes the lock of these lineages and decides again; `others` need nothing. */
+  | { idle?: undefined; only: { lineages: string[]; others: LineageReport[] } };
+
 /**
- * Without the lock: whether the run can end here (nothing to order, no ARI check, no redeploy).
- * The report when it can, undefined when the run has to take the lock and decide again.
+ * Without the lock: whether the run can end here, and otherwise which lineages it has to lock and
+ * decide on again (every one when forced).
  */
-export async function decideQuickly(config: Config, store: Store, nowMs: number, opts: RunOptions): Promise<CycleReport | undefined> {
-  if (opts.force || opts.dryRun) return undefined;
+export async function decideQuickly(config: Config, store: Store, nowMs: number, opts: RunOptions): Promise<QuickDecision> {
+  if (opts.force || opts.dryRun) return { only: { lineages: config.certificates.map((c) => c.name), others: [] } };
   const snapshots = await readSnapshots(store, config.certificates.map((c) => c.name));
   const plan = planOf(config, snapshots, nowMs, opts);
-  if (opts.mode === 'renew' ? plan.some(needsWork) : plan.some((item) => item.issueReason !== undefined)) return undefined;
-  return idleReport(config, decisionOf(plan, snapshots, opts), opts);
+  const busy = (item: RenewPlanItem): boolean => (opts.mode === 'renew' ? needsWork(item) : item.issueReason !== undefined);
+  if (!plan.some(busy)) {
+    const idle = idleReport(config, decisionOf(plan, snapshots, opts), opts);
+    if (idle !== undefined) return { idle };
+  }
+  const renewing = opts.mode === 'renew';
+  return {
+    only: {
+      lineages: plan.filter(busy).map((item) => item.certificate.name),
+      others: plan.filter((item) => !busy(item)).map((item) => initialReport(item, renewing)),
+    },
+  };
+}
+
+/** A run's report with the lineages it did not work on (RunOptions.only), in configuration order. */
+export function withOthers(config: Config, report: CycleReport, opts: RunOptions): CycleReport {
+  const others = opts.only?.others ?? [];
+  if (others.length === 0) return report;
+  const byName = new Map([...others, ...report.lineages].map((l) => [l.name, l]));
+  const lineages = config.certificates.flatMap((c) => byName.get(c.name) ?? []);
+  return { ...report, lineages, ok: report.ok };
 }
 
 export interface DecideDeps {
@@ -97,7 +137,7 @@ export interface DecideDeps {
 /** Under the lock: read again, plan, refresh ARI where due and plan again. */
 export async function decide(deps: DecideDeps, opts: RunOptions): Promise<Decision> {
   const { config, store } = deps;
-  const snapshots = await readSnapshots(store, config.certificates.map((c) => c.name));
+  const snapshots = await readSnapshots(store, certificatesOf(config, opts).map((c) => c.name));
   let plan = planOf(config, snapshots, deps.now(), opts);
   if (opts.mode === 'renew' && !opts.dryRun && deps.ari !== undefined && plan.some((item) => item.ariCheck)) {
     for (const item of plan.filter((i) => i.ariCheck)) {

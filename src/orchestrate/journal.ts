@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname as osHostname } from 'node:os';
 import type { DnsProvider, ProbeOptions, TxtRecord } from '../dns/provider.js';
 import { GxitError, messageOf } from '../errors.js';
-import { GLOBAL_SCOPE, type DnsJournal, type JournalEntry, type Locker, type WriteOptions } from '../store/contract.js';
+import { lockLineages, type DnsJournal, type JournalEntry, type Locker, type WriteOptions } from '../store/contract.js';
 import type { Reporter } from './reporter.js';
 
 export interface JournalContext {
@@ -207,7 +207,8 @@ export async function sweepUnderLock(deps: LockedSweepDeps): Promise<SweepResult
   if ((await deps.journal.list()).length === 0) return { removed: [], kept: [] };
   let lock;
   try {
-    lock = await deps.locker.acquire(GLOBAL_SCOPE, { signal: deps.signal, waitMs: deps.lockWaitMs });
+    // The journal is this node's: on a cluster no lineage lock is needed, only none of GLOBAL_SCOPE.
+    lock = await lockLineages(deps.locker, [], { signal: deps.signal, waitMs: deps.lockWaitMs });
   } catch (error) {
     if (error instanceof GxitError && error.code === 'LOCKED') return undefined;
     throw error;

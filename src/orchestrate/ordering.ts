@@ -4,7 +4,7 @@
  */
 import type * as Acme from 'acme-client';
 import { caBundlesOf } from '../config/ca.js';
-import type { Config } from '../config/types.js';
+import type { Config, RenewerConfig } from '../config/types.js';
 import type { QueryFn } from '../dns/resolver.js';
 import { GxitError } from '../errors.js';
 import { isFileReadError, readBoundedText } from '../files/read.js';
@@ -49,7 +49,7 @@ export interface OrderingBase {
   query: QueryFn;
 }
 
-export async function loadOrderingBase(config: Config, opts: OrderingOptions): Promise<OrderingBase> {
+export async function loadOrderingBase(config: RenewerConfig, opts: OrderingOptions): Promise<OrderingBase> {
   const [acme, { prepareAcmeHttp }, { loadProvider }, { PROVIDERS }, { query }] = await Promise.all([
     import('acme-client'),
     import('../acme/http.js'),
@@ -68,7 +68,7 @@ export async function loadOrderingBase(config: Config, opts: OrderingOptions): P
 }
 
 /** The ordering side for the CA in `config.server` (a dry run's differs from the configured one). */
-export async function buildOrdering(base: OrderingBase, config: Config, store: LineageStore, reporter: Reporter): Promise<Ordering> {
+export async function buildOrdering(base: OrderingBase, config: RenewerConfig, store: LineageStore, reporter: Reporter): Promise<Ordering> {
   const [{ orderSession }, { DEFAULT_RETRY_POLICY }, { resolveChallengeTarget }, { waitForPropagation }, { lookupServers }] = await Promise.all([
     import('../acme/session.js'),
     import('../acme/retry.js'),

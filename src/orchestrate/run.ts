@@ -8,7 +8,7 @@
  */
 import { dirname, resolve as resolvePath } from 'node:path';
 import { accountKeyOf, caOf, withCa, type CaSettings } from '../config/ca.js';
-import { LETSENCRYPT_DIRECTORY, LETSENCRYPT_STAGING_DIRECTORY, type CertificateConfig, type Config, type HookCommand, type HooksConfig } from '../config/types.js';
+import { LETSENCRYPT_DIRECTORY, LETSENCRYPT_STAGING_DIRECTORY, type CertificateConfig, type HookCommand, type HooksConfig, type RenewerConfig } from '../config/types.js';
 import { DEFAULT_HOOK_TIMEOUT_SECONDS } from '../config/renewal.js';
 import type { DnsProvider } from '../dns/provider.js';
 import { GxitError, messageOf } from '../errors.js';
@@ -19,9 +19,9 @@ import { describeServedFailure, verifyServed } from '../hooks/served.js';
 import type { OrderSession } from '../acme/session.js';
 import type { AriClient } from '../renew/ari-client.js';
 import { readSnapshot } from '../renew/facts.js';
-import { GLOBAL_SCOPE, type LockHolderInfo, type Locker, type Store, type WriteOptions } from '../store/contract.js';
+import { lockLineages, type LockHolderInfo, type Locker, type Store, type WriteOptions } from '../store/contract.js';
 import { abortError, anySignal } from './abort.js';
-import { decide, refreshAri, idleReport, type Decision, type DecideDeps, type RunOptions } from './decide.js';
+import { certificatesOf, decide, refreshAri, idleReport, withOthers, type Decision, type DecideDeps, type RunOptions } from './decide.js';
 import { dryRunStore, lineageStore, type LineageStore } from './lineage-store.js';
 import { orderLineage, type ChallengeDns, type LineageResult } from './order.js';
 import { journaled, sweepLeftovers } from './journal.js';
@@ -40,12 +40,13 @@ export interface Ordering {
 }
 
 export interface RunDeps {
-  config: Config;
+  /** Only a renewer orders (a follower's renew syncs instead: src/cli/renew-command.ts). */
+  config: RenewerConfig;
   store: Store;
   locker: Locker;
   reporter: Reporter;
   /** Loads the ACME session and the DNS provider for the CA the orders go to. */
-  ordering: (config: Config, store: LineageStore) => Promise<Ordering>;
+  ordering: (config: RenewerConfig, store: LineageStore) => Promise<Ordering>;
   /** ARI over HTTP; without it no renewal information is fetched. */
   ari?: AriClient;
   /** Aborted by SIGINT/SIGTERM. */
@@ -77,16 +78,17 @@ export function dryRunServer(server: string): string {
   return server === LETSENCRYPT_DIRECTORY ? LETSENCRYPT_STAGING_DIRECTORY : server;
 }
 
-/** Runs issue or renew under the store's lock. */
+/** Runs issue or renew under the lock of its lineages (the whole store's on the file store). */
 export async function runOrders(deps: RunDeps, opts: RunOptions): Promise<CycleReport> {
-  const lock = await deps.locker.acquire(GLOBAL_SCOPE, {
+  const names = certificatesOf(deps.config, opts).map((c) => c.name);
+  const lock = await lockLineages(deps.locker, names, {
     signal: deps.signal,
     waitMs: deps.lockWaitMs ?? LOCK_WAIT_MS,
     ...(deps.onLockWait === undefined ? {} : { onWait: deps.onLockWait }),
   });
   try {
     const run = new RunState(deps, opts, anySignal([deps.signal, lock.lost]), { fence: lock.lost });
-    return await run.execute();
+    return withOthers(deps.config, await run.execute(), opts);
   } finally {
     await lock.release();
   }
@@ -99,7 +101,7 @@ class RunState {
   readonly hooks: HooksConfig;
   readonly hookCwd: string;
   readonly renewing: boolean;
-  readonly orderConfig: Config;
+  readonly orderConfig: RenewerConfig;
   readonly reports = new Map<string, LineageReport>();
   readonly handled = new Set<string>();
   readonly pre: HookRun[] = [];

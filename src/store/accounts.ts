@@ -4,8 +4,9 @@
  * An account registered with External Account Binding is kept per kid (accounts/<slug>+eab-<kid>/).
  */
 import * as v from 'valibot';
-import { GxitError, messageOf } from '../errors.js';
+import { GxitError } from '../errors.js';
 import { ensureDir, errnoOf, readFileIfAny, writeFileAtomic, type StoreFs } from './fs.js';
+import { parseJsonObject } from './json.js';
 import {
   accountDir,
   accountJsonPath,
@@ -111,14 +112,9 @@ const ACCOUNT_PROBLEMS: Record<string, string> = {
 
 /** Parse account.json and check it belongs to `directoryUrl` (two URLs can share a slug). */
 export function parseAccountMeta(text: string, path: string, directoryUrl: string): AccountMeta {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw brokenAccount(path, `is not valid JSON (${messageOf(error)})`);
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw brokenAccount(path, 'does not hold a JSON object');
-  const parsed = v.safeParse(ACCOUNT_META, value);
+  const json = parseJsonObject(text);
+  if (!json.ok) throw brokenAccount(path, json.reason);
+  const parsed = v.safeParse(ACCOUNT_META, json.value);
   if (!parsed.success) {
     const key = parsed.issues[0].path?.[0]?.key;
     throw brokenAccount(path, (typeof key === 'string' ? ACCOUNT_PROBLEMS[key] : undefined) ?? 'does not hold a JSON object');

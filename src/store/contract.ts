@@ -216,6 +216,20 @@ export interface Lock {
 export interface Locker {
   /** Throws LOCKED (naming the holder) after waitMs, INTERRUPTED when the signal aborts, STORE_IO. */
   acquire(scope: string, options: AcquireOptions): Promise<Lock>;
+  /**
+   * Optional, for backends whose lineages are locked independently (the cluster): one Lock over
+   * these lineages and nothing else, so that runs on other lineages (on other hosts) go on at the
+   * same time, while GLOBAL_SCOPE still waits for all of them and they for it. Every lineage is
+   * taken or none (no lock is held while waiting: no deadlock between two runs that want an
+   * overlapping set). An empty list excludes only GLOBAL_SCOPE holders. Without this member, a run
+   * takes GLOBAL_SCOPE (see lockLineages).
+   */
+  acquireLineages?(names: readonly string[], options: AcquireOptions): Promise<Lock>;
+}
+
+/** The lock an issue/renew run (or a journal sweep) takes: its lineages where the backend can, else GLOBAL_SCOPE. */
+export function lockLineages(locker: Locker, names: readonly string[], options: AcquireOptions): Promise<Lock> {
+  return locker.acquireLineages === undefined ? locker.acquire(GLOBAL_SCOPE, options) : locker.acquireLineages(names, options);
 }
 
 /** The scope that covers the whole store (all lineages, all accounts). */

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { GxitError } from '../errors.js';
 import { lockLostError, type DnsJournal, type JournalEntry, type JournalRecord, type WriteOptions } from './contract.js';
 import { ensureDir, errnoOf, isTempName, readDirIfAny, readFileIfAny, storeIoError, writeFileAtomic, type StoreFs } from './fs.js';
+import { parseJsonObject } from './json.js';
 import { PRIVATE_MODE } from './layout.js';
 
 export const JOURNAL_DIR = 'dns-journal';
@@ -29,14 +30,9 @@ function isRecord(value: unknown): value is JournalRecord {
 
 /** The entry in a file's text; undefined when it is not one of ours (it is then reported, never acted on). */
 export function parseEntry(text: string): JournalEntry | undefined {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof data !== 'object' || data === null) return undefined;
-  const d = data as Record<string, unknown>;
+  const json = parseJsonObject(text);
+  if (!json.ok) return undefined;
+  const d = json.value;
   const { id, provider, identity, records, command, pid, hostname, createdAt } = d;
   if (typeof id !== 'string' || !ID.test(id) || typeof provider !== 'string' || typeof identity !== 'string') return undefined;
   if (!Array.isArray(records) || !records.every(isRecord)) return undefined;

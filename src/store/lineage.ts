@@ -44,6 +44,7 @@ import {
   type LivePaths,
   type PemKind,
 } from './layout.js';
+import type { CertificateFiles } from './contract.js';
 import {
   mergeCommitState,
   parseLineageState,
@@ -51,14 +52,6 @@ import {
   type CommitState,
   type LineageState,
 } from './state.js';
-
-/** The PEM texts of one certificate version. */
-export interface CertificateFiles {
-  privkeyPem: string;
-  certPem: string;
-  chainPem: string;
-  fullchainPem: string;
-}
 
 export interface Lineage {
   state: LineageState;
@@ -73,7 +66,8 @@ export interface CommitResult {
   live: LivePaths;
 }
 
-function pemOf(files: CertificateFiles, kind: PemKind): string {
+/** The text of one of the four files. */
+export function pemOf(files: CertificateFiles, kind: PemKind): string {
   switch (kind) {
     case 'cert':
       return files.certPem;
@@ -84,6 +78,38 @@ function pemOf(files: CertificateFiles, kind: PemKind): string {
     case 'privkey':
       return files.privkeyPem;
   }
+}
+
+/** live/<name>/README, certbot's note on what the links are. */
+export async function writeLiveReadme(fs: StoreFs, live: LivePaths): Promise<void> {
+  await writeFileAtomic(fs, join(live.dir, 'README'), LIVE_README, { mode: PUBLIC_MODE });
+}
+
+/**
+ * Point the live links at archive version `version`, one by one in `order` (each a temp symlink
+ * renamed over the old one), then fsync live/. `switched` receives each kind once its link is switched,
+ * so a caller can switch back what was done before a failure.
+ */
+export async function switchLiveLinks(
+  fs: StoreFs,
+  live: LivePaths,
+  name: string,
+  version: number,
+  order: readonly PemKind[],
+  switched: PemKind[] = [],
+): Promise<void> {
+  for (const kind of order) {
+    await replaceSymlink(fs, live[kind], liveLinkTarget(name, kind, version));
+    switched.push(kind);
+  }
+  await fs.fsyncDir(live.dir).catch((cause: unknown) => {
+    throw storeIoError('fsync the directory', live.dir, cause);
+  });
+}
+
+/** renewal/<name>.json, replaced atomically; its directory exists. */
+export async function writeStateFile(fs: StoreFs, stateDir: string, state: LineageState): Promise<void> {
+  await writeFileAtomic(fs, renewalFile(stateDir, state.name), serializeLineageState(state), { mode: PUBLIC_MODE });
 }
 
 export async function readLineageState(fs: StoreFs, stateDir: string, name: string): Promise<LineageState | undefined> {
@@ -119,7 +145,7 @@ export async function writeLineageState(fs: StoreFs, stateDir: string, state: Li
   checkLineageName(state.name);
   await refuseSymlinkedDirs(fs, storeDirs(stateDir, state.name));
   await ensureDir(fs, renewalRoot(stateDir));
-  await writeFileAtomic(fs, renewalFile(stateDir, state.name), serializeLineageState(state), { mode: PUBLIC_MODE });
+  await writeStateFile(fs, stateDir, state);
 }
 
 export async function commitLineage(
@@ -158,7 +184,7 @@ export async function commitLineage(
     for (const kind of PEM_KINDS) {
       await writeFileAtomic(fs, newFiles[kind], pemOf(files, kind), { mode: modeOf(kind), exclusive: true });
     }
-    await writeFileAtomic(fs, join(live.dir, 'README'), LIVE_README, { mode: PUBLIC_MODE });
+    await writeLiveReadme(fs, live);
   } catch (error) {
     await removeVersion(fs, newFiles);
     throw error;
@@ -167,13 +193,7 @@ export async function commitLineage(
   // 3: switch the links.
   const switched: PemKind[] = [];
   try {
-    for (const kind of PEM_KINDS) {
-      await replaceSymlink(fs, live[kind], liveLinkTarget(name, kind, version));
-      switched.push(kind);
-    }
-    await fs.fsyncDir(live.dir).catch((cause: unknown) => {
-      throw storeIoError('fsync the directory', live.dir, cause);
-    });
+    await switchLiveLinks(fs, live, name, version, PEM_KINDS, switched);
   } catch (error) {
     const restored = await switchBack(fs, live, switched, oldTargets);
     if (restored) await removeVersion(fs, newFiles);
@@ -195,7 +215,7 @@ export async function commitLineage(
   // 4: the state. The certificate is already live when this fails.
   const state = mergeCommitState(name, previous, update, version, now);
   try {
-    await writeFileAtomic(fs, renewalFile(stateDir, name), serializeLineageState(state), { mode: PUBLIC_MODE });
+    await writeStateFile(fs, stateDir, state);
   } catch (error) {
     throw new GxitError(
       'STORE_IO',

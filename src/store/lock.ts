@@ -18,6 +18,7 @@ import { hostname } from 'node:os';
 import { GxitError } from '../errors.js';
 import { isFileReadError, readBoundedText } from '../files/read.js';
 import { ensureDir, errnoOf, nodeFs, storeIoError } from './fs.js';
+import { parseJsonObject } from './json.js';
 import { lockPath } from './layout.js';
 
 export interface LockHolder {
@@ -107,14 +108,9 @@ export function formatLockFile(holder: LockHolder): string {
 
 /** Parse a lock file; undefined for anything that is not a complete lock record. */
 export function parseLockFile(text: string): LockHolder | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== 'object' || value === null) return undefined;
-  const record = value as Record<string, unknown>;
+  const json = parseJsonObject(text);
+  if (!json.ok) return undefined;
+  const record = json.value;
   const { pid, hostname: host, token, acquiredAt, heartbeat } = record;
   if (typeof pid !== 'number' || !Number.isInteger(pid) || pid < 1) return undefined;
   if (typeof host !== 'string' || typeof token !== 'string') return undefined;

@@ -7,7 +7,8 @@
  */
 import { KEY_TYPES, type KeyType } from '../config/types.js';
 import * as v from 'valibot';
-import { GxitError, messageOf } from '../errors.js';
+import { GxitError } from '../errors.js';
+import { parseJsonObject } from './json.js';
 
 /** One stored version, appended by every commit. */
 export interface LineageHistoryEntry {
@@ -155,16 +156,10 @@ function problemOf(key: unknown, value: Record<string, unknown>): string {
  * and the broken field.
  */
 export function parseLineageState(text: string, name: string, path: string): LineageState {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw broken(path, `is not valid JSON (${messageOf(error)})`);
-  }
-  // valibot takes an array for an object with missing keys: say what it is.
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw broken(path, 'does not hold a JSON object');
-  const parsed = v.safeParse(LINEAGE_STATE, value);
-  if (!parsed.success) throw broken(path, problemOf(parsed.issues[0].path?.[0]?.key, value as Record<string, unknown>));
+  const json = parseJsonObject(text);
+  if (!json.ok) throw broken(path, json.reason);
+  const parsed = v.safeParse(LINEAGE_STATE, json.value);
+  if (!parsed.success) throw broken(path, problemOf(parsed.issues[0].path?.[0]?.key, json.value));
   if (parsed.output.name !== name) throw broken(path, `names lineage ${JSON.stringify(parsed.output.name)}, expected "${name}"`);
   return parsed.output;
 }

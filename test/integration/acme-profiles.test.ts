@@ -6,18 +6,13 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAriProxy, type AriProxy } from '../../fixtures/ari/proxy.mjs';
-import { lab, labConfig, runCli } from './helpers.js';
+import { labConfig, pebbleUpstream, runCli } from './helpers.js';
 
 let proxy: AriProxy;
 
 beforeAll(async () => {
-  const l = lab();
   proxy = await startAriProxy({
-    upstream: l.directoryUrl,
-    upstreamCa: await readFile(l.caBundle, 'utf8'),
-    caCertFile: l.caBundle,
-    caKeyFile: path.join(l.dir, 'ca-key.pem'),
-    host: l.pebbleIp,
+    ...(await pebbleUpstream()),
     renewalInfo: false,
     profiles: { classic: '90 days', shortlived: '160 hours' },
   });
@@ -28,25 +23,24 @@ afterAll(async () => {
 
 describe('profile:', () => {
   it('is sent in newOrder, kept in the lineage, a change is a reason to order; unknown: names the offered ones', async () => {
-    const { dir, config } = await labConfig({ server: proxy.directoryUrl, profile: 'shortlived' });
-    const state = path.join(dir, 'state');
+    const { config, stateDir, rewrite } = await labConfig({ server: proxy.directoryUrl, profile: 'shortlived' });
     const first = await runCli(['issue', '--config', config]);
     expect(first.code, first.stderr).toBe(0);
     expect(proxy.requests.newOrders.at(-1)).toMatchObject({ profile: 'shortlived' });
-    const lineage = JSON.parse(await readFile(path.join(state, 'renewal', 'galaxy.example.org.json'), 'utf8'));
+    const lineage = JSON.parse(await readFile(path.join(stateDir, 'renewal', 'galaxy.example.org.json'), 'utf8'));
     expect(lineage.profile).toBe('shortlived');
 
     const orders = proxy.requests.newOrders.length;
     expect((await runCli(['issue', '--config', config])).code).toBe(0);
     expect(proxy.requests.newOrders.length).toBe(orders);
 
-    await lab().writeConfig(config, { state_dir: state, server: proxy.directoryUrl, profile: 'classic' });
+    await rewrite({ server: proxy.directoryUrl, profile: 'classic' });
     const changed = await runCli(['issue', '--config', config, '--json']);
     expect(changed.code, changed.stderr).toBe(0);
     expect(JSON.parse(changed.stdout).results[0]).toMatchObject({ reason: 'profile-changed', status: 'issued' });
     expect(proxy.requests.newOrders.at(-1)).toMatchObject({ profile: 'classic' });
 
-    await lab().writeConfig(config, { state_dir: state, server: proxy.directoryUrl, profile: 'tlsserver' });
+    await rewrite({ server: proxy.directoryUrl, profile: 'tlsserver' });
     const unknown = await runCli(['issue', '--config', config]);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/does not offer the profile "tlsserver" \(it offers classic, shortlived\)/);

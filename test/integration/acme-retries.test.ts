@@ -4,13 +4,11 @@
 // acme_retry_max_wait fails with the time to retry. And a loopback fake CA whose newAccount answers
 // without Location: bounded requests, one line, exit 1; SIGTERM honoured while the client waits.
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFaultProxy, type FaultProxy, type Rule } from '../../fixtures/fault-proxy/proxy.mjs';
-import { CLI, labConfig, lab, runCli } from './helpers.js';
+import { CLI, labConfig, pebbleUpstream, runCli } from './helpers.js';
 import { freePort, liveCert, renewSetup } from './renew-helpers.js';
 
 describe('ACME retries through the fault proxy', () => {
@@ -18,13 +16,8 @@ describe('ACME retries through the fault proxy', () => {
   const extra: FaultProxy[] = [];
 
   async function newProxy(rules: Rule[] = []): Promise<FaultProxy> {
-    const l = lab();
     return startFaultProxy({
-      upstream: l.directoryUrl,
-      upstreamCa: await readFile(l.caBundle, 'utf8'),
-      caCertFile: l.caBundle,
-      caKeyFile: path.join(l.dir, 'ca-key.pem'),
-      host: l.pebbleIp,
+      ...(await pebbleUpstream()),
       rules,
     });
   }
@@ -75,8 +68,9 @@ describe('ACME retries through the fault proxy', () => {
     expect(run.ms).toBeLessThan(45_000);
     const finalizes = proxy.requests('finalize');
     expect(finalizes[0]!.fault).toBe('stall');
-    // Pebble never saw the stalled one, so the order was still ready: exactly one more finalize.
-    expect(finalizes.filter((entry) => entry.fault === 'none')).toHaveLength(1);
+    // Pebble never saw the stalled one, so the order was still ready: exactly one more finalize that
+    // Pebble took (one it refused with its default 5 % badNonce, and the retry, are the same finalize).
+    expect(finalizes.filter((entry) => entry.fault === 'none' && entry.status === 200)).toHaveLength(1);
     expect(proxy.requests('order').length).toBeGreaterThan(0);
   }, 90_000);
 
@@ -94,7 +88,10 @@ describe('ACME retries through the fault proxy', () => {
 
   it('20 of 20 issuances succeed with half of all nonces refused, each nonce sent once', async () => {
     proxy.clearLog();
-    proxy.setRules([{ endpoint: '*', method: 'POST', fault: { type: 'badNonce' }, probability: 0.5, seed: 11 }]);
+    // At most 5 refusals in a row per account and URL: the client gives up after 10 badNonce retries of
+    // one request, which a plain 50 % would reach by chance once in 2048 requests (about one run in five
+    // of these ~480 POSTs). The test is about riding out refusals, not about that luck.
+    proxy.setRules([{ endpoint: '*', method: 'POST', fault: { type: 'badNonce' }, probability: 0.5, seed: 11, maxInARow: 5 }]);
     const runs: { code: number | null; stderr: string }[] = [];
     // Ten at a time: the lab's Pebble takes them concurrently; the whole run stays short.
     for (let batch = 0; batch < 2; batch++) {

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { AUTH_IP, DELEGATED, DELEGATION_TARGET, ISLAND, KNOT_IP, NOSIGN, PARENT, PLAIN, startDnssecLab, type DnssecLab } from '../lab/dnssec-lab.js';
+import { AUTH_IP, DELEGATED, DELEGATION_TARGET, ISLAND, KNOT_IP, NOSIGN, PARENT, PLAIN, RESOLVER_IP, startDnssecLab, type DnssecLab } from '../lab/dnssec-lab.js';
 import { runCli } from './helpers.js';
 
 let lab: DnssecLab;
@@ -126,6 +126,20 @@ describe('check-dns: DNSSEC', () => {
       new RegExp(`^DS ${WRONG_DS} names key tag ${lab.wrongDsKeyTag}, but no DNSKEY of ${WRONG_DS} matches it \\(the zone serves key tag \\d+\\) on ns1\\.${WRONG_DS} \\(${AUTH_IP}:53\\)$`),
     );
     expect(zone?.fix).toMatch(/^publish at the parent of wrongds\.example the DS of the zone's current key/);
+  });
+
+  it('finds the zone and nameservers of a bogus child through a validating resolver too (CD set)', async () => {
+    // Without CD a validating resolver answers SERVFAIL for wrongds.example's SOA and NS: the parent
+    // would be taken for the zone, or the zone would seem to have no nameservers. The CA's resolver is
+    // used here on purpose (the lookups of other tests go through the non-validating one).
+    const { results } = await checkDns(WRONG_DS, { dns: { ...(lab.config(WRONG_DS).dns as object), resolvers: [RESOLVER_IP] } });
+    const line = (check: string, subject: string): Line | undefined => results.find((l) => l.check === check && l.subject === subject);
+    expect(line('zone', `zone ${WRONG_DS}`)).toMatchObject({ status: 'ok', message: expect.stringContaining(`NS ns1.${WRONG_DS}`) });
+    expect(line('nameserver', `ns1.${WRONG_DS} (${AUTH_IP}:53)`)?.status).toBe('ok');
+    expect(line('write', base(WRONG_DS))).toMatchObject({ status: 'ok', message: expect.stringContaining(`in zone ${WRONG_DS} via`) });
+    // What the CA's resolver really answers stays visible: SERVFAIL for the names, and why.
+    expect(line('host', `galaxy.${WRONG_DS}`)).toMatchObject({ status: 'fail', message: expect.stringContaining('SERVFAIL') });
+    expect(line('dnssec', `zone ${WRONG_DS}`)?.status).toBe('fail');
   });
 
   it('warns about signatures that expire within 7 days, naming the record, key tag and nameserver', async () => {

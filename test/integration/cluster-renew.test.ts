@@ -6,6 +6,8 @@
  * fails with one line naming it while every nginx keeps serving.
  */
 import { spawn } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { readFile, readlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,7 +34,7 @@ describe('a cluster of three nodes renewing one certificate', { timeout: 180_000
   const lockHeldBy = async (node: string): Promise<boolean> =>
     (
       await cl.pg.sql(DB, `SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted AND a.application_name = 'gxit-cert ${node} lock'`)
-    ).trim() === '1';
+    ).trim() !== '0';
 
   beforeAll(async () => {
     cl = await startClusterLab(PG_HOST, DB);
@@ -167,13 +169,96 @@ describe('a cluster of three nodes renewing one certificate', { timeout: 180_000
   });
 
   it('a follower (renewer: false) never orders: its renew syncs, its issue is refused', async () => {
-    await nodes[2]!.rewrite({ cluster: { renewer: false }, hooks: { deploy: [] }, verify_served: [] });
+    // Its dns: section names a TSIG key file that does not exist: a follower reads none of its secrets.
+    const missingKey = path.join(cl.dir, 'no-such-tsig.key');
+    await nodes[2]!.rewrite({ cluster: { renewer: false }, hooks: { deploy: [] }, verify_served: [], dns: { rfc2136: { secret_file: missingKey } } });
+    expect(await readFile(nodes[2]!.config, 'utf8')).toContain(missingKey);
     const renew = await runCli(['renew', '--force', '--config', nodes[2]!.config]);
     expect(renew.code, renew.stderr).toBe(0);
     expect(renew.stderr).toMatch(/current: this node \(web3\) has version \d+/);
     const issue = await runCli(['issue', '--force', '--config', nodes[2]!.config]);
     expect(issue.code).toBe(2);
     expect(issue.stderr).toContain('node web3 is not a renewer');
+  });
+
+  it('a follower without dns: and without any DNS secret syncs what the renewer issued, follows with watch, shows status', async () => {
+    // A fresh node: empty state_dir, no dns: section, so no TSIG key file or variable anywhere in its configuration.
+    const follower = await makeNode(cl, 'follow1', names, { dns: undefined });
+    await follower.rewrite({ cluster: { renewer: false } });
+    const text = await readFile(follower.config, 'utf8');
+    expect(text).not.toMatch(/^dns:/m);
+    expect(text).not.toMatch(/rfc2136|secret/);
+    const env: NodeJS.ProcessEnv = { GXIT_CERT_TSIG_SECRET: undefined };
+    const liveVersion = async (): Promise<string> => (await readlink(path.join(follower.stateDir, 'live', names.base, 'cert.pem'))).replace(/^.*cert(\d+)\.pem$/, '$1');
+    const current = async (): Promise<string> => (await cl.pg.sql(DB, 'SELECT current_version FROM gxit_cert.lineages')).trim();
+
+    // A dry run (sync --dry-run, or renew --dry-run on a follower) says what a sync would write, and writes nothing.
+    const clusterVersion = Number(await current());
+    const dry = await runCli(['renew', '--dry-run', '--config', follower.config], { env });
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stderr).toBe(`${names.base}: dry run: a sync would write version ${clusterVersion} to this node (follow1), and run its deploy hooks; nothing was written\n`);
+    const dryJson = await runCli(['sync', '--dry-run', '--json', '--config', follower.config], { env });
+    expect(JSON.parse(dryJson.stdout)).toMatchObject({ ok: true, dryRun: true, node: 'follow1', results: [{ name: names.base, status: 'would-sync', version: clusterVersion }] });
+    await expect(readlink(path.join(follower.stateDir, 'live', names.base, 'cert.pem'))).rejects.toMatchObject({ code: 'ENOENT' });
+
+    const sync = await runCli(['sync', '--config', follower.config, '--json'], { env });
+    expect(sync.code, sync.stdout + sync.stderr).toBe(0);
+    const version = Number(await current());
+    expect(JSON.parse(sync.stdout)).toMatchObject({ ok: true, node: 'follow1', results: [{ name: names.base, status: 'synced', version }] });
+    expect(await liveVersion()).toBe(String(version));
+    const serial = new X509Certificate(await readFile(path.join(follower.stateDir, 'live', names.base, 'cert.pem'))).serialNumber;
+    expect(serial).toBe(await currentSerial());
+
+    // renew on a follower syncs: current now.
+    const renew = await runCli(['renew', '--config', follower.config], { env });
+    expect(renew.code, renew.stderr).toBe(0);
+    expect(renew.stderr).toContain(`${names.base}: current: this node (follow1) has version ${version}`);
+
+    // status, --json and --prometheus: the lineage, the cluster's version and this node's.
+    const prometheus = path.join(follower.dir, 'gxit.prom');
+    const status = await runCli(['status', '--config', follower.config, '--json', '--prometheus', prometheus], { env });
+    expect(status.code, status.stdout + status.stderr).toBe(0);
+    const doc = JSON.parse(status.stdout);
+    expect(doc).toMatchObject({ ok: true, lineages: [{ name: names.base, version }], dnsLeftovers: [] });
+    expect(doc.cluster.lineages[0].version).toBe(version);
+    expect(doc.cluster.lineages[0].nodes).toContainEqual(expect.objectContaining({ node: 'follow1', deployedVersion: version }));
+    expect(await readFile(prometheus, 'utf8')).toContain(`gxit_cert_node_deployed_version{name="${names.base}",node="follow1"} ${version}`);
+    const plain = await runCli(['status', '--config', follower.config], { env });
+    expect(plain.code, plain.stdout + plain.stderr).toBe(0);
+    expect(plain.stdout).toContain(`${names.base}: cluster version ${version}`);
+    expect(plain.stdout).toMatch(/node follow1: version \d+/);
+
+    // What needs DNS refuses with one line naming the node, exit 2, no stack trace.
+    for (const args of [['check-dns'], ['acme-dns', 'register'], ['issue', '--force']]) {
+      const run = await runCli([...args, '--config', follower.config], { env });
+      expect(run.code, `${args.join(' ')}: ${run.stderr}`).toBe(2);
+      const lines = run.stderr.trim().split('\n');
+      expect(lines, args.join(' ')).toHaveLength(1);
+      expect(lines[0]).toMatch(/^error: node follow1 is not a renewer \(cluster\.renewer: false in .*config\.yml\)/);
+      expect(run.stdout).toBe('');
+    }
+    const checkDns = await runCli(['check-dns', '--config', follower.config], { env });
+    expect(checkDns.stderr).toContain('check-dns needs the DNS provider and its secrets, which a follower does not load (run gxit-cert check-dns on a renewer node');
+
+    // watch on the follower takes the next version a renewer commits.
+    const watch = startWatch(follower);
+    watches.push(watch);
+    await waitFor('the follower watch listening', () => watch.output().includes('listening'), 20_000);
+    const renewed = await runCli(['renew', '--force', '--config', nodes[0]!.config], { timeoutMs: 120_000 });
+    expect(renewed.code, renewed.stderr).toBe(0);
+    const next = await current();
+    expect(Number(next)).toBe(version + 1);
+    await waitFor('the follower holding the new version', async () => (await liveVersion().catch(() => '')) === next, 30_000);
+    expect(watch.output()).toContain(`${names.base}: synced version ${next} to this node (follow1)`);
+    expect(await watch.stop()).toBe(0);
+
+    // revoke needs the CA and the cluster's account, not DNS: it works here, and a renewer's next renew replaces the certificate.
+    const revoked = await runCli(['revoke', names.base, '--config', follower.config], { env });
+    expect(revoked.code, revoked.stderr).toBe(0);
+    expect(revoked.stderr).toContain(`${names.base}: still configured: the next renew on a renewer node orders a new certificate`);
+    const replaced = await runCli(['renew', '--config', nodes[0]!.config], { timeoutMs: 120_000 });
+    expect(replaced.code, replaced.stderr).toBe(0);
+    expect(Number(await current())).toBe(Number(next) + 1);
   });
 
   it('with the database down, renew exits 1 with one line naming it, and every nginx keeps serving', async () => {
@@ -192,5 +277,26 @@ describe('a cluster of three nodes renewing one certificate', { timeout: 180_000
     } finally {
       await cl.pg.resume();
     }
+  });
+
+  it('runs on different lineages go on side by side: one waits in its pre hook, the other renews', async () => {
+    const other = namesFor('clr2');
+    const gate = path.join(cl.dir, 'gate');
+    const web4 = await makeNode(cl, 'web4', other);
+    await web4.rewrite({ hooks: { pre: [`while [ ! -e ${gate} ]; do sleep 0.05; done`] } });
+    const blocked = runCli(['issue', '--config', web4.config], { timeoutMs: 120_000 });
+    await waitFor('web4 holding the lock of its lineage', () => lockHeldBy('web4'), 30_000);
+
+    // The lock of another lineage does not stop this renewal (one cluster-wide lock would).
+    const renewed = await runCli(['renew', '--force', '--config', nodes[0]!.config, '--json'], { timeoutMs: 120_000 });
+    expect(renewed.code, renewed.stdout + renewed.stderr).toBe(0);
+    expect(JSON.parse(renewed.stdout).results[0].status).toBe('renewed');
+    expect(await lockHeldBy('web4')).toBe(true);
+
+    await writeFile(gate, '');
+    const issued = await blocked;
+    expect(issued.code, issued.stderr).toBe(0);
+    expect(issued.stderr).toContain(`${other.base}: issued version 1`);
+    for (const name of [...names.challenges, ...other.challenges]) expect(await txtEverywhere(name)).toEqual([]);
   });
 });

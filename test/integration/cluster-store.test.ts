@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterConfig } from '../../src/config/types.js';
-import type { CertificateFiles } from '../../src/store/contract.js';
+import { GLOBAL_SCOPE, type CertificateFiles } from '../../src/store/contract.js';
 import { pullLineage } from '../../src/store/cluster/pull.js';
 import { runQuery } from '../../src/store/cluster/query.js';
 import { openClusterStore, type OpenedClusterStore } from '../../src/store/cluster/store.js';
@@ -122,6 +122,44 @@ describe('cluster store on PostgreSQL', () => {
     await held.release();
     const next = await b.locker.acquire('locked.example.org', { waitMs: 0 });
     await next.release();
+  });
+
+  it('locks lineages apart: runs on other lineages go on, overlapping ones wait, the global scope waits for all', async () => {
+    await pg.createDatabase('lineages');
+    const a = await node('lin-a', 'lineages');
+    const b = await node('lin-b', 'lineages');
+    const first = 'one.example.org';
+    const second = 'two.example.org';
+    const third = 'three.example.org';
+    const runA = await a.locker.acquireLineages([first], { waitMs: 0 });
+    // Another lineage: at once, and its commit runs on that lock.
+    const runB = await b.locker.acquireLineages([second], { waitMs: 0 });
+    expect(b.locker.held(second)).toBe(runB);
+    const committed = await b.store.commit(second, files('0c01'), { ...STATE, domains: [second] }, { expectedVersion: 0, fence: runB.lost });
+    expect(committed.version).toBe(1);
+
+    // An overlapping set waits and is refused naming the holder; it holds nothing of its set meanwhile.
+    const overlap = await rejection(b.locker.acquireLineages([third, first], { waitMs: 300 }));
+    expect(overlap.code).toBe('LOCKED');
+    expect(overlap.message).toContain(`${first}: the cluster lock`);
+    expect(overlap.message).toContain('node lin-a');
+    const thirdAlone = await a.locker.acquire(third, { waitMs: 0 });
+    await thirdAlone.release();
+
+    // The global scope (account changes, removal) waits while any lineage is locked, and they for it.
+    const global = await rejection(a.locker.acquire(GLOBAL_SCOPE, { waitMs: 300 }));
+    expect(global.code).toBe('LOCKED');
+    await runA.release();
+    await runB.release();
+    const exclusive = await a.locker.acquire(GLOBAL_SCOPE, { waitMs: 0 });
+    const blocked = await rejection(b.locker.acquireLineages([], { waitMs: 300 }));
+    expect(blocked.message).toContain('an account change or a removal');
+    expect(blocked.message).toContain('node lin-a');
+    await exclusive.release();
+    const sweep = await b.locker.acquireLineages([], { waitMs: 0 });
+    await sweep.release();
+    // Nothing of a released run stays locked in the database.
+    expect(await pg.sql('lineages', "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")).toBe('0\n');
   });
 
   it('marks the lock lost when its session is terminated, and the commit is discarded', async () => {

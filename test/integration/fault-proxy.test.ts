@@ -1,25 +1,16 @@
 // The fault proxy in front of the lab's Pebble: the whole ACME conversation of an issuance runs through
 // it (Host kept, so Pebble's URLs name the proxy and the JWS url checks hold), every endpoint is
 // classified, and a badNonce it injects comes with a fresh nonce the client uses.
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFaultProxy, type FaultProxy } from '../../fixtures/fault-proxy/proxy.mjs';
-import { lab, runCli } from './helpers.js';
+import { pebbleUpstream, runCli } from './helpers.js';
 import { renewSetup } from './renew-helpers.js';
 
 describe('fault proxy in front of Pebble', () => {
   let proxy: FaultProxy;
 
   beforeAll(async () => {
-    const l = lab();
-    proxy = await startFaultProxy({
-      upstream: l.directoryUrl,
-      upstreamCa: await readFile(l.caBundle, 'utf8'),
-      caCertFile: l.caBundle,
-      caKeyFile: path.join(l.dir, 'ca-key.pem'),
-      host: l.pebbleIp,
-    });
+    proxy = await startFaultProxy(await pebbleUpstream());
   });
   afterAll(async () => {
     await proxy?.close();

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -57,14 +57,39 @@ export function lab(): Lab {
   return attachLab(inject('lab'));
 }
 
+export interface LabConfig {
+  dir: string;
+  config: string;
+  /** dir/state, the config's state_dir. */
+  stateDir: string;
+  /** Rewrite the config with the same state_dir and other overrides. */
+  rewrite(overrides?: Record<string, unknown>): Promise<string>;
+}
+
 /** A fresh directory with a config for the lab; each test gets its own state_dir. */
-export async function labConfig(overrides: Record<string, unknown> = {}): Promise<{ dir: string; config: string }> {
+export async function labConfig(overrides: Record<string, unknown> = {}): Promise<LabConfig> {
   const dir = await tempDir('gxit-it-');
+  const stateDir = path.join(dir, 'state');
   const config = await lab().writeConfig(path.join(dir, 'config.yml'), {
-    state_dir: path.join(dir, 'state'),
+    state_dir: stateDir,
     ...overrides,
   });
-  return { dir, config };
+  return { dir, config, stateDir, rewrite: (more = {}) => lab().writeConfig(config, { state_dir: stateDir, ...more }) };
+}
+
+/**
+ * What a fixture proxy in front of the lab's Pebble (fixtures/ari, fixtures/fault-proxy) needs: the
+ * upstream directory and the CA that signed Pebble's certificate, the lab CA's certificate and key to
+ * sign its own, and Pebble's address (the proxy listens there, on a port of its own).
+ */
+export async function pebbleUpstream(target: Lab = lab()): Promise<{ upstream: string; upstreamCa: string; caCertFile: string; caKeyFile: string; host: string }> {
+  return {
+    upstream: target.directoryUrl,
+    upstreamCa: await readFile(target.caBundle, 'utf8'),
+    caCertFile: target.caBundle,
+    caKeyFile: path.join(target.dir, 'ca-key.pem'),
+    host: target.pebbleIp,
+  };
 }
 
 /** Adds or deletes TXT values with BIND's own nsupdate (the reference client), key from a 0600 file; the shared lab unless `target` names another. */

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { startAriProxy } from '../../fixtures/ari/proxy.mjs';
 import { LabError, startLab, type Lab } from '../lab/lab.mjs';
-import { runCli } from './helpers.js';
+import { pebbleUpstream, runCli } from './helpers.js';
 
 const shared = inject('lab');
 const net = shared.dnsIp.split('.').slice(0, 3).join('.');
@@ -318,13 +318,7 @@ describe('import-certbot on a real certbot 2.1 lineage', { timeout: 180_000 }, (
   });
 
   it('sends ARI `replaces` with certbot\'s certificate, under certbot\'s account, at the first renewal', async () => {
-    const ari = await startAriProxy({
-      upstream: lab.directoryUrl,
-      upstreamCa: await readFile(lab.caBundle, 'utf8'),
-      caCertFile: lab.caBundle,
-      caKeyFile: path.join(lab.dir, 'ca-key.pem'),
-      host: lab.pebbleIp,
-    });
+    const ari = await startAriProxy(await pebbleUpstream(lab));
     try {
       const tree = await certbotLineage('cb-ari', [], ari.directoryUrl);
       const certbotSerial = await serialOf(path.join(tree.certbotDir, 'live', tree.name, 'cert.pem'));

@@ -3,13 +3,11 @@
  * that records what it tunnels. The ACME server is named `localhost:<port>`, where nothing listens
  * (asserted): only the proxy, which routes that name to Pebble, reaches it.
  */
-import { readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAriProxy, type AriProxy } from '../../fixtures/ari/proxy.mjs';
 import { startConnectProxy, type ConnectProxy } from '../lab/connect-proxy.js';
-import { lab, nsupdate, runCli } from './helpers.js';
+import { lab, nsupdate, pebbleUpstream, runCli } from './helpers.js';
 import { renewSetup } from './renew-helpers.js';
 
 /** The proxy variables of the machine running the tests are replaced, not inherited. */
@@ -85,14 +83,7 @@ describe('ACME Renewal Information through the proxy', () => {
   let proxy: ConnectProxy;
 
   beforeAll(async () => {
-    const l = lab();
-    ari = await startAriProxy({
-      upstream: l.directoryUrl,
-      upstreamCa: await readFile(l.caBundle, 'utf8'),
-      caCertFile: l.caBundle,
-      caKeyFile: path.join(l.dir, 'ca-key.pem'),
-      host: l.pebbleIp,
-    });
+    ari = await startAriProxy(await pebbleUpstream());
     proxy = await startConnectProxy();
   });
   afterAll(async () => {

@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAriProxy, type AriProxy } from '../../fixtures/ari/proxy.mjs';
-import { lab, runCli } from './helpers.js';
+import { pebbleUpstream, runCli } from './helpers.js';
 import { liveCert, readJson, renewSetup, stateFile, type RenewSetup } from './renew-helpers.js';
 
 const run = promisify(execFile);
@@ -46,14 +46,7 @@ describe('renewal by ACME Renewal Information (RFC 9773) against a renewalInfo f
   };
 
   beforeAll(async () => {
-    const l = lab();
-    ari = await startAriProxy({
-      upstream: l.directoryUrl,
-      upstreamCa: await readFile(l.caBundle, 'utf8'),
-      caCertFile: l.caBundle,
-      caKeyFile: path.join(l.dir, 'ca-key.pem'),
-      host: l.pebbleIp,
-    });
+    ari = await startAriProxy(await pebbleUpstream());
     setup = await renewSetup('rnw-ari', { server: ari.directoryUrl });
   });
   afterAll(async () => {

@@ -44,15 +44,8 @@ export interface RenewSetup {
 export async function renewSetup(prefix: string, overrides: Record<string, unknown> = {}): Promise<RenewSetup> {
   const names = namesFor(prefix);
   const certificates = [{ name: names.base, domains: names.domains }];
-  const { dir, config } = await labConfig({ certificates, ...overrides });
-  const stateDir = path.join(dir, 'state');
-  return {
-    dir,
-    config,
-    stateDir,
-    names,
-    rewrite: (more = {}) => lab().writeConfig(config, { state_dir: stateDir, certificates, ...more }),
-  };
+  const { dir, config, stateDir, rewrite } = await labConfig({ certificates, ...overrides });
+  return { dir, config, stateDir, names, rewrite: (more = {}) => rewrite({ certificates, ...more }) };
 }
 
 export async function readJson<T = Record<string, unknown>>(file: string): Promise<T> {

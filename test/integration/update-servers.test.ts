@@ -63,4 +63,21 @@ describe('update servers', () => {
     }
     expect(silentFirst).toBe(1);
   }, 120_000);
+
+  it('check-dns asks every address for the signed query: the silent one is a warning, the lab verifies', async () => {
+    const { config } = await labConfig({
+      certificates: [{ name: BASE, domains: [BASE] }],
+      dns: { rfc2136: { server: [HOST], zone: 'example.org', timeout: 0.3, retries: 1 } },
+    });
+    const run = await runCli(['check-dns', '--config', config, '--json']);
+    const lines = (JSON.parse(run.stdout) as { results: { check: string; status: string; subject: string; message: string }[] }).results.filter((l) => l.check === 'tsig');
+    const bySubject = new Map(lines.map((l) => [l.subject, l]));
+    expect(lines).toHaveLength(2);
+    expect(bySubject.get(`key certbot-training at ${HOST} (${lab().dnsIp}:53)`)?.status).toBe('ok');
+    const silent = bySubject.get(`key certbot-training at ${HOST} (${silentIp}:53)`);
+    expect(silent?.status).toBe('warn');
+    expect(silent?.message).toContain(`updates still go through ${HOST} (${lab().dnsIp}:53)`);
+    // (servers.example.org has no address, so the host line fails; the probe's record is gone again.)
+    expect(await lab().txt(`_acme-challenge.${BASE}`)).toEqual([]);
+  }, 60_000);
 });

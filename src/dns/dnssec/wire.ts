@@ -6,8 +6,8 @@
  * names uncompressed and lower case) as the signatures cover it.
  */
 import type { ServerAddress } from '../../config/types.js';
-import { GxitError } from '../../errors.js';
-import { encodeCanonicalName, randomId, readName, RRType, scanMessage, typeName, type RecordSpan } from '../message.js';
+import { encodeCanonicalName, randomId, readName, RRType, scanMessage, type RecordSpan } from '../message.js';
+import { parseReply } from '../query.js';
 import { formatServer } from '../resolver.js';
 import type { ExchangeFn, ExchangeOptions } from '../transport.js';
 
@@ -110,16 +110,7 @@ export function parseSignedReply(buf: Buffer): SignedReply {
 export function signedAsk(exchange: ExchangeFn, transport: ExchangeOptions = {}): SignedAsk {
   return async (server, name, type, opts) => {
     const reply = await exchange(server, buildDnssecQuery(name, type, opts), transport);
-    try {
-      return parseSignedReply(reply);
-    } catch (error) {
-      if (!(error instanceof GxitError)) throw error;
-      throw new GxitError('DNS_BAD_RESPONSE', `${formatServer(server)} sent a malformed reply to ${name} ${typeName(type)}: ${error.message}`, {
-        subject: `server ${formatServer(server)}`,
-        fix: error.fix,
-        cause: error,
-      });
-    }
+    return parseReply(server, name, type, () => parseSignedReply(reply));
   };
 }
 

@@ -20,15 +20,9 @@
  * - `checks` only reads (phase 1 of check-dns); the write probe is DnsProvider.probe.
  */
 import type { Checker } from '../../config/combinators.js';
-import type {
-  AnsibleAliases,
-  ProviderSection,
-  ProviderSettings,
-  SecretContext,
-  SectionDraft,
-} from '../../config/provider-section.js';
-import type { MapNode, ScalarValue, TreeNode } from '../../config/tree.js';
-import type { DnsCommon } from '../../config/types.js';
+import type { ProviderSection, ProviderSettings, SecretContext, SectionDraft } from '../../config/provider-section.js';
+import type { MapNode, TreeNode } from '../../config/tree.js';
+import type { DnsCommon, ServerAddress } from '../../config/types.js';
 import { sectionKey } from '../../config/provider-section.js';
 import { GxitError } from '../../errors.js';
 import type { DnsProvider } from '../provider.js';
@@ -57,23 +51,18 @@ export interface ProviderCheckInput {
   /** Milliseconds since the epoch. */
   now: () => number;
   signal: AbortSignal;
+  /** dns.resolvers, when set: how a provider looks up the host names of its servers, as it does when it writes. */
+  resolvers?: ServerAddress[];
 }
 
-/** A provider as its folder writes it: typed by its draft D and its settings S. */
-export interface ProviderSpec<D, S> {
-  readonly name: string;
-  /** See ProviderSection.section: the key of dns.<section> when it is not the name. */
-  readonly section?: string;
-  /** See ProviderSection.deprecatedSections. */
-  readonly deprecatedSections?: readonly string[];
+/**
+ * A provider as its folder writes it: typed by its draft D and its settings S. The section's facts
+ * (name, section, deprecatedSections, keys, defaults, missingFix, ansible, secretKeys) are
+ * ProviderSection's.
+ */
+export interface ProviderSpec<D, S> extends Omit<ProviderSection, 'validate'> {
   /** One line: what the provider writes to, for --help, check-dns and the README table. */
   readonly summary: string;
-  readonly keys: readonly string[];
-  readonly defaults: Readonly<Record<string, ScalarValue>>;
-  readonly missingFix?: string;
-  readonly ansible?: AnsibleAliases;
-  /** See ProviderSection.secretKeys. */
-  readonly secretKeys?: readonly string[];
   validate(check: Checker, section: TreeNode | undefined, dns: MapNode): D | undefined;
   /** See SectionDraft.propagationCheck. */
   propagationCheck?(draft: D): boolean | undefined;

@@ -90,9 +90,11 @@ export async function connect(
   options: ConnectOptions,
   onError?: (error: Error) => void,
 ): Promise<Client> {
-  const pg = await import('pg');
+  const [pg, { parseIntoClientConfig }] = await Promise.all([import('pg'), import('pg-connection-string')]);
   const clientConfig: ClientConfig = {
-    connectionString: config.database,
+    // Parsed here, not passed as connectionString: pg lays the string's own (empty) password over a
+    // password given next to it, and password_file would never reach the server.
+    ...parseIntoClientConfig(config.database),
     ...(secrets.password === undefined ? {} : { password: secrets.password }),
     application_name: `gxit-cert ${config.node} ${options.purpose}`,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,

@@ -8,39 +8,11 @@
  * one), live/ README, the four links switched, then renewal/<name>.json. Each file is atomic. A node
  * never moves its links back to an older version than the one they point at.
  */
-import { join } from 'node:path';
-import { ensureDir, readFileIfAny, readLinkIfAny, replaceSymlink, storeIoError, writeFileAtomic, type StoreFs } from '../fs.js';
-import {
-  archiveDir,
-  archivePaths,
-  checkLineageName,
-  LIVE_README,
-  liveFile,
-  liveLinkTarget,
-  livePaths,
-  modeOf,
-  PEM_KINDS,
-  PUBLIC_MODE,
-  renewalFile,
-  renewalRoot,
-  versionOfLinkTarget,
-  type PemKind,
-} from '../layout.js';
+import { ensureDir, readFileIfAny, readLinkIfAny, writeFileAtomic, type StoreFs } from '../fs.js';
+import { archiveDir, archivePaths, checkLineageName, liveFile, livePaths, modeOf, PEM_KINDS, renewalRoot, versionOfLinkTarget } from '../layout.js';
 import type { CertificateFiles } from '../contract.js';
-import { serializeLineageState, type LineageState } from '../state.js';
-
-function pemOf(files: CertificateFiles, kind: PemKind): string {
-  switch (kind) {
-    case 'cert':
-      return files.certPem;
-    case 'chain':
-      return files.chainPem;
-    case 'fullchain':
-      return files.fullchainPem;
-    case 'privkey':
-      return files.privkeyPem;
-  }
-}
+import { pemOf, switchLiveLinks, writeLiveReadme, writeStateFile } from '../lineage.js';
+import type { LineageState } from '../state.js';
 
 /** The version live/<name>/cert.pem points at on this node; undefined when none. */
 export async function localVersion(fs: StoreFs, stateDir: string, name: string): Promise<number | undefined> {
@@ -78,15 +50,10 @@ export async function writeLocalVersion(
   const live = livePaths(stateDir, name);
   await archiveLocalVersion(fs, stateDir, name, version, files);
   await ensureDir(fs, live.dir);
-  await writeFileAtomic(fs, join(live.dir, 'README'), LIVE_README, { mode: PUBLIC_MODE });
+  await writeLiveReadme(fs, live);
   // privkey first: a reader that sees the new cert.pem finds its key already in place.
-  for (const kind of ['privkey', 'cert', 'chain', 'fullchain'] as const) {
-    await replaceSymlink(fs, live[kind], liveLinkTarget(name, kind, version));
-  }
-  await fs.fsyncDir(live.dir).catch((cause: unknown) => {
-    throw storeIoError('fsync the directory', live.dir, cause);
-  });
+  await switchLiveLinks(fs, live, name, version, ['privkey', 'cert', 'chain', 'fullchain']);
   await ensureDir(fs, renewalRoot(stateDir));
-  await writeFileAtomic(fs, renewalFile(stateDir, name), serializeLineageState({ ...state, version }), { mode: PUBLIC_MODE });
+  await writeStateFile(fs, stateDir, { ...state, version });
   return true;
 }

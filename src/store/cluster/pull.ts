@@ -22,10 +22,21 @@ export interface PullResult {
   domains?: string[];
 }
 
+/** The cluster's row of the lineage and this node's version of it. */
+async function readBoth(opened: OpenedClusterStore, name: string) {
+  const row = await guarded(opened, `reading lineage ${name}`, () => rows.selectLineage(opened.db, name));
+  return { row, before: await localVersion(opened.fs, opened.stateDir, name) };
+}
+
+/** What a pull would do, read only (sync --dry-run): this node's version and the cluster's. */
+export async function peekLineage(opened: OpenedClusterStore, name: string): Promise<Omit<PullResult, 'changed'>> {
+  const { row, before } = await readBoth(opened, name);
+  return row === undefined ? { name, from: before, to: undefined } : { name, from: before, to: row.currentVersion, domains: row.state.domains };
+}
+
 export async function pullLineage(opened: OpenedClusterStore, name: string): Promise<PullResult> {
   const { fs, stateDir, db, secrets } = opened;
-  const row = await guarded(opened, `reading lineage ${name}`, () => rows.selectLineage(db, name));
-  const before = await localVersion(fs, stateDir, name);
+  const { row, before } = await readBoth(opened, name);
   if (row === undefined) return { name, from: before, to: undefined, changed: false };
   if (before !== undefined && before >= row.currentVersion) return { name, from: before, to: row.currentVersion, changed: false, domains: row.state.domains };
 

@@ -43,6 +43,11 @@ describe('buildQuery', () => {
     expect(parseMessage(buildQuery('example.org', RRType.NS, { recursionDesired: true })).rd).toBe(true);
   });
 
+  it('sets the CD bit only when asked (flags word 0x0010)', () => {
+    expect(buildQuery('example.org', RRType.SOA, { recursionDesired: true, checkingDisabled: true }).readUInt16BE(2) & 0x0010).toBe(0x0010);
+    expect(buildQuery('example.org', RRType.SOA, { recursionDesired: true }).readUInt16BE(2) & 0x0010).toBe(0);
+  });
+
   it('draws ids at random', () => {
     const ids = new Set(Array.from({ length: 64 }, () => buildQuery('example.org', RRType.A).readUInt16BE(0)));
     expect(ids.size).toBeGreaterThan(50);

@@ -28,6 +28,23 @@ describe('zone finding', () => {
     expect(zone).toBe('galaxy.example.org');
   });
 
+  it('asks a resolver with CD set (a validating one would SERVFAIL a bogus zone), an authoritative server without', async () => {
+    const sub: FakeZone = { apex: 'galaxy.example.org', records: [{ name: 'galaxy.example.org', type: RRType.SOA, data: {} as never }] };
+    const fake = fakeQuery([labZone, sub]);
+    const flags: (boolean | undefined)[] = [];
+    // Like a validating resolver for a child whose DS matches no key: SERVFAIL unless CD is set.
+    const validating: QueryFn = async (server, name, type, opts) => {
+      flags.push(opts?.checkingDisabled);
+      if (name === 'galaxy.example.org' && opts?.recursionDesired && !opts.checkingDisabled) return { ...(await fake(server, name, type, opts)), rcode: 2, answers: [] };
+      return fake(server, name, type, opts);
+    };
+    expect(await findZone(validating, resolvers, '_acme-challenge.galaxy.example.org', { recursionDesired: true })).toBe('galaxy.example.org');
+    expect(flags.every((f) => f === true)).toBe(true);
+    flags.length = 0;
+    await findZone(validating, resolvers, '_acme-challenge.galaxy.example.org', { recursionDesired: false });
+    expect(flags.every((f) => f !== true)).toBe(true);
+  });
+
   it('names the name and server when no zone is found', async () => {
     await expect(findZone(fakeQuery([]), resolvers, 'x.unknown.test', { recursionDesired: false })).rejects.toMatchObject({
       code: 'DNS_ZONE_NOT_FOUND',

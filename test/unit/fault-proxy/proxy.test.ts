@@ -197,6 +197,22 @@ describe('faults', () => {
     expect(faulted).toBeLessThan(32);
   });
 
+  test('maxInARow caps the faults in a row per signer and path; another signer or path has its own count', async () => {
+    const signed = (kid: string, nonce: string): unknown => ({
+      protected: Buffer.from(JSON.stringify({ alg: 'ES256', kid, nonce, url: 'x' })).toString('base64url'),
+      payload: '',
+      signature: '',
+    });
+    proxy.setRules([{ endpoint: '*', method: 'POST', fault: { type: 'status', status: 503 }, probability: 1, maxInARow: 3 }]);
+    let a = '';
+    for (let i = 0; i < 8; i += 1) a += (await request('POST', `${proxy.url}/order-plz`, signed('acct/1', `a${i}`))).status === 503 ? 'x' : '.';
+    expect(a).toBe('xxx.xxx.');
+    // Another account on the same path, and the same account on another path: counted apart.
+    expect((await request('POST', `${proxy.url}/order-plz`, signed('acct/2', 'b'))).status).toBe(503);
+    expect((await request('POST', `${proxy.url}/authZ/z`, signed('acct/1', 'c'))).status).toBe(503);
+    expect(() => proxy.addRule({ fault: { type: 'reset' }, maxInARow: 0 })).toThrow(/maxInARow/);
+  });
+
   test('reused nonces are found in the log', async () => {
     await request('POST', `${proxy.url}/order-plz`, jws('a'));
     await request('POST', `${proxy.url}/order-plz`, jws('b'));

@@ -3,7 +3,7 @@
  * secret), the zone (found by name, or zone_id), TTL, timeout and the API endpoint (for tests).
  * Without a token key the token is read from CLOUDFLARE_API_TOKEN.
  */
-import { ENV_NAME, quote, type Checker, type SecretRef } from '../../../config/combinators.js';
+import { quote, reportSecondSources, secretSources, type Checker, type SecretKeys, type SecretRef } from '../../../config/combinators.js';
 import { checkDuration } from '../../../config/durations.js';
 import type { SecretContext } from '../../../config/provider-section.js';
 import { locate, type MapNode, type TreeNode } from '../../../config/tree.js';
@@ -22,6 +22,16 @@ export interface CloudflareDraft extends Omit<CloudflareSettings, 'apiToken' | '
 }
 
 const TOKEN_FIX = `write api_token_file: with the path of a file holding the API token (or api_token_env:, or set ${CLOUDFLARE_TOKEN_ENV})`;
+const TOKEN_KEYS: SecretKeys = {
+  inline: 'api_token',
+  file: 'api_token_file',
+  env: 'api_token_env',
+  inlineFix: TOKEN_FIX,
+  fileFix: 'write the path of a file holding the API token',
+  envFix: `write the name of an environment variable, e.g. api_token_env: ${CLOUDFLARE_TOKEN_ENV}`,
+  envNameFix: `write a name of letters, digits and "_", e.g. ${CLOUDFLARE_TOKEN_ENV}`,
+  checkInline: (text) => (/\s/.test(text.trim()) ? { message: 'is not an API token (it contains white space)', fix: TOKEN_FIX } : { value: text.trim() }),
+};
 const ENDPOINT_FIX = `write the API base URL, ${CLOUDFLARE_API} (http only for localhost/127.x)`;
 
 export function validateCloudflare(check: Checker, node: TreeNode | undefined, dns: MapNode): CloudflareDraft | undefined {
@@ -34,21 +44,9 @@ export function validateCloudflare(check: Checker, node: TreeNode | undefined, d
   let ttl: number = CLOUDFLARE_DEFAULTS.ttl;
   let timeout: number = CLOUDFLARE_DEFAULTS.timeout;
   if (map !== undefined) {
-    const inline = check.string(map, 'api_token', TOKEN_FIX, true);
-    if (inline !== undefined) {
-      if (/\s/.test(inline.value.trim())) check.report(inline.node, 'is not an API token (it contains white space)', TOKEN_FIX);
-      else sources.push({ kind: 'inline', value: inline.value.trim(), at: check.place(inline.node) });
-    }
-    const file = check.path(map, 'api_token_file', 'write the path of a file holding the API token');
-    if (file !== undefined) sources.push({ kind: 'file', file, at: check.place(locate(map, 'api_token_file')) });
-    const env = check.string(map, 'api_token_env', `write the name of an environment variable, e.g. api_token_env: ${CLOUDFLARE_TOKEN_ENV}`);
-    if (env !== undefined) {
-      if (ENV_NAME.test(env.value.trim())) sources.push({ kind: 'env', variable: env.value.trim(), at: check.place(env.node) });
-      else check.report(env.node, `${quote(env.value)} is not an environment variable name`, `write a name of letters, digits and "_", e.g. ${CLOUDFLARE_TOKEN_ENV}`);
-    }
-    for (const extra of sources.slice(1)) {
-      check.report(extra.at, `is a second source for the API token (also ${sources[0]?.at.path})`, 'keep only one of api_token, api_token_file and api_token_env');
-    }
+    // Problems are counted at the end (check.problems), so the sources' own failure flag is not needed.
+    sources.push(...secretSources(check, map, TOKEN_KEYS).sources);
+    reportSecondSources(check, sources, 'the API token', TOKEN_KEYS);
     const zone = check.string(map, 'zone_id', 'write the zone ID (32 hex digits, on the zone\'s overview page in the Cloudflare dashboard)');
     if (zone !== undefined) {
       if (/^[0-9a-f]{32}$/i.test(zone.value.trim())) zoneId = zone.value.trim().toLowerCase();

@@ -10,9 +10,11 @@
  * asked of the authoritative nameservers afterwards, so the script need not sleep.
  */
 import { GxitError } from '../../../errors.js';
+import { baseEnvironment } from '../../../process/env.js';
+import { outputTail } from '../../../process/group.js';
 import { runProbe } from '../probe.js';
 import type { DnsProvider, ProbeOptions, ProbeResult, TxtRecord } from '../../provider.js';
-import { runScript, stderrTail, type ScriptRun } from './process.js';
+import { runScript, type ScriptRun } from './process.js';
 import type { ExecCommand, ExecSettings } from './settings.js';
 
 export interface ExecDeps {
@@ -22,21 +24,9 @@ export interface ExecDeps {
   killGraceMs?: number;
 }
 
-
-/** Variables passed on from gxit-cert's environment when set (as for hooks). Nothing else is. */
-const PASSED_VARIABLES = ['HOME', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TZ'] as const;
-const STANDARD_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'] as const;
-
-/** The script's environment (pure): PATH with the sbin directories, a few harmless variables, the contract's own. */
+/** The script's environment (pure): the one every child of ours starts from (PATH with the sbin directories, a few harmless variables), and the contract's own. */
 export function scriptEnvironment(parent: NodeJS.ProcessEnv, own: Record<string, string>): Record<string, string> {
-  const parts = (parent.PATH ?? '').split(':').filter((p) => p !== '');
-  for (const dir of STANDARD_PATH) if (!parts.includes(dir)) parts.push(dir);
-  const env: Record<string, string> = { PATH: parts.join(':') };
-  for (const name of PASSED_VARIABLES) {
-    const value = parent[name];
-    if (value !== undefined && value !== '') env[name] = value;
-  }
-  return { ...env, ...own };
+  return { ...baseEnvironment(parent), ...own };
 }
 
 /** The domain a record validates: given by the caller, or read from the challenge name. */
@@ -75,7 +65,7 @@ export function describeRun(what: string, run: ScriptRun, timeoutMs: number): st
   else if (run.aborted) how = 'was stopped (interrupted)';
   else if (run.signal !== undefined) how = `was killed by ${run.signal}`;
   else how = `failed with exit code ${run.exitCode ?? '?'}`;
-  const tail = stderrTail(run.stderr);
+  const tail = outputTail(run.stderr);
   return `${what} ${how}${tail === undefined ? ' (nothing on stderr)' : `: ${tail}`}`;
 }
 

@@ -4,7 +4,7 @@
  * names a key but no secret, the environment variable GXIT_CERT_TSIG_SECRET. No secret value ever
  * appears in a problem or warning.
  */
-import { ENV_NAME, MAX_TTL, quote, type Checker, type Place, type SecretRef } from '../../../config/combinators.js';
+import { MAX_TTL, quote, reportSecondSources, secretSources, type Checker, type Place, type SecretKeys, type SecretRef } from '../../../config/combinators.js';
 import { checkDuration } from '../../../config/durations.js';
 import type { SecretContext } from '../../../config/provider-section.js';
 import { get, locate, type MapNode, type ScalarNode, type TreeNode } from '../../../config/tree.js';
@@ -155,38 +155,22 @@ function validateTsig(check: Checker, map: MapNode): TsigDraft | undefined | nul
     failed = true;
   }
 
-  const sources: SecretRef[] = [];
-  const inline = check.string(map, 'secret', secretFix, true);
-  if (inline !== undefined) {
-    if (decodeBase64Secret(inline.value) === undefined) {
-      check.report(inline.node, 'is not a base64 TSIG secret', 'write the secret exactly as in the server\'s key statement (base64, e.g. from tsig-keygen)');
-      failed = true;
-    } else {
-      sources.push({ kind: 'inline', value: inline.value, at: check.place(inline.node) });
-    }
-  } else if (get(map, 'secret') !== undefined) {
-    failed = true;
-  }
-  const file = check.path(map, 'secret_file', 'write the path of a file holding the secret (or a BIND key file)');
-  if (file !== undefined) sources.push({ kind: 'file', file, at: check.place(locate(map, 'secret_file')) });
-  else if (get(map, 'secret_file') !== undefined) failed = true;
-  const env = check.string(map, 'secret_env', 'write the name of an environment variable, e.g. secret_env: TSIG_SECRET');
-  if (env !== undefined) {
-    if (ENV_NAME.test(env.value.trim())) sources.push({ kind: 'env', variable: env.value.trim(), at: check.place(env.node) });
-    else {
-      check.report(env.node, `${quote(env.value)} is not an environment variable name`, 'write a name of letters, digits and "_", e.g. secret_env: TSIG_SECRET');
-      failed = true;
-    }
-  } else if (get(map, 'secret_env') !== undefined) {
-    failed = true;
-  }
-
-  if (sources.length > 1) {
-    for (const extra of sources.slice(1)) {
-      check.report(extra.at, `is a second source for the TSIG secret (also ${sources[0]!.at.path})`, 'keep only one of secret, secret_file and secret_env');
-    }
-    return null;
-  }
+  const secretKeys: SecretKeys = {
+    inline: 'secret',
+    file: 'secret_file',
+    env: 'secret_env',
+    inlineFix: secretFix,
+    fileFix: 'write the path of a file holding the secret (or a BIND key file)',
+    envFix: 'write the name of an environment variable, e.g. secret_env: TSIG_SECRET',
+    envNameFix: 'write a name of letters, digits and "_", e.g. secret_env: TSIG_SECRET',
+    checkInline: (text) =>
+      decodeBase64Secret(text) === undefined
+        ? { message: 'is not a base64 TSIG secret', fix: 'write the secret exactly as in the server\'s key statement (base64, e.g. from tsig-keygen)' }
+        : { value: text },
+  };
+  const { sources, failed: secretFailed } = secretSources(check, map, secretKeys);
+  if (secretFailed) failed = true;
+  if (reportSecondSources(check, sources, 'the TSIG secret', secretKeys)) return null;
   if (failed || algorithm === undefined) return null;
   const secret = sources[0];
   const nameAt = check.place(locate(map, 'name'));

@@ -1,18 +1,21 @@
 /**
  * check-dns for rfc2136: a query signed with the TSIG key, whose signed reply proves the server knows the
- * key (name, algorithm and secret) before anything is written. Sends one SOA query for the first zone
- * the update server serves of the challenge targets; one is enough, the key is per server.
+ * key (name, algorithm and secret) before anything is written. One SOA query to every address of every
+ * update server (a backup server that does not know the key would only fail when the first one is
+ * down), for the first zone that address serves of the challenge targets.
  */
 import type { ServerAddress } from '../../../config/types.js';
 import { GxitError, isGxitError, messageOf } from '../../../errors.js';
 import { buildQuery, parseMessage, RCode, RRType, rcodeName, type DnsMessage } from '../../message.js';
 import { describeUnverifiedReply, describeUpdateFailure } from '../../rcode.js';
+import { query } from '../../query.js';
 import { formatServer, type QueryFn } from '../../resolver.js';
 import type { ExchangeFn } from '../../transport.js';
 import { signMessage, verifyResponse, type VerifyFailure } from '../../tsig.js';
 import { withLinkedSignal } from '../../abort.js';
 import { findZone } from '../../zone.js';
 import type { ProviderCheckInput, ProviderCheckResult } from '../descriptor.js';
+import { resolverLookup, systemLookup, updateTargets, type HostResolver, type UpdateTarget } from './servers.js';
 import type { Rfc2136Config } from './settings.js';
 
 /** Per attempt and attempts of the signed query (the configured values when lower). */
@@ -22,14 +25,49 @@ const CHECK = 'tsig';
 const ok = (subject: string, message: string): ProviderCheckResult => ({ check: CHECK, status: 'ok', subject, message });
 const fail = (subject: string, message: string, fix: string): ProviderCheckResult => ({ check: CHECK, status: 'fail', subject, message, fix });
 
-/** The descriptor's check: the signed query with the preflight's shorter limits. */
-export async function signedQueryChecks(settings: Rfc2136Config, input: ProviderCheckInput): Promise<ProviderCheckResult[]> {
-  if (input.targets.length === 0) return [];
-  // The same server and key as issue, but no longer a wait than the other lookups of a preflight.
+/** The descriptor's check: the signed query to every update server address, with the preflight's shorter limits. */
+export async function signedQueryChecks(settings: Rfc2136Config, input: ProviderCheckInput, resolveHost?: HostResolver): Promise<ProviderCheckResult[]> {
+  const key = settings.tsig;
+  if (input.targets.length === 0 || key === undefined) return [];
+  // The same servers and key as issue, but no longer a wait than the other lookups of a preflight.
   const cfg = { ...settings, timeoutMs: Math.min(settings.timeoutMs, LIMITS.timeoutMs), retries: Math.min(settings.retries, LIMITS.retries) };
-  // The zone lookups run at once: they share a signal of our own (one listener on check-dns's).
-  const facts = await withLinkedSignal(input.signal, (signal) => gatherSignedQuery({ exchange: input.exchange, now: input.now, signal }, cfg, input.targets));
-  return facts === undefined ? [] : [evaluateSignedQuery(facts)];
+  const lookup: QueryFn = (server, name, type, opts) => query(server, name, type, { ...opts, exchange: input.exchange });
+  const resolve = resolveHost ?? (input.resolvers !== undefined && input.resolvers.length > 0 ? resolverLookup(lookup, input.resolvers) : systemLookup);
+  // The lookups run at once: they share a signal of our own (one listener on check-dns's).
+  const results = await withLinkedSignal(input.signal, (signal) =>
+    Promise.all(
+      cfg.servers.map(async (server): Promise<ProviderCheckResult[]> => {
+        let targets: UpdateTarget[];
+        try {
+          targets = await updateTargets([server], resolve, signal);
+        } catch (error) {
+          if (signal.aborted) throw error;
+          const subject = `key ${key.name} at ${formatServer(server)}`;
+          return [isGxitError(error) ? fail(subject, error.message, error.fix ?? 'check dns.rfc2136.server') : fail(subject, messageOf(error), 'check dns.rfc2136.server')];
+        }
+        const checked = await Promise.all(
+          targets.map(async (target) => {
+            const facts = await gatherSignedQuery({ exchange: input.exchange, now: input.now, signal }, cfg, input.targets, target.address);
+            return facts === undefined ? [] : [evaluateSignedQuery(facts, target.label)];
+          }),
+        );
+        return checked.flat();
+      }),
+    ),
+  );
+  return withFallback(results.flat());
+}
+
+/**
+ * While one address verifies, updates still get through (the addresses are tried in turn): the
+ * others' failures are warnings that say so. Without any verified address they stay failures.
+ */
+export function withFallback(results: ProviderCheckResult[]): ProviderCheckResult[] {
+  const working = results.find((r) => r.status === 'ok');
+  if (working === undefined) return results;
+  return results.map((r) =>
+    r.status === 'fail' ? { ...r, status: 'warn', message: `${r.message} (updates still go through ${working.subject.replace(/^key \S+ at /, '')})` } : r,
+  );
 }
 
 const SIGNED_QUERY = 'a signed SOA query';
@@ -56,13 +94,11 @@ export interface SignedQueryDeps {
 }
 
 /**
- * Sends one SOA query, signed with the configured key, for the first zone the update server serves
- * of the challenge names (`fqdns`), and verifies the reply. One is enough: the key is per server.
+ * Sends one SOA query, signed with the configured key, to `server` (an address of an update server)
+ * for the first zone it serves of the challenge names (`fqdns`), and verifies the reply.
  */
-export async function gatherSignedQuery(deps: SignedQueryDeps, cfg: Rfc2136Config, fqdns: string[]): Promise<SignedQueryFacts | undefined> {
+export async function gatherSignedQuery(deps: SignedQueryDeps, cfg: Rfc2136Config, fqdns: string[], server: ServerAddress | undefined = cfg.servers[0]): Promise<SignedQueryFacts | undefined> {
   const key = cfg.tsig;
-  // The first update server stands for the list: they share the key (secondary servers are tried at write time).
-  const server = cfg.servers[0];
   if (!key || server === undefined) return undefined;
   const base = { server, keyName: key.name, algorithm: key.algorithm };
   const transport = { tcp: cfg.tcp, timeoutMs: cfg.timeoutMs, retries: cfg.retries, ...(deps.signal ? { signal: deps.signal } : {}) };
@@ -91,8 +127,9 @@ export async function gatherSignedQuery(deps: SignedQueryDeps, cfg: Rfc2136Confi
   }
 }
 
-export function evaluateSignedQuery(f: SignedQueryFacts): ProviderCheckResult {
-  const subject = `key ${f.keyName} at ${formatServer(f.server)}`;
+/** The check's line for one address; `label` names it as the configuration does ("ns1.example.org (192.0.2.1:53)"). */
+export function evaluateSignedQuery(f: SignedQueryFacts, label = formatServer(f.server)): ProviderCheckResult {
+  const subject = `key ${f.keyName} at ${label}`;
   const o = f.outcome;
   const zone = f.zone ?? '?';
   const fromError = (error: GxitError): ProviderCheckResult => fail(subject, error.message, error.fix ?? 'check dns.rfc2136');

@@ -90,3 +90,56 @@ describe('signed query: does the server know the key?', () => {
     expect(await signed(KEY, {}, config(null))).toBeUndefined();
   });
 });
+
+describe('signed query to every update server address', () => {
+  const SECOND: ServerAddress = { host: '192.0.2.54', port: 53 };
+  const input = (exchange: ExchangeFn) => ({ targets: ['_acme-challenge.galaxy.example.org'], exchange, now: () => NOW, signal: new AbortController().signal });
+  /** Each address is its own server, knowing the key given for it. */
+  const servers = (keys: Record<string, TsigKey>): ExchangeFn => async (server, request, options) => {
+    const known = keys[server.host];
+    if (known === undefined) throw new Error(`no server at ${server.host}`);
+    return signingServer(known)(server, request, options);
+  };
+  const twoServers = (servers: ServerAddress[]): Rfc2136Config => ({ ...config(), servers });
+
+  it('asks each server of the list; all verified: one ok line each', async () => {
+    const results = await signedQueryChecks(twoServers([SERVER, SECOND]), input(servers({ [SERVER.host]: KEY, [SECOND.host]: KEY })));
+    expect(results.map((r) => [r.subject, r.status])).toEqual([
+      ['key certbot-training at 192.0.2.53:53', 'ok'],
+      ['key certbot-training at 192.0.2.54:53', 'ok'],
+    ]);
+  });
+
+  it('a backup server that does not know the key is a warning while another one verifies', async () => {
+    const wrong = { ...KEY, secret: Buffer.from('another-secret') };
+    const results = await signedQueryChecks(twoServers([SERVER, SECOND]), input(servers({ [SERVER.host]: KEY, [SECOND.host]: wrong })));
+    expect(results.map((r) => r.status)).toEqual(['ok', 'warn']);
+    expect(results[1]?.message).toMatch(/^server 192\.0\.2\.54:53 rejected a signed SOA query .*\(BADSIG\) \(updates still go through 192\.0\.2\.53:53\)$/);
+    expect(results[1]?.fix).toMatch(/check dns\.rfc2136\.secret/);
+  });
+
+  it('fails on every address when none verifies', async () => {
+    const wrong = { ...KEY, secret: Buffer.from('another-secret') };
+    const results = await signedQueryChecks(twoServers([SERVER, SECOND]), input(servers({ [SERVER.host]: wrong, [SECOND.host]: wrong })));
+    expect(results.map((r) => r.status)).toEqual(['fail', 'fail']);
+  });
+
+  it('asks every address of a host name, named as the configuration names it', async () => {
+    const byName: ServerAddress = { host: 'ns1.example.org', port: 53 };
+    const resolve = async (host: string) => (host === 'ns1.example.org' ? [SERVER.host, SECOND.host] : []);
+    const results = await signedQueryChecks(twoServers([byName]), input(servers({ [SERVER.host]: KEY, [SECOND.host]: KEY })), resolve);
+    expect(results.map((r) => r.subject)).toEqual(['key certbot-training at ns1.example.org (192.0.2.53:53)', 'key certbot-training at ns1.example.org (192.0.2.54:53)']);
+    expect(results.every((r) => r.status === 'ok')).toBe(true);
+  });
+
+  it('a host name without an address is a failure of that server, not of the check', async () => {
+    const byName: ServerAddress = { host: 'gone.example.org', port: 53 };
+    const resolve = async () => [];
+    const results = await signedQueryChecks(twoServers([SERVER, byName]), input(servers({ [SERVER.host]: KEY })), resolve);
+    expect(results.map((r) => [r.subject, r.status])).toEqual([
+      ['key certbot-training at 192.0.2.53:53', 'ok'],
+      ['key certbot-training at gone.example.org:53', 'warn'],
+    ]);
+    expect(results[1]?.message).toContain('has no A or AAAA record');
+  });
+});
