@@ -110,6 +110,8 @@ async function watchLoop(config: Config & { cluster: NonNullable<Config['cluster
       // Its failures reach the session's own error listener (connect keeps one that swallows them).
       const listening = await connect(config.cluster, opened.secrets, { purpose: 'watch' });
       listener = listening;
+      // Built once per connection: a sync allocates as little as it can (docs/cluster.md, "Memory of watch").
+      const followDeps = { config, opened: store, parentEnv: process.env, signal: stop, ...(onHookOutput === undefined ? {} : { onHookOutput }) };
       const failure = await watchSession({
         listener: listening,
         listen: () => runQuery(listening, `LISTEN ${CHANNEL}`),
@@ -120,7 +122,7 @@ async function watchLoop(config: Config & { cluster: NonNullable<Config['cluster
         async sync(name) {
           const certificate = config.certificates.find((c) => c.name === name);
           if (certificate === undefined) return undefined;
-          const r = await followLineage({ config, opened: store, parentEnv: process.env, signal: stop, ...(onHookOutput === undefined ? {} : { onHookOutput }) }, certificate);
+          const r = await followLineage(followDeps, certificate);
           report(r);
           // The database (or this node's files) failed: reconnect, with backoff.
           return r.status === 'failed' ? (r.error ?? new Error(`${name}: the sync failed`)) : undefined;
