@@ -8,87 +8,27 @@
  *     issue 13's targets (<= 80 MB, growth from the 100th to the 1000th <= 1 MB).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes, X509Certificate } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import tls from 'node:tls';
 import { startPostgres } from '../test/lab/postgres.mjs';
+import { freePort, rssKiB, servedSerial as servedFor, sleep, startNginx, startWatch, WATCH_ENV } from '../test/lab/cluster-nodes.mjs';
 
 const PG_HOST = '127.0.30.5';
 const NGINX_HOSTS = ['127.0.30.11', '127.0.30.12', '127.0.30.13'];
 const BASE = 'cluster.example.org';
 const DOMAINS = [BASE, `*.ep.interactivetool.${BASE}`];
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function freePort(host) {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function servedSerial(host, port) {
-  return new Promise((resolve) => {
-    const socket = tls.connect({ host, port, servername: BASE, rejectUnauthorized: false }, () => {
-      const raw = socket.getPeerCertificate().raw;
-      socket.end();
-      resolve(new X509Certificate(raw).serialNumber);
-    });
-    socket.once('error', () => resolve(''));
-  });
-}
-
-async function startNginx(dir, host, liveDir) {
-  const ngDir = path.join(dir, 'nginx');
-  mkdirSync(path.join(ngDir, 'tmp'), { recursive: true });
-  const port = await freePort(host);
-  const conf = path.join(ngDir, 'nginx.conf');
-  writeFileSync(
-    conf,
-    `worker_processes 1;\npid ${ngDir}/nginx.pid;\nerror_log ${ngDir}/error.log;\nevents { worker_connections 64; }\n` +
-      `http {\n  access_log off;\n  client_body_temp_path ${ngDir}/tmp/body;\n  proxy_temp_path ${ngDir}/tmp/proxy;\n` +
-      `  fastcgi_temp_path ${ngDir}/tmp/fastcgi;\n  uwsgi_temp_path ${ngDir}/tmp/uwsgi;\n  scgi_temp_path ${ngDir}/tmp/scgi;\n` +
-      `  server {\n    listen ${host}:${port} ssl;\n    server_name ${DOMAINS.join(' ')};\n` +
-      `    ssl_certificate ${liveDir}/fullchain.pem;\n    ssl_certificate_key ${liveDir}/privkey.pem;\n    location / { return 200 "ok\\n"; }\n  }\n}\n`,
-  );
-  const child = spawn('nginx', ['-c', conf, '-g', 'daemon off;'], { stdio: 'ignore' });
-  for (let i = 0; i < 200 && (await servedSerial(host, port)) === ''; i++) await sleep(50);
-  return { host, port, conf, stop: () => child.kill('SIGTERM') };
-}
+const servedSerial = (host, port) => servedFor(host, port, BASE);
 
 /** As systemd/gxit-cert-watch.service runs it (the same V8 heap settings); the bench fails without them. */
-const WATCH_NODE_OPTIONS = (() => {
-  const unit = readFileSync(new URL('../systemd/gxit-cert-watch.service', import.meta.url), 'utf8');
-  const value = /^Environment="?NODE_OPTIONS=([^"\n]*)"?$/m.exec(unit)?.[1];
-  if (value === undefined) throw new Error('systemd/gxit-cert-watch.service sets no NODE_OPTIONS: the bench would not measure what the unit runs');
-  return value;
-})();
+const WATCH_NODE_OPTIONS = WATCH_ENV.NODE_OPTIONS;
+if (WATCH_NODE_OPTIONS === undefined) throw new Error('systemd/gxit-cert-watch.service sets no NODE_OPTIONS: the bench would not measure what the unit runs');
 
 /** Issue 13's targets for a watch after 1000 notifications. */
 const RSS_TARGET_KIB = 80 * 1024;
 const RSS_GROWTH_TARGET_KIB = 1024;
-
-function startWatch(cli, config) {
-  const child = spawn(process.execPath, [cli, 'watch', '--config', config], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, NODE_OPTIONS: WATCH_NODE_OPTIONS },
-  });
-  let out = '';
-  child.stderr.on('data', (d) => (out += d));
-  return { child, output: () => out, stop: () => child.kill('SIGTERM') };
-}
-
-function rssKiB(pid) {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
-  return Number(line?.replace(/\D+/g, '') ?? NaN);
-}
 
 function run(cli, args) {
   const t0 = performance.now();
@@ -121,7 +61,7 @@ export async function clusterBench({ lab, dir, cli, root, runs, median, fmt }) {
       if (!synced.ok) throw new Error(`cluster: sync on ${node.name} failed:\n${synced.out}`);
     }
     for (const node of nodes) {
-      node.nginx = await startNginx(node.nodeDir, node.host, path.join(node.stateDir, 'live', BASE));
+      node.nginx = await startNginx(node.nodeDir, node.host, path.join(node.stateDir, 'live', BASE), DOMAINS);
       stoppers.push(node.nginx.stop);
       await lab.writeConfig(node.config, {
         ...node.overrides,
