@@ -3,18 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { describeHookFailure, hookLabel, OUTPUT_LIMIT, runHook, type HookRunOptions } from '../../../src/hooks/run.js';
+import { alive } from '../process-alive.js';
 
 const base = (over: Partial<HookRunOptions> = {}): HookRunOptions => ({ phase: 'deploy', env: { PATH: '/usr/bin:/bin', X: 'y' }, cwd: tmpdir(), timeoutMs: 5000, ...over });
 
-/** Running (a zombie, killed but not reaped by an init that does not reap, counts as gone). */
-async function alive(pid: number): Promise<boolean> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 describe('runHook', () => {
   it('runs a shell string with /bin/sh and the given environment only', async () => {

@@ -6,18 +6,10 @@ import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { baseEnvironment, childPath } from '../../../src/process/env.js';
 import { OUTPUT_LIMIT, outputTail, runInGroup, type GroupOptions } from '../../../src/process/group.js';
+import { alive } from '../process-alive.js';
 
 const base = (over: Partial<GroupOptions> = {}): GroupOptions => ({ env: { PATH: '/usr/bin:/bin' }, timeoutMs: 10_000, killGraceMs: 200, leftovers: 'leave', ...over });
 
-/** Running (a zombie counts as gone). */
-async function alive(pid: number): Promise<boolean> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 /** Polls the process table (bounded at 10 s) until `pid` is gone. */
 async function gone(pid: number): Promise<boolean> {
