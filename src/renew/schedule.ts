@@ -68,9 +68,13 @@ export function pathWithNode(nodeDir: string): string {
   return STANDARD_PATH.split(':').includes(nodeDir) ? STANDARD_PATH : `${nodeDir}:${STANDARD_PATH}`;
 }
 
-/** A word for systemd's ExecStart=: quoted when it holds white space or quotes. */
+/**
+ * A word for systemd's ExecStart= and Environment=: quoted when it holds white space or quotes, and
+ * "%" doubled, since systemd expands specifiers (%h, %n, ...) inside quotes too.
+ */
 function systemdWord(word: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `"${word.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+  const quoted = /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `"${word.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+  return quoted.replace(/%/g, '%%');
 }
 
 /** A word for /bin/sh (and cron: "%" is a newline there unless escaped). */

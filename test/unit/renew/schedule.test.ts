@@ -44,6 +44,13 @@ describe('install-timer files', () => {
     expect(timer).toContain('WantedBy=timers.target\n');
   });
 
+  it('doubles % in the units, since systemd expands specifiers such as %h even inside quotes', () => {
+    const odd = { ...command, config: '/etc/gxit-cert/50%h.yml', environment: [['NO_PROXY', '50%.example.org']] as [string, string][] };
+    expect(systemdUnits(odd).service).toContain('\nExecStart="/opt/gxit cert/bin/gxit-cert" renew --config /etc/gxit-cert/50%%h.yml\n');
+    expect(systemdUnits(odd).service).toContain('\nEnvironment=NO_PROXY=50%%.example.org\n');
+    expect(scheduleServiceUnit(odd)).toContain('50%%h.yml');
+  });
+
   it('writes a cron.d line with the user, a quoted path and an escaped %', () => {
     const text = cronEntry({ ...command, config: '/etc/gxit-cert/50%.yml' });
     const line = text.split('\n').find((l) => /^\d/.test(l));

@@ -12,6 +12,7 @@
 import { GxitError } from '../../../errors.js';
 import { baseEnvironment } from '../../../process/env.js';
 import { outputTail } from '../../../process/group.js';
+import { cleanOutputLine } from '../../../redact.js';
 import { runProbe } from '../probe.js';
 import type { DnsProvider, ProbeOptions, ProbeResult, TxtRecord } from '../../provider.js';
 import { runScript, type ScriptRun } from './process.js';
@@ -65,7 +66,8 @@ export function describeRun(what: string, run: ScriptRun, timeoutMs: number): st
   else if (run.aborted) how = 'was stopped (interrupted)';
   else if (run.signal !== undefined) how = `was killed by ${run.signal}`;
   else how = `failed with exit code ${run.exitCode ?? '?'}`;
-  const tail = outputTail(run.stderr);
+  // The script's stderr ends up in the one error line: escape sequences stripped, as for hooks.
+  const tail = outputTail(run.stderr, cleanOutputLine);
   return `${what} ${how}${tail === undefined ? ' (nothing on stderr)' : `: ${tail}`}`;
 }
 

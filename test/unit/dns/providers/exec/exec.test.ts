@@ -101,6 +101,14 @@ describe('lego style (command present|cleanup FQDN. VALUE)', () => {
     expect(await lines(starts)).toHaveLength(3);
   });
 
+  it('strips escape sequences from the stderr it quotes (a script cannot recolour or retitle the terminal)', async () => {
+    const cmd = await script('ansi.sh', `printf '\\033[31mred alert\\033[0m\\033]0;owned\\007\\n' >&2; exit 4`);
+    const p = createExecProvider({ style: 'lego', command: { shell: cmd }, timeoutMs: 10_000, parallel: false }, { parentEnv });
+    const error = await p.present(records.slice(0, 1), signal).catch((e: unknown) => e);
+    expect((error as GxitError).message).toMatch(/failed with exit code 4: red alert$/);
+    expect((error as GxitError).message).not.toContain('\u001b');
+  });
+
   it('fails in one line with the script\'s stderr, and cleans up only records whose call started', async () => {
     const log = path.join(dir, 'fail.log');
     const cmd = await script('fail.sh', `echo "$1 $3" >> ${log}\nif [ "$1" = present ] && [ "$3" = value-base ]; then echo "noise on stdout"; echo "IPAM says: 403 not your zone" >&2; exit 3; fi`);
