@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import https from 'node:https';
 import path from 'node:path';
-import type { LabInfo } from '../lab/lab.mjs';
+import { pebbleConfigFor, pebbleEnvironment, type LabInfo } from '../lab/lab.mjs';
 
 export interface ExtraPebble {
   directoryUrl: string;
@@ -37,23 +37,10 @@ export async function startExtraPebble(
 ): Promise<ExtraPebble> {
   const dir = lab.dir;
   const configPath = path.join(dir, `pebble-${opts.name}.json`);
-  const config = {
-    pebble: {
-      listenAddress: `${lab.pebbleIp}:${opts.acmePort}`,
-      managementListenAddress: `${lab.pebbleIp}:${opts.managementPort}`,
-      certificate: path.join(dir, 'pebble-cert.pem'),
-      privateKey: path.join(dir, 'pebble-key.pem'),
-      httpPort: 5002,
-      tlsPort: 5001,
-      ocspResponderURL: '',
-      externalAccountBindingRequired: false,
-      ...opts.config,
-    },
-  };
+  const config = pebbleConfigFor({ dir, pebbleIp: lab.pebbleIp, acmePort: opts.acmePort, managementPort: opts.managementPort }, opts.config);
   await writeFile(configPath, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PEBBLE_')));
   const child: ChildProcess = spawn('pebble', ['-config', configPath, '-dnsserver', `${lab.dnsIp}:53`], {
-    env: { ...env, PEBBLE_VA_NOSLEEP: '1', PEBBLE_AUTHZREUSE: '0', ...opts.env },
+    env: pebbleEnvironment(opts.env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';

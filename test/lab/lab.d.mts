@@ -139,4 +139,9 @@ export declare function baseConfig(info: Pick<LabInfo, 'dir' | 'dnsIp' | 'direct
 export declare function parseDigTxt(out: string): string[];
 
 /** Deep merge of plain objects; arrays and scalars in `over` replace, undefined deletes. */
+export declare function pebbleConfigFor(
+  where: { dir: string; pebbleIp: string; acmePort: number; managementPort: number },
+  overrides?: Record<string, unknown>,
+): { pebble: Record<string, unknown> };
+export declare function pebbleEnvironment(extra?: Record<string, string>): NodeJS.ProcessEnv;
 export declare function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown>;

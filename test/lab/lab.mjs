@@ -225,21 +225,7 @@ export async function startLab(opts) {
     addedAddresses,
     startMs: 0,
   };
-  const pebbleConfig = {
-    pebble: deepMerge(
-      {
-        listenAddress: `${pebbleIp}:${acmePort}`,
-        managementListenAddress: `${pebbleIp}:${managementPort}`,
-        certificate: path.join(dir, 'pebble-cert.pem'),
-        privateKey: path.join(dir, 'pebble-key.pem'),
-        httpPort: 5002,
-        tlsPort: 5001,
-        ocspResponderURL: '',
-        externalAccountBindingRequired: false,
-      },
-      opts.pebbleConfig ?? {},
-    ),
-  };
+  const pebbleConfig = pebbleConfigFor({ dir, pebbleIp, acmePort, managementPort }, opts.pebbleConfig);
 
   /** @type {Daemon[]} */
   const daemons = [];
@@ -281,13 +267,7 @@ export async function startLab(opts) {
       timings.certs = since(t0);
       const ca = await fsp.readFile(info.caBundle, 'utf8');
       const pebble = await track(
-        launch('pebble', pebbleBin, ['-config', path.join(dir, 'pebble.json'), '-dnsserver', opts.pebbleDnsServer ?? `${dnsIp}:53`], dir, {
-          // Inherited PEBBLE_* settings (say PEBBLE_VA_ALWAYS_VALID) would change what the tests prove.
-          ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PEBBLE_'))),
-          PEBBLE_VA_NOSLEEP: '1',
-          PEBBLE_AUTHZREUSE: '0',
-          ...opts.pebbleEnv,
-        }),
+        launch('pebble', pebbleBin, ['-config', path.join(dir, 'pebble.json'), '-dnsserver', opts.pebbleDnsServer ?? `${dnsIp}:53`], dir, pebbleEnvironment(opts.pebbleEnv)),
       );
       await waitReady(pebble, () => pebbleAnswers(info.directoryUrl, ca));
       timings.pebble = since(t0);
@@ -313,6 +293,45 @@ export async function startLab(opts) {
  * @param {LabInfo} info
  * @returns {Lab}
  */
+/**
+ * Pebble's configuration file for a CA at pebbleIp:acmePort (management API at managementPort), serving
+ * the lab's TLS certificate from dir; `overrides` are merged into its `pebble` section.
+ * @param {{ dir: string, pebbleIp: string, acmePort: number, managementPort: number }} where
+ * @param {Record<string, unknown>} [overrides]
+ */
+export function pebbleConfigFor({ dir, pebbleIp, acmePort, managementPort }, overrides = {}) {
+  return {
+    pebble: deepMerge(
+      {
+        listenAddress: `${pebbleIp}:${acmePort}`,
+        managementListenAddress: `${pebbleIp}:${managementPort}`,
+        certificate: path.join(dir, 'pebble-cert.pem'),
+        privateKey: path.join(dir, 'pebble-key.pem'),
+        httpPort: 5002,
+        tlsPort: 5001,
+        ocspResponderURL: '',
+        externalAccountBindingRequired: false,
+      },
+      overrides,
+    ),
+  };
+}
+
+/**
+ * The environment every lab Pebble runs in: this process's, without inherited PEBBLE_* settings (say
+ * PEBBLE_VA_ALWAYS_VALID, which would change what the tests prove), no validation sleep, no authz
+ * reuse, then `extra`.
+ * @param {Record<string, string>} [extra]
+ */
+export function pebbleEnvironment(extra = {}) {
+  return {
+    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PEBBLE_'))),
+    PEBBLE_VA_NOSLEEP: '1',
+    PEBBLE_AUTHZREUSE: '0',
+    ...extra,
+  };
+}
+
 export function attachLab(info) {
   /** @type {string | undefined} */
   let ca;
