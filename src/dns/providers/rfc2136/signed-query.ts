@@ -36,19 +36,20 @@ export async function signedQueryChecks(settings: Rfc2136Config, input: Provider
   // The lookups run at once: they share a signal of our own (one listener on check-dns's).
   const results = await withLinkedSignal(input.signal, (signal) =>
     Promise.all(
-      cfg.servers.map(async (server): Promise<ProviderCheckResult[]> => {
+      cfg.servers.map(async (server): Promise<AddressCheck[]> => {
         let targets: UpdateTarget[];
         try {
           targets = await updateTargets([server], resolve, signal);
         } catch (error) {
           if (signal.aborted) throw error;
-          const subject = `key ${key.name} at ${formatServer(server)}`;
-          return [isGxitError(error) ? fail(subject, error.message, error.fix ?? 'check dns.rfc2136.server') : fail(subject, messageOf(error), 'check dns.rfc2136.server')];
+          const label = formatServer(server);
+          const subject = `key ${key.name} at ${label}`;
+          return [{ label, result: isGxitError(error) ? fail(subject, error.message, error.fix ?? 'check dns.rfc2136.server') : fail(subject, messageOf(error), 'check dns.rfc2136.server') }];
         }
         const checked = await Promise.all(
-          targets.map(async (target) => {
-            const facts = await gatherSignedQuery({ exchange: input.exchange, now: input.now, signal }, cfg, input.targets, target.address);
-            return facts === undefined ? [] : [evaluateSignedQuery(facts, target.label)];
+          targets.map(async ({ address, label }) => {
+            const facts = await gatherSignedQuery({ exchange: input.exchange, now: input.now, signal }, cfg, input.targets, address);
+            return facts === undefined ? [] : [{ label, result: evaluateSignedQuery(facts, label) }];
           }),
         );
         return checked.flat();
@@ -58,15 +59,20 @@ export async function signedQueryChecks(settings: Rfc2136Config, input: Provider
   return withFallback(results.flat());
 }
 
+/** One address's line, and how the configuration names that address. */
+interface AddressCheck {
+  label: string;
+  result: ProviderCheckResult;
+}
+
 /**
  * While one address verifies, updates still get through (the addresses are tried in turn): the
  * others' failures are warnings that say so. Without any verified address they stay failures.
  */
-export function withFallback(results: ProviderCheckResult[]): ProviderCheckResult[] {
-  const working = results.find((r) => r.status === 'ok');
-  if (working === undefined) return results;
-  return results.map((r) =>
-    r.status === 'fail' ? { ...r, status: 'warn', message: `${r.message} (updates still go through ${working.subject.replace(/^key \S+ at /, '')})` } : r,
+function withFallback(checks: AddressCheck[]): ProviderCheckResult[] {
+  const working = checks.find((c) => c.result.status === 'ok');
+  return checks.map(({ result }) =>
+    working !== undefined && result.status === 'fail' ? { ...result, status: 'warn', message: `${result.message} (updates still go through ${working.label})` } : result,
   );
 }
 
