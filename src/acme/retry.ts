@@ -15,6 +15,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { AxiosAdapter, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
 import { GxitError, type ErrorCode } from '../errors.js';
+import { sleep as timerSleep } from '../timers.js';
 import { currentSlot } from './capture.js';
 import { classifyTransport, retryAfterSeconds } from './errors.js';
 
@@ -281,18 +282,7 @@ export interface RetryOptions {
 /** Wait `ms`, or reject as soon as `signal` aborts. */
 export function abortableSleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   if (ms <= 0 && !signal?.aborted) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new Error('aborted'));
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(new Error('aborted'));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+  return timerSleep(ms, signal, () => new Error('aborted'));
 }
 
 function outcomeOf(response: HttpResponse): Outcome {

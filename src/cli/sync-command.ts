@@ -65,19 +65,23 @@ export const followOk = (r: FollowReport): boolean => r.status !== 'failed' && r
 /** What a sync would do, from the database and this node's files; nothing is written, no hook runs. */
 async function dryRun(opened: OpenedClusterStore, config: Config & { cluster: NonNullable<Config['cluster']> }, opts: SyncOptions, warnings: string[]): Promise<number> {
   const node = config.cluster.node;
-  const seen = await Promise.all(config.certificates.map(({ name }) => peekLineage(opened, name)));
-  const statusOf = (p: (typeof seen)[number]): 'absent' | 'current' | 'would-sync' =>
-    p.to === undefined ? 'absent' : p.from !== undefined && p.from >= p.to ? 'current' : 'would-sync';
+  const seen = await Promise.all(
+    config.certificates.map(async ({ name }) => {
+      const p = await peekLineage(opened, name);
+      const status = p.to === undefined ? 'absent' : p.from !== undefined && p.from >= p.to ? 'current' : 'would-sync';
+      return { ...p, status };
+    }),
+  );
   if (opts.json) {
-    const results = seen.map((p) => ({ name: p.name, status: statusOf(p), ...(p.from === undefined ? {} : { from: p.from }), ...(p.to === undefined ? {} : { version: p.to }) }));
+    const results = seen.map((p) => ({ name: p.name, status: p.status, ...(p.from === undefined ? {} : { from: p.from }), ...(p.to === undefined ? {} : { version: p.to }) }));
     process.stdout.write(`${JSON.stringify({ ok: true, dryRun: true, node, results, warnings }, null, 2)}\n`);
     return EXIT_OK;
   }
   for (const p of seen) {
     const line =
-      statusOf(p) === 'absent'
+      p.status === 'absent'
         ? 'the cluster has no certificate yet (a renewer runs gxit-cert issue)'
-        : statusOf(p) === 'current'
+        : p.status === 'current'
           ? `current: this node (${node}) has version ${p.to}`
           : `a sync would write version ${p.to} to this node (${node})${p.from === undefined ? '' : `, which has version ${p.from}`}, and run its deploy hooks`;
     process.stderr.write(`${p.name}: dry run: ${line}; nothing was written\n`);

@@ -7,6 +7,7 @@
  */
 import type { Client } from 'pg';
 import type { Config } from '../config/types.js';
+import { pause } from '../timers.js';
 import type { OpenedClusterStore } from '../store/cluster/store.js';
 import { followLineage, type FollowReport } from './cluster-follow.js';
 import { loadCommandConfig } from './command-context.js';
@@ -43,17 +44,6 @@ export function notifiedLineage(payload: string | undefined, configured: Readonl
     return undefined;
   }
 }
-
-const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 
 const CLOSE_MS = 5_000;
 
@@ -139,7 +129,7 @@ async function watchLoop(config: Config & { cluster: NonNullable<Config['cluster
       if (stop.aborted) break;
       backoff = nextBackoff(backoff);
       err.write(`watch: ${formatError(error).replace(/^error: /, '')}; retrying in ${(backoff / 1000).toFixed(1)} s\n`);
-      await sleep(backoff, stop);
+      await pause(backoff, stop);
     } finally {
       // A connection that broke half-way may never confirm its end: do not let it hold the loop.
       await bounded(listener?.end());

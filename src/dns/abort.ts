@@ -31,21 +31,8 @@ export function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefine
   });
 }
 
-/** A timer sleep that ends (rejecting) as soon as `signal` fires. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
+/** A timer sleep that ends (rejecting with the signal's reason) as soon as `signal` fires. */
+export { sleep } from '../timers.js';
 
 /**
  * A signal of our own that follows `parent`, for fanning out: many concurrent requests may listen to it

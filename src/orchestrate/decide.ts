@@ -121,7 +121,7 @@ export function withOthers(config: Config, report: CycleReport, opts: RunOptions
   if (others.length === 0) return report;
   const byName = new Map([...others, ...report.lineages].map((l) => [l.name, l]));
   const lineages = config.certificates.flatMap((c) => byName.get(c.name) ?? []);
-  return { ...report, lineages, ok: report.ok };
+  return { ...report, lineages };
 }
 
 export interface DecideDeps {

@@ -16,6 +16,7 @@ import * as fsp from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { GxitError } from '../errors.js';
+import { sleep as timerSleep } from '../timers.js';
 import { isFileReadError, readBoundedText } from '../files/read.js';
 import { ensureDir, errnoOf, nodeFs, storeIoError } from './fs.js';
 import { parseJsonObject } from './json.js';
@@ -246,23 +247,7 @@ function lockedError(stateDir: string, path: string, observed: Observed, nowMs: 
 }
 
 /** Sleep, cut short (rejecting with INTERRUPTED) when the signal aborts. */
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(interrupted());
-      return;
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(interrupted());
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
+const sleep = (ms: number, signal: AbortSignal | undefined): Promise<void> => timerSleep(ms, signal, interrupted);
 
 function interrupted(): GxitError {
   return new GxitError('INTERRUPTED', 'interrupted while waiting for the state lock', {

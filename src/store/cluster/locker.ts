@@ -11,6 +11,7 @@
 import type { Client } from 'pg';
 import type { ClusterConfig } from '../../config/types.js';
 import { GxitError } from '../../errors.js';
+import { pause } from '../../timers.js';
 import type { AcquireOptions, Lock, Locker, LockHolderInfo } from '../contract.js';
 import { GLOBAL_SCOPE, lockLostError } from '../contract.js';
 import { connect, databaseError, databaseName, type ClusterSecrets } from './connect.js';
@@ -38,17 +39,6 @@ export interface ClusterLocker extends Locker {
   held(scope: string): HeldLock | undefined;
   releaseAll(): Promise<void>;
 }
-
-const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 
 function interrupted(signal: AbortSignal): unknown {
   return signal.reason ?? new GxitError('INTERRUPTED', 'interrupted while waiting for the cluster lock');
@@ -153,7 +143,7 @@ export function clusterLocker(config: ClusterConfig, secrets: ClusterSecrets, op
         told = true;
         opts.onWait?.(holder);
       }
-      await sleep(pollMs, opts.signal);
+      await pause(pollMs, opts.signal);
     }
 
     // The heartbeat notices a silently dead connection long before TCP keepalives would.

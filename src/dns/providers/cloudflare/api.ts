@@ -5,6 +5,7 @@
  */
 import { GxitError, messageOf } from '../../../errors.js';
 import { outboundFetch } from '../../../net/fetch.js';
+import { sleep as timerSleep } from '../../../timers.js';
 
 
 export type FetchFn = (url: string, init: RequestInit) => Promise<Response>;
@@ -51,19 +52,10 @@ export function isAuthFailure(error: CloudflareApiError): boolean {
   return error.status === 401 || error.status === 403 || [6003, 6111, 9106, 9109, 10000].some((c) => error.has(c));
 }
 
-const defaultSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    }, { once: true });
-  });
-
 export function createApi(opts: ApiOptions) {
   const base = opts.endpoint.replace(/\/+$/, '');
   const attempts = opts.attempts ?? 3;
-  const sleep = opts.sleep ?? defaultSleep;
+  const sleep = opts.sleep ?? timerSleep;
 
   async function call<T>(method: string, path: string, body: unknown, signal?: AbortSignal): Promise<Envelope<T>> {
     const url = `${base}${path}`;
