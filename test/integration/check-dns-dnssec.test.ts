@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { AUTH_IP, DELEGATED, DELEGATION_TARGET, ISLAND, KNOT_IP, NOSIGN, PARENT, PLAIN, RESOLVER_IP, startDnssecLab, type DnssecLab } from '../lab/dnssec-lab.js';
 import { runCli } from './helpers.js';
+import type { CheckResult } from '../../src/check/types.js';
 
 let lab: DnssecLab;
 
@@ -25,13 +26,8 @@ afterAll(async () => {
   await Promise.all(temporary.map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
-interface Line {
-  check: string;
-  status: string;
-  subject: string;
-  message: string;
-  fix?: string;
-}
+/** One line of check-dns's --json `results`. */
+type Line = CheckResult;
 
 async function configFile(zone: string, overrides: Record<string, unknown> = {}): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'gxit-it-dnssec-'));

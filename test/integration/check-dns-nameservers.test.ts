@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LabError, startLab, type Lab } from '../lab/lab.mjs';
 import { CLI, nsupdate, runCli } from './helpers.js';
+import type { CheckResult } from '../../src/check/types.js';
 
 const shared = inject('lab');
 const net = shared.dnsIp.split('.').slice(0, 3).join('.');
@@ -51,13 +52,8 @@ async function config(zone: string): Promise<string> {
   });
 }
 
-interface Line {
-  check: string;
-  status: string;
-  subject: string;
-  message: string;
-  fix?: string;
-}
+/** One line of check-dns's --json `results`. */
+type Line = CheckResult;
 
 async function checkDns(zone: string): Promise<{ code: number | null; ms: number; results: Line[] }> {
   const run = await runCli(['check-dns', '--config', await config(zone), '--json']);

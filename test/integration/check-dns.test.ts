@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rfc2136 } from '../../src/dns/providers/rfc2136/descriptor.js';
 import { createStore } from '../../src/store/index.js';
 import { lab, labConfig, nsupdate, runCli, txtEverywhere, type CliRun } from './helpers.js';
+import type { CheckResult } from '../../src/check/types.js';
 
 const CA = 'ca.example.net';
 const Z = 'example.org';
@@ -44,14 +45,8 @@ const host = (v: string): string => `${v}.${Z}`;
 const wildcard = (v: string): string => `*.ep.interactivetool.${v}.${Z}`;
 const challenges = (v: string): string[] => [`_acme-challenge.${v}.${Z}`, `_acme-challenge.ep.interactivetool.${v}.${Z}`];
 
-interface Line {
-  check: string;
-  status: 'ok' | 'warn' | 'fail';
-  subject: string;
-  message: string;
-  fix?: string;
-  note?: string;
-}
+/** One line of check-dns's --json `results`. */
+type Line = CheckResult;
 interface Report {
   ok: boolean;
   summary: { ok: number; warn: number; fail: number };

@@ -10,6 +10,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lab, labConfig, nsupdate, runCli } from './helpers.js';
+import type { CheckResult } from '../../src/check/types.js';
 
 const HOST = 'updates.example.org';
 const BASE = 'servers.example.org';
@@ -70,7 +71,7 @@ describe('update servers', () => {
       dns: { rfc2136: { server: [HOST], zone: 'example.org', timeout: 0.3, retries: 1 } },
     });
     const run = await runCli(['check-dns', '--config', config, '--json']);
-    const lines = (JSON.parse(run.stdout) as { results: { check: string; status: string; subject: string; message: string }[] }).results.filter((l) => l.check === 'tsig');
+    const lines = (JSON.parse(run.stdout) as { results: CheckResult[] }).results.filter((l) => l.check === 'tsig');
     const bySubject = new Map(lines.map((l) => [l.subject, l]));
     expect(lines).toHaveLength(2);
     expect(bySubject.get(`key certbot-training at ${HOST} (${lab().dnsIp}:53)`)?.status).toBe('ok');
